@@ -1,0 +1,78 @@
+/** Exit codes, as SPEC section 8 fixes them. */
+export const EXIT = {
+  ok: 0,
+  stageFailed: 1,
+  usage: 2,
+  config: 3,
+  publish: 4,
+  checkDiffers: 5,
+  internal: 70,
+  interrupted: 130,
+} as const;
+
+interface ErrorInit {
+  code: `E_${string}`;
+  exitCode: number;
+  hint?: string;
+  cause?: unknown;
+}
+
+/** Any error meant for the user: main() prints message and hint, exits with exitCode. */
+export class PipelineError extends Error {
+  readonly code: `E_${string}`;
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+
+  constructor(message: string, init: ErrorInit) {
+    super(message, { cause: init.cause });
+    this.name = new.target.name;
+    this.code = init.code;
+    this.exitCode = init.exitCode;
+    this.hint = init.hint;
+  }
+}
+
+/**
+ * Bad input data (a missing column, a phase code out of range, ...). Stages throw it; the
+ * engine reports it as that stage's failure (exit 1). The message names the file and the
+ * column; the hint says how to fix it.
+ */
+export class InputError extends PipelineError {
+  constructor(message: string, hint: string) {
+    super(message, { code: "E_INPUT", exitCode: EXIT.stageFailed, hint });
+  }
+}
+
+export class UsageError extends PipelineError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: "E_USAGE", exitCode: EXIT.usage, ...(hint ? { hint } : {}) });
+  }
+}
+
+export class ConfigError extends PipelineError {
+  readonly issues: readonly string[];
+
+  constructor(file: string, issues: readonly string[]) {
+    const list = issues.map((issue) => `  - ${issue}`).join("\n");
+    super(`${file} has ${issues.length} problem${issues.length === 1 ? "" : "s"}:\n${list}`, {
+      code: "E_CONFIG_INVALID",
+      exitCode: EXIT.config,
+      hint: "fix the fields listed above, then run `pipeline status`",
+    });
+    this.issues = issues;
+  }
+}
+
+/** Raised inside a stage when its AbortSignal fires. */
+export class CancelledError extends PipelineError {
+  constructor(what = "run") {
+    super(`${what} was interrupted`, { code: "E_INTERRUPTED", exitCode: EXIT.interrupted });
+  }
+}
+
+/** A bug in pipeline itself, never the user's project; main() asks for a report. */
+export class InternalError extends Error {}
+
+export function describeError(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,83 @@
+import type { z } from "zod";
+import type { InputKind, SlotKind, SlotValues } from "./artifact.ts";
+import type { Rng } from "./rng.ts";
+
+export interface InputSlot<K extends InputKind = InputKind> {
+  readonly kind: K;
+  readonly description: string;
+}
+
+export interface OutputSlot<K extends SlotKind = SlotKind> {
+  readonly kind: K;
+  readonly description: string;
+}
+
+/** Slot constructors, so a stage file reads `inputs: { features: slot.matrix("...") }`. */
+export const slot = {
+  matrix: (description: string) => ({ kind: "matrix", description }) as const,
+  table: (description: string) => ({ kind: "table", description }) as const,
+  json: (description: string) => ({ kind: "json", description }) as const,
+  file: (description: string) => ({ kind: "file", description }) as const,
+  path: (description: string) => ({ kind: "path", description }) as const,
+};
+
+export type InputValues<I extends Record<string, InputSlot>> = {
+  readonly [K in keyof I]: SlotValues[I[K]["kind"]];
+};
+export type OutputValues<O extends Record<string, OutputSlot>> = {
+  [K in keyof O]: SlotValues[O[K]["kind"]];
+};
+
+export interface StageContext<P, I> {
+  readonly params: P;
+  readonly inputs: I;
+  /** this stage's seed, derived from the global seed and the stage name */
+  readonly seed: number;
+  /** a PRNG seeded with `seed`; the only randomness a stage may use */
+  readonly rng: Rng;
+  /** worker threads the stage may use for its own parallel work */
+  readonly threads: number;
+  /** fires when the run is interrupted; long loops check it (or pass it on) */
+  readonly signal: AbortSignal;
+  log(message: string): void;
+  /** fraction in [0, 1] of this stage's work done; shown in the progress row */
+  progress(fraction: number, detail?: string): void;
+  /**
+   * A monotonic clock in milliseconds. Only for stages whose *result* is a measurement
+   * (evaluate's latency); everything else must not depend on time.
+   */
+  now(): number;
+}
+
+export interface StageDef<
+  P extends z.ZodType = z.ZodType,
+  I extends Record<string, InputSlot> = Record<string, InputSlot>,
+  O extends Record<string, OutputSlot> = Record<string, OutputSlot>,
+> {
+  readonly name: string;
+  /** bump when the stage's code changes its results: the cache key includes it */
+  readonly version: string;
+  readonly summary: string;
+  /** zod schema of the params; `.describe()` on each field feeds `pipeline explain` */
+  readonly params: P;
+  readonly inputs: I;
+  readonly outputs: O;
+  /**
+   * An effect (publish): never cached, never run by a plain `pipeline run`, only when asked
+   * for by name or `--publish`.
+   */
+  readonly effect?: boolean;
+  run(ctx: StageContext<z.output<P>, InputValues<I>>): Promise<OutputValues<O>> | OutputValues<O>;
+}
+
+/** Identity at runtime; exists so TypeScript infers the params, inputs and outputs of a stage. */
+export function defineStage<
+  P extends z.ZodType,
+  I extends Record<string, InputSlot>,
+  O extends Record<string, OutputSlot>,
+>(def: StageDef<P, I, O>): StageDef<P, I, O> {
+  return def;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStage = StageDef<z.ZodType, Record<string, InputSlot>, Record<string, OutputSlot>>;
