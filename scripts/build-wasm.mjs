@@ -1,5 +1,6 @@
-// Compiles every src/**/*.wat to dist/wasm/<name>.wasm with wabt (a devDependency).
-// NOTE: placeholder until the KNN kernel lands; it already does the real work for any .wat present.
+// Compiles every src/**/*.wat to dist/wasm/<name>.wasm with wabt (a devDependency), with the
+// SIMD and threads (shared memory) features on: the kNN kernel imports one shared memory
+// that all its worker threads read the data matrix from.
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, basename } from "node:path";
 
@@ -14,9 +15,10 @@ const wats = [];
 })(join(root, "src"));
 if (wats.length > 0) {
   const wabt = await (await import("wabt")).default();
+  const features = { simd: true, threads: true };
   mkdirSync(join(root, "dist", "wasm"), { recursive: true });
   for (const file of wats) {
-    const module = wabt.parseWat(basename(file), readFileSync(file, "utf8"), { simd: true });
+    const module = wabt.parseWat(basename(file), readFileSync(file, "utf8"), features);
     const { buffer } = module.toBinary({});
     writeFileSync(join(root, "dist", "wasm", basename(file, ".wat") + ".wasm"), buffer);
     module.destroy();

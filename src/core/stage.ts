@@ -10,13 +10,19 @@ export interface InputSlot<K extends InputKind = InputKind> {
 export interface OutputSlot<K extends SlotKind = SlotKind> {
   readonly kind: K;
   readonly description: string;
+  /**
+   * Top-level fields of a json output that hold measurements (timings), so they differ from
+   * run to run by nature; `pipeline run --check` leaves them out of its comparison.
+   */
+  readonly measured?: readonly string[];
 }
 
 /** Slot constructors, so a stage file reads `inputs: { features: slot.matrix("...") }`. */
 export const slot = {
   matrix: (description: string) => ({ kind: "matrix", description }) as const,
   table: (description: string) => ({ kind: "table", description }) as const,
-  json: (description: string) => ({ kind: "json", description }) as const,
+  json: (description: string, options: { measured?: readonly string[] } = {}) =>
+    ({ kind: "json", description, ...options }) as { readonly kind: "json"; readonly description: string; readonly measured?: readonly string[] },
   file: (description: string) => ({ kind: "file", description }) as const,
   path: (description: string) => ({ kind: "path", description }) as const,
 };

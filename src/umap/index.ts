@@ -1,4 +1,12 @@
 import type { Matrix } from "../core/artifact.ts";
+import { CancelledError } from "../core/errors.ts";
+import { createRng } from "../core/rng.ts";
+import { type KnnIndex, createKnnIndex } from "../knn/index.ts";
+import { findABParams } from "umap-js/dist/umap.js";
+import { fitLayout, yieldToEvents } from "./fit.ts";
+import type { NeighbourLists } from "./fuzzy.ts";
+import { fitPositionLists, fitPositions, selfFirstLists } from "./neighbours.ts";
+import { placePoints, transformEpochs } from "./transform.ts";
 
 export interface UmapOptions {
   seed: number;
@@ -17,15 +25,110 @@ export interface UmapProjection {
   info: Record<string, number | string>;
 }
 
+/** Rows per kNN search call and per placement batch: one progress step each. */
+const BATCH_ROWS = 8192;
+const LEARNING_RATE = 1;
+const SPREAD = 1;
+
 /**
  * Supervised UMAP to 3-D: fitted on the rows in `fitRows`, every other row placed by transform.
- * Being built in its own issue; until then choosing `project.method: umap` fails clearly.
+ * The neighbour graph is the exact kNN (our kernel), not umap-js's NN-descent; the fit is
+ * umap-js's algorithm on typed arrays (see fit.ts) and placement is umap-learn's transform
+ * (see transform.ts). Same seed → same bytes, whatever `threads` is.
  */
 export async function projectUmap(
-  _features: Matrix,
-  _labels: Int8Array,
-  _fitRows: Int32Array,
-  _options: UmapOptions,
+  features: Matrix,
+  labels: Int8Array,
+  fitRows: Int32Array,
+  options: UmapOptions,
 ): Promise<UmapProjection> {
-  throw new Error("project.method umap is not available in this build");
+  checkShapes(features, labels, fitRows);
+  const positions = fitPositions(features.rows, fitRows);
+  const outside = rowsOutside(positions);
+  const k = Math.min(options.nNeighbors, fitRows.length);
+  const report = progressWeights(fitRows.length, outside.length, options.progress);
+  const index = await createKnnIndex(features.data, features.cols, fitRows, { threads: options.threads });
+  try {
+    const fitKnn = await searchFitRows(index, features, fitRows, k, positions, options.signal, report.fitKnn);
+    const curve = findABParams(SPREAD, options.minDist);
+    const fit = await fitLayout(fitKnn, {
+      labels: Int8Array.from(fitRows, (row) => labels[row]!),
+      targetWeight: options.targetWeight,
+      curve,
+      learningRate: LEARNING_RATE,
+      rng: createRng(options.seed).fork("umap-fit"),
+      signal: options.signal,
+      onEpoch: (done, total) => report.layout(done / total, `umap fit epoch ${done}/${total}`),
+    });
+    const coords = new Float32Array(features.rows * 3);
+    fitRows.forEach((row, i) => coords.set(fit.embedding.subarray(i * 3, i * 3 + 3), row * 3));
+    const placeEpochs = transformEpochs(outside.length);
+    const placer = { embedding: fit.embedding, curve, learningRate: LEARNING_RATE };
+    const rowRng = createRng(options.seed);
+    for (let start = 0; start < outside.length; start += BATCH_ROWS) {
+      const rows = outside.subarray(start, start + BATCH_ROWS);
+      await yieldToEvents();
+      if (options.signal.aborted) throw new CancelledError("umap transform");
+      const result = await index.search(gatherRows(features, rows), k);
+      const placed = new Float64Array(rows.length * 3);
+      placePoints(fitPositionLists(result, k, positions), placer, placeEpochs, (q) => rowRng.fork(`umap-place:${rows[q]}`), placed);
+      rows.forEach((row, q) => coords.set(placed.subarray(q * 3, q * 3 + 3), row * 3));
+      report.transform((start + rows.length) / outside.length, `umap transform ${start + rows.length}/${outside.length}`);
+    }
+    const info = { knn: "exact", n_neighbors: k, min_dist: options.minDist, target_weight: options.targetWeight, curve_a: curve.a, curve_b: curve.b, fit_epochs: fit.epochs, fit_edges: fit.edges, transform_epochs: outside.length > 0 ? placeEpochs : 0, transformed_rows: outside.length };
+    return { coords, info };
+  } finally {
+    await index.close();
+  }
+}
+
+function checkShapes(features: Matrix, labels: Int8Array, fitRows: Int32Array): void {
+  if (labels.length !== features.rows) throw new RangeError(`umap: ${labels.length} labels for ${features.rows} feature rows`);
+  if (fitRows.length === 0) throw new RangeError("umap: the fit sample is empty");
+  for (const row of fitRows) if (row < 0 || row >= features.rows) throw new RangeError(`umap: fit row ${row} is outside 0..${features.rows - 1}`);
+}
+
+function rowsOutside(positions: Int32Array): Int32Array {
+  const rows: number[] = [];
+  positions.forEach((at, row) => {
+    if (at < 0) rows.push(row);
+  });
+  return Int32Array.from(rows);
+}
+
+function gatherRows(features: Matrix, rows: Int32Array): Float32Array {
+  const { cols, data } = features;
+  const out = new Float32Array(rows.length * cols);
+  rows.forEach((row, i) => out.set(data.subarray(row * cols, row * cols + cols), i * cols));
+  return out;
+}
+
+/** Exact kNN of the fit rows among themselves, in batches, each point first in its own list. */
+async function searchFitRows(index: KnnIndex, features: Matrix, fitRows: Int32Array, k: number, positions: Int32Array, signal: AbortSignal, report: (f: number, detail: string) => void): Promise<NeighbourLists> {
+  const indices = new Int32Array(fitRows.length * k);
+  const distances = new Float64Array(fitRows.length * k);
+  for (let start = 0; start < fitRows.length; start += BATCH_ROWS) {
+    await yieldToEvents();
+    if (signal.aborted) throw new CancelledError("umap neighbour search");
+    const rows = fitRows.subarray(start, start + BATCH_ROWS);
+    const lists = selfFirstLists(await index.search(gatherRows(features, rows), k), start, k, positions);
+    indices.set(lists.indices, start * k);
+    distances.set(lists.distances, start * k);
+    report((start + rows.length) / fitRows.length, `umap neighbours ${start + rows.length}/${fitRows.length}`);
+  }
+  return { count: fitRows.length, k, indices, distances };
+}
+
+/**
+ * Splits [0, 1] between the three phases by rough cost: kNN work is queries × fit rows, the
+ * fit's epochs cost about as much as half the fit-row searches.
+ */
+function progressWeights(fitCount: number, outsideCount: number, progress: UmapOptions["progress"]) {
+  const total = fitCount * 1.5 + outsideCount;
+  const phase = (from: number, width: number) => (f: number, detail: string) => progress((from + f * width) / total, detail);
+  return {
+    fitKnn: phase(0, fitCount),
+    layout: phase(fitCount, fitCount * 0.5),
+    transform: phase(fitCount * 1.5, outsideCount),
+  };
 }

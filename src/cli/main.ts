@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { EXIT, PipelineError, UsageError } from "../core/errors.ts";
+import { packageRoot } from "../core/paths.ts";
+import type { CliIO, Command } from "./io.ts";
+
+export const HELP = `usage: pipeline [-C DIR] <command> [options]
+
+A DAG runner with content-hashed cached artifacts. Stages and their wiring live in
+pipeline.yaml; a stage reruns only when its code, parameters, seed or inputs change.
+
+commands:
+  run [STAGE...]     run what is not cached (see \`pipeline run --help\`)
+  status             which stages would run, and why
+  explain STAGE      every part of STAGE's cache key and what changed since its last run
+  dag                draw the stage graph (--format text|mermaid|dot)
+  gc                 remove cache entries nothing reaches any more
+  cache verify       re-hash the cache and drop damaged entries
+  demo-data          write the deterministic demo input files
+  stream             replay a written fit to the dashboard (see \`pipeline stream --help\`)
+  report             write a self-contained HTML page of the current fit
+
+global options:
+  -C DIR             run in project folder DIR (its pipeline.yaml and cache/)
+  -h, --help         help (also after a command)
+  --version          print the version`;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./commands/run.ts")).runCommand,
+  status: async () => (await import("./commands/status.ts")).statusCommand,
+  explain: async () => (await import("./commands/explain.ts")).explainCommand,
+  dag: async () => (await import("./commands/dag.ts")).dagCommand,
+  gc: async () => (await import("./commands/gc.ts")).gcCommand,
+  cache: async () => (await import("./commands/cache.ts")).cacheCommand,
+  "demo-data": async () => (await import("./commands/demo-data.ts")).demoDataCommand,
+  stream: async () => (await import("./commands/stream.ts")).streamCommand,
+  report: async () => (await import("./commands/report.ts")).reportCommand,
+};
+
+/** The one place that turns errors into messages and exit codes. */
+export async function main(argv: readonly string[], base: Omit<CliIO, "projectDir">): Promise<number> {
+  try {
+    const { dir, rest } = splitGlobal(argv);
+    const [name, ...args] = rest;
+    if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+      base.stdout(HELP);
+      return name === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (name === "--version") {
+      base.stdout((JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version);
+      return EXIT.ok;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new UsageError(`unknown command "${name}"`, "run `pipeline --help` for the list");
+    return await (await load())(args, { ...base, projectDir: dir ? resolve(base.cwd, dir) : base.cwd });
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      base.stderr(`error: ${error.message}`);
+      if (error.hint) base.stderr(`hint: ${error.hint}`);
+      return error.exitCode;
+    }
+    base.stderr(String(error instanceof Error ? error.stack : error));
+    base.stderr("this is a bug in pipeline; please report it with the output of `pipeline status --json`");
+    return EXIT.internal;
+  }
+}
+
+function splitGlobal(argv: readonly string[]): { dir: string | undefined; rest: string[] } {
+  const rest = [...argv];
+  let dir: string | undefined;
+  while (rest[0] === "-C" || rest[0]?.startsWith("-C") === true && rest[0].length > 2) {
+    const flag = rest.shift()!;
+    dir = flag === "-C" ? rest.shift() : flag.slice(2);
+    if (!dir) throw new UsageError("-C needs a directory", "e.g. pipeline -C path/to/project run");
+  }
+  return { dir, rest };
+}

@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse } from "yaml";
+import { FileHasher } from "../cache/file-hash.ts";
+import { CACHE_DIR, CacheStore } from "../cache/store.ts";
+import { loadPipeline, PIPELINE_FILE } from "../config/load.ts";
+import type { Override } from "../config/overrides.ts";
+import type { ResolvedPipeline } from "../core/graph.ts";
+import { codeFingerprint } from "../engine/fingerprint.ts";
+import { loadRegistry } from "../engine/registry.ts";
+
+export interface Project {
+  pipeline: ResolvedPipeline;
+  store: CacheStore;
+  hasher: FileHasher;
+  plugins: string[];
+  /** stage name -> fingerprint of its code */
+  code: Map<string, string>;
+}
+
+/** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
+export async function openProject(dir: string, overrides: readonly Override[], warn: (m: string) => void): Promise<Project> {
+  const plugins = pluginPaths(dir);
+  const registry = await loadRegistry(plugins, dir);
+  const pipeline = loadPipeline(dir, registry.map((r) => r.def), overrides);
+  const root = join(dir, CACHE_DIR);
+  const store = new CacheStore(root, warn);
+  const memo = new Map<string, string>();
+  const code = new Map<string, string>();
+  for (const stage of pipeline.stages.values()) {
+    const reg = registry.find((r) => r.def === stage.def)!;
+    code.set(stage.name, codeFingerprint(reg.module, reg.base, memo));
+  }
+  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code };
+}
+
+/** `plugins:` is read before validation because the plugins define stages the rest refers to. */
+function pluginPaths(dir: string): string[] {
+  const file = join(dir, PIPELINE_FILE);
+  if (!existsSync(file)) return [];
+  try {
+    const doc = parse(readFileSync(file, "utf8")) as { plugins?: unknown };
+    return Array.isArray(doc?.plugins) ? doc.plugins.filter((p): p is string => typeof p === "string").map((p) => resolve(dir, p)) : [];
+  } catch {
+    return []; // the syntax error is reported by loadPipeline with its line
+  }
+}

@@ -1,0 +1,197 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isMap, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { ConfigError, UsageError } from "../core/errors.ts";
+import { topoOrder, type InputBinding, type OutputBinding, type ResolvedPipeline, type ResolvedStage } from "../core/graph.ts";
+import type { AnyStage } from "../core/stage.ts";
+import type { Override } from "./overrides.ts";
+import { pipelineFileSchema, STAGE_NAME, type StageEntry } from "./schema.ts";
+
+export const PIPELINE_FILE = "pipeline.yaml";
+
+/** Reads, overrides, validates and resolves pipeline.yaml; every problem is reported at once. */
+export function loadPipeline(
+  projectDir: string,
+  registry: readonly AnyStage[],
+  overrides: readonly Override[] = [],
+): ResolvedPipeline {
+  const file = join(projectDir, PIPELINE_FILE);
+  if (!existsSync(file)) {
+    throw new UsageError(`no ${PIPELINE_FILE} in ${projectDir}`, "run pipeline in a project folder, or pass -C DIR");
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter: lines, prettyErrors: false });
+  const where = locator(doc, lines);
+  const issues: string[] = doc.errors.map((e) => `yaml syntax: ${e.message.split("\n")[0]}`);
+  if (issues.length > 0) throw new ConfigError(PIPELINE_FILE, issues);
+
+  const raw = applyOverrides(doc.toJS() ?? {}, overrides, registry, issues);
+  const parsed = pipelineFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(PIPELINE_FILE, [...issues, ...zodIssues(parsed.error, [], where)]);
+  }
+  const stages = new Map<string, ResolvedStage>();
+  const entries = Object.entries(parsed.data.stages).map(([name, entry]) => [name, entry ?? {}] as const);
+  const byName = new Map(registry.map((def) => [def.name, def]));
+  for (const [name, entry] of entries) {
+    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared: new Map(entries), where, issues });
+    if (resolved) stages.set(name, resolved);
+  }
+  const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
+  if (cycle.length > 0) issues.push(`stages: the inputs form a cycle through ${cycle.join(" -> ")}; a stage cannot depend on its own outputs`);
+  if (issues.length > 0) throw new ConfigError(PIPELINE_FILE, issues);
+  return { file, dir: dirname(file), seed: parsed.data.seed, stages, order };
+}
+
+interface ResolveContext {
+  dir: string;
+  byName: ReadonlyMap<string, AnyStage>;
+  declared: ReadonlyMap<string, StageEntry>;
+  where: (path: readonly (string | number)[]) => string;
+  issues: string[];
+}
+
+function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): ResolvedStage | undefined {
+  const at = (...path: (string | number)[]) => `stages.${[name, ...path].join(".")}${ctx.where(["stages", name, ...path])}`;
+  if (!STAGE_NAME.test(name)) {
+    ctx.issues.push(`${at()}: stage name "${name}" must be lower-case letters, digits, - or _`);
+    return undefined;
+  }
+  const def = ctx.byName.get(entry.uses ?? name);
+  if (!def) {
+    const known = [...ctx.byName.keys()].join(", ");
+    ctx.issues.push(`${at(entry.uses ? "uses" : "")}: unknown stage "${entry.uses ?? name}"; built-in stages are ${known}`.replace(".:", ":"));
+    return undefined;
+  }
+  const paramsResult = (def.params as z.ZodType).safeParse(entry.params ?? {});
+  if (!paramsResult.success) ctx.issues.push(...zodIssues(paramsResult.error, ["stages", name, "params"], ctx.where));
+  const inputs = resolveInputs(name, def, entry, ctx, at);
+  const outputs = resolveOutputs(def, entry, ctx, at);
+  const upstream = [...new Set(inputs.flatMap((b) => (b.kind === "ref" ? [b.stage] : [])))].sort();
+  return { name, def, params: paramsResult.success ? paramsResult.data : {}, inputs, outputs, upstream };
+}
+
+function resolveInputs(
+  name: string,
+  def: AnyStage,
+  entry: StageEntry,
+  ctx: ResolveContext,
+  at: (...path: string[]) => string,
+): InputBinding[] {
+  const wired = entry.inputs ?? {};
+  const bindings: InputBinding[] = [];
+  for (const slot of Object.keys(wired)) {
+    if (!(slot in def.inputs)) {
+      ctx.issues.push(`${at("inputs", slot)}: ${def.name} has no input "${slot}"; its inputs are ${Object.keys(def.inputs).join(", ")}`);
+    }
+  }
+  for (const [slot, spec] of Object.entries(def.inputs)) {
+    const value = wired[slot];
+    if (value === undefined) {
+      const hint = spec.kind === "path" ? "a file path" : `an upstream output such as \`stage.output\` (${spec.kind})`;
+      ctx.issues.push(`${at("inputs")}: input "${slot}" is not wired; give it ${hint}`);
+      continue;
+    }
+    const ref = parseRef(value, ctx.declared);
+    if (spec.kind === "path") {
+      if (ref) {
+        ctx.issues.push(`${at("inputs", slot)}: "${value}" is a stage output but ${slot} takes a file path`);
+        continue;
+      }
+      bindings.push({ kind: "file", slot, path: resolve(ctx.dir, value), display: value });
+      continue;
+    }
+    if (!ref) {
+      ctx.issues.push(`${at("inputs", slot)}: "${value}" is not \`stage.output\` of a stage in this file; ${slot} takes a ${spec.kind} from another stage`);
+      continue;
+    }
+    if (ref.stage === name) {
+      ctx.issues.push(`${at("inputs", slot)}: a stage cannot read its own output "${value}"`);
+      continue;
+    }
+    const upstreamDef = ctx.byName.get(ctx.declared.get(ref.stage)?.uses ?? ref.stage);
+    const out = upstreamDef?.outputs[ref.output];
+    if (upstreamDef && !out) {
+      ctx.issues.push(`${at("inputs", slot)}: ${ref.stage} has no output "${ref.output}"; its outputs are ${Object.keys(upstreamDef.outputs).join(", ")}`);
+      continue;
+    }
+    if (out && out.kind !== spec.kind) {
+      ctx.issues.push(`${at("inputs", slot)}: ${value} is a ${out.kind} but ${slot} takes a ${spec.kind}`);
+      continue;
+    }
+    bindings.push({ kind: "ref", slot, stage: ref.stage, output: ref.output });
+  }
+  return bindings;
+}
+
+function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, at: (...path: string[]) => string): OutputBinding[] {
+  const outputs: OutputBinding[] = [];
+  for (const [slot, target] of Object.entries(entry.outputs ?? {})) {
+    const spec = def.outputs[slot];
+    if (!spec) {
+      ctx.issues.push(`${at("outputs", slot)}: ${def.name} has no output "${slot}"; its outputs are ${Object.keys(def.outputs).join(", ")}`);
+      continue;
+    }
+    if (spec.kind !== "file" && spec.kind !== "json") {
+      ctx.issues.push(`${at("outputs", slot)}: ${slot} is a ${spec.kind}, which lives in the cache only; files can be written for file and json outputs`);
+      continue;
+    }
+    const path = resolve(ctx.dir, target);
+    const rel = relative(ctx.dir, path);
+    if (isAbsolute(target) || rel.startsWith("..") || rel === "" || rel.split(sep)[0] === "cache") {
+      ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); give a relative path such as data/processed/${slot}`);
+      continue;
+    }
+    outputs.push({ slot, path, display: target });
+  }
+  return outputs;
+}
+
+/** `stage.output` when `stage` is declared in this file; anything else is a file path. */
+function parseRef(value: string, declared: ReadonlyMap<string, unknown>): { stage: string; output: string } | undefined {
+  const match = /^([a-z][a-z0-9_-]*)\.([A-Za-z][A-Za-z0-9_]*)$/.exec(value);
+  if (!match || !declared.has(match[1]!)) return undefined;
+  return { stage: match[1]!, output: match[2]! };
+}
+
+function applyOverrides(raw: unknown, overrides: readonly Override[], registry: readonly AnyStage[], issues: string[]): unknown {
+  if (overrides.length === 0) return raw;
+  const doc = structuredClone(raw) as { seed?: unknown; stages?: Record<string, { params?: Record<string, unknown> } | null> };
+  for (const o of overrides) {
+    if (o.path[0] === "seed" && o.path.length === 1) {
+      doc.seed = o.value;
+      continue;
+    }
+    const [stage, param] = o.path as [string, string];
+    const entry = doc.stages?.[stage];
+    if (entry === undefined) {
+      issues.push(`--set ${o.text}: no stage "${stage}" in ${PIPELINE_FILE}`);
+      continue;
+    }
+    const holder = (doc.stages![stage] = entry ?? {});
+    holder.params = { ...(holder.params ?? {}), [param]: o.value };
+  }
+  void registry;
+  return doc;
+}
+
+function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], where: (p: readonly (string | number)[]) => string): string[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
+    const name = path.length > 0 ? path.join(".") : "(top level)";
+    return `${name}${where(path)}: ${issue.message}`;
+  });
+}
+
+/** " (line N)" for the deepest node of `path` that exists in the yaml, or "" when none does. */
+function locator(doc: Document, lines: LineCounter): (path: readonly (string | number)[]) => string {
+  return (path) => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range && (depth > 0 || isMap(node))) return ` (line ${lines.linePos(range[0]).line})`;
+    }
+    return "";
+  };
+}

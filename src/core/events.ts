@@ -1,0 +1,28 @@
+/** What the engine tells reporters, in order. Reporters render; they never decide anything. */
+export type PipelineEvent =
+  | { type: "run:start"; stages: readonly string[] }
+  | { type: "stage:cached"; stage: string; key: string }
+  | { type: "stage:start"; stage: string; key: string; reasons: readonly string[] }
+  | { type: "stage:progress"; stage: string; fraction: number; detail?: string }
+  | { type: "stage:log"; stage: string; message: string }
+  | { type: "stage:done"; stage: string; key: string; ms: number }
+  | { type: "stage:failed"; stage: string; message: string; hint?: string }
+  | { type: "stage:skipped"; stage: string; because: string }
+  | { type: "output:written"; stage: string; path: string }
+  | { type: "warning"; message: string }
+  | { type: "run:end"; ok: boolean; ms: number };
+
+export type StageStatus = "ran" | "cached" | "skipped" | "failed";
+
+export interface StageResult {
+  name: string;
+  status: StageStatus;
+  ms: number;
+  key: string | null;
+  reason: string;
+  /** the key record, when the key could be computed */
+  parts?: Record<string, unknown>;
+  outputs?: Record<string, { hash: string; size: number; kind: "matrix" | "table" | "json" | "file" }>;
+  exitCode?: number;
+  hint?: string;
+}

@@ -1,0 +1,90 @@
+import { canonicalJson, deriveSeed, ENGINE_VERSION, sha256 } from "./hash.ts";
+import type { ResolvedStage } from "./graph.ts";
+
+/** Everything a stage's result depends on; the cache key is the sha256 of its canonical JSON. */
+export type KeyParts = {
+  engine: string;
+  stage: string;
+  uses: string;
+  version: string;
+  /** hash of the stage's code: its module and every local module it imports */
+  code: string;
+  params: unknown;
+  seed: number;
+  /** input slot -> sha256 of the upstream artifact's bytes (early cutoff) */
+  inputs: Record<string, string>;
+  /** input slot -> sha256 of the external file's bytes */
+  sources: Record<string, string>;
+};
+
+export function stageKey(parts: KeyParts): string {
+  return sha256(canonicalJson(parts));
+}
+
+/**
+ * The key parts of `stage` once every input is known: `known` maps "stage.output" to the
+ * object hash, `fileHash` hashes external files. Returns the refs still unknown otherwise.
+ */
+export function keyPartsFor(
+  stage: ResolvedStage,
+  globalSeed: number,
+  code: string,
+  known: ReadonlyMap<string, string>,
+  fileHash: (path: string) => string,
+): KeyParts | { waitingOn: string[] } {
+  const waitingOn = stage.inputs.flatMap((b) => (b.kind === "ref" && !known.has(`${b.stage}.${b.output}`) ? [`${b.stage}.${b.output}`] : []));
+  if (waitingOn.length > 0) return { waitingOn };
+  const inputs: Record<string, string> = {};
+  const sources: Record<string, string> = {};
+  for (const b of stage.inputs) {
+    if (b.kind === "ref") inputs[b.slot] = known.get(`${b.stage}.${b.output}`)!;
+    else sources[b.slot] = fileHash(b.path);
+  }
+  return {
+    engine: ENGINE_VERSION,
+    stage: stage.name,
+    uses: stage.def.name,
+    version: stage.def.version,
+    code,
+    params: stage.params,
+    seed: deriveSeed(globalSeed, stage.name),
+    inputs,
+    sources,
+  };
+}
+
+/** Why two key records differ, in the user's terms: `params.k: 8 -> 5`. */
+export function diffKeyParts(before: Record<string, unknown>, after: KeyParts): string[] {
+  const reasons: string[] = [];
+  const b = before as Partial<KeyParts>;
+  if (b.engine !== after.engine) reasons.push(`pipeline engine version: ${b.engine} -> ${after.engine}`);
+  if (b.version !== after.version) reasons.push(`stage version: ${b.version} -> ${after.version}`);
+  if (b.code !== after.code) reasons.push(`stage code changed: ${short(b.code)} -> ${short(after.code)}`);
+  if (b.seed !== after.seed) reasons.push(`seed: ${b.seed} -> ${after.seed} (derived from the global seed)`);
+  reasons.push(...diffValues("params", b.params, after.params));
+  for (const [label, old, now] of [
+    ["input", b.inputs ?? {}, after.inputs],
+    ["input file", b.sources ?? {}, after.sources],
+  ] as const) {
+    for (const slot of [...new Set([...Object.keys(old), ...Object.keys(now)])].sort()) {
+      if (old[slot] !== now[slot]) reasons.push(`${label} ${slot}: sha ${short(old[slot])} -> ${short(now[slot])}`);
+    }
+  }
+  return reasons;
+}
+
+function diffValues(path: string, before: unknown, after: unknown): string[] {
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isRecord(before) && isRecord(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .sort()
+      .flatMap((k) => diffValues(`${path}.${k}`, before[k], after[k]));
+  }
+  const a = before === undefined ? "(unset)" : JSON.stringify(before);
+  const z = after === undefined ? "(unset)" : JSON.stringify(after);
+  return a === z ? [] : [`${path}: ${a} -> ${z}`];
+}
+
+function short(hash: string | undefined): string {
+  return hash ? `${hash.slice(0, 8)}..` : "(none)";
+}

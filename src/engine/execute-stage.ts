@@ -1,0 +1,74 @@
+import { decodeArtifact, encodeArtifact } from "../cache/codec.ts";
+import { CacheStore, type ObjectRef } from "../cache/store.ts";
+import type { SlotKind } from "../core/artifact.ts";
+import { CancelledError, PipelineError } from "../core/errors.ts";
+import { createRng } from "../core/rng.ts";
+import type { StageContext } from "../core/stage.ts";
+import type { SerializedError, StageRequest, WorkerMessage } from "./protocol.ts";
+import { loadRegistry } from "./registry.ts";
+
+/**
+ * Runs one stage: decode its inputs from the cache, call run(), encode and store its outputs.
+ * The engine calls this inside a worker thread (stage-worker.ts); tests may call it inline.
+ */
+export async function executeStage(
+  request: StageRequest,
+  post: (message: WorkerMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    const registry = await loadRegistry(request.plugins, request.projectDir);
+    const def = registry.find((r) => r.def.name === request.uses)?.def;
+    if (!def) throw new Error(`stage ${request.uses} is not registered`);
+    const store = new CacheStore(request.cacheRoot);
+    const inputs: Record<string, unknown> = {};
+    for (const [slot, input] of Object.entries(request.inputs)) {
+      if (input.kind === "path") {
+        inputs[slot] = input.file;
+        continue;
+      }
+      const bytes = store.getObject(input.hash);
+      if (!bytes) {
+        post({ type: "corrupt-input", slot, hash: input.hash });
+        return;
+      }
+      inputs[slot] = decodeArtifact(input.kind, bytes);
+    }
+    let lastProgress = 0;
+    const ctx: StageContext<unknown, never> = {
+      params: request.params,
+      inputs: inputs as never,
+      seed: request.seed,
+      rng: createRng(request.seed),
+      threads: request.threads,
+      signal,
+      log: (message) => post({ type: "log", message }),
+      progress: (fraction, detail) => {
+        const now = performance.now();
+        if (now - lastProgress < 100 && fraction < 1) return; // keep the message rate sane
+        lastProgress = now;
+        post({ type: "progress", fraction, ...(detail ? { detail } : {}) });
+      },
+      now: () => performance.now(),
+    };
+    const outputs = (await def.run(ctx as never)) as Record<string, unknown>;
+    if (signal.aborted) throw new CancelledError(`stage ${request.stage}`);
+    const refs: Record<string, ObjectRef> = {};
+    for (const [slot, spec] of Object.entries(def.outputs)) {
+      if (!(slot in outputs)) throw new Error(`stage ${request.uses} returned no "${slot}" output`);
+      const bytes = encodeArtifact(spec.kind as SlotKind, outputs[slot] as never);
+      refs[slot] = { hash: store.putObject(bytes), size: bytes.length, kind: spec.kind as SlotKind };
+    }
+    post({ type: "done", outputs: refs });
+  } catch (error) {
+    post({ type: "error", error: serializeError(error) });
+  }
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof PipelineError) {
+    return { name: error.name, message: error.message, code: error.code, exitCode: error.exitCode, ...(error.hint ? { hint: error.hint } : {}) };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  return { name: "Error", message: String(error) };
+}

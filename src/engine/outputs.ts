@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
+import type { CacheStore, ObjectRef } from "../cache/store.ts";
+import type { FileHasher } from "../cache/file-hash.ts";
+import { writeFileAtomic } from "../cache/atomic.ts";
+import { sha256 } from "../core/hash.ts";
+import type { OutputBinding } from "../core/graph.ts";
+
+/** The bytes a stage output becomes on disk: file outputs verbatim, json pretty-printed. */
+export function materializedBytes(store: CacheStore, ref: ObjectRef): Uint8Array | undefined {
+  const bytes = store.getObject(ref.hash);
+  if (!bytes || ref.kind !== "json") return bytes;
+  const text = JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2) + "\n";
+  return Buffer.from(text);
+}
+
+export type OutputState = { state: "same" } | { state: "missing" } | { state: "differs"; onDisk: Uint8Array };
+
+/** Compares an output file on disk with what the cache says it should hold. */
+export function compareOutput(binding: OutputBinding, expected: Uint8Array, hasher: FileHasher): OutputState {
+  if (!existsSync(binding.path)) return { state: "missing" };
+  if (hasher.hash(binding.path) === sha256(expected)) return { state: "same" };
+  return { state: "differs", onDisk: readFileSync(binding.path) };
+}
+
+/**
+ * Writes each declared output file whose bytes differ from the cached artifact (atomically),
+ * so deleting knn_v1.parquet and rerunning restores it from the cache without recomputing.
+ * Returns the paths written, relative to the project.
+ */
+export function materializeOutputs(
+  bindings: readonly OutputBinding[],
+  outputs: Readonly<Record<string, ObjectRef>>,
+  store: CacheStore,
+  hasher: FileHasher,
+  projectDir: string,
+): string[] {
+  const written: string[] = [];
+  for (const binding of bindings) {
+    const ref = outputs[binding.slot];
+    if (!ref) continue;
+    const bytes = materializedBytes(store, ref);
+    if (!bytes) throw new Error(`cache object for output ${binding.slot} vanished while writing ${binding.display}`);
+    if (compareOutput(binding, bytes, hasher).state === "same") continue;
+    writeFileAtomic(binding.path, bytes);
+    hasher.hash(binding.path);
+    written.push(relative(projectDir, binding.path));
+  }
+  return written;
+}

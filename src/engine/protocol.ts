@@ -1,0 +1,33 @@
+import type { FileRef, SlotKind } from "../core/artifact.ts";
+import type { ObjectRef } from "../cache/store.ts";
+
+/** What the engine asks a stage worker to do. Inputs are cache object hashes, never data. */
+export interface StageRequest {
+  stage: string;
+  uses: string;
+  plugins: string[];
+  projectDir: string;
+  cacheRoot: string;
+  params: unknown;
+  seed: number;
+  threads: number;
+  inputs: Record<string, { kind: SlotKind; hash: string } | { kind: "path"; file: FileRef }>;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  exitCode?: number;
+  hint?: string;
+  stack?: string;
+}
+
+export type WorkerMessage =
+  | { type: "log"; message: string }
+  | { type: "progress"; fraction: number; detail?: string }
+  | { type: "done"; outputs: Record<string, ObjectRef> }
+  | { type: "corrupt-input"; slot: string; hash: string }
+  | { type: "error"; error: SerializedError };
+
+export type ControlMessage = { type: "abort" };

@@ -1,0 +1,39 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname } from "node:path";
+import { builtinStages } from "../../stages/index.ts";
+import { UsageError } from "../core/errors.ts";
+import { packageRoot } from "../core/paths.ts";
+import type { AnyStage } from "../core/stage.ts";
+
+export interface RegisteredStage {
+  readonly def: AnyStage;
+  /** the file defining the stage: its code fingerprint starts there */
+  readonly module: string;
+  /** folder the fingerprint's paths are relative to */
+  readonly base: string;
+}
+
+/** Built-in stages plus those of the project's plugin modules (pipeline.yaml `plugins:`). */
+export async function loadRegistry(pluginFiles: readonly string[] = [], projectDir = ""): Promise<RegisteredStage[]> {
+  const indexFile = fileURLToPath(import.meta.resolve("../../stages/index.ts"));
+  const ext = indexFile.endsWith(".ts") ? ".ts" : ".js";
+  const registry: RegisteredStage[] = builtinStages.map((def) => ({
+    def,
+    module: `${dirname(indexFile)}/${def.name}${ext}`,
+    base: packageRoot(),
+  }));
+  for (const file of pluginFiles) {
+    if (!existsSync(file)) throw new UsageError(`plugin module ${file} does not exist`, "fix the path under `plugins:` in pipeline.yaml");
+    const mod = (await import(pathToFileURL(file).href)) as { default?: AnyStage | AnyStage[]; stages?: AnyStage[] };
+    const defs = [mod.stages ?? [], mod.default ?? []].flat();
+    if (defs.length === 0) throw new UsageError(`plugin module ${file} exports no stages`, "export default defineStage({...}) or `export const stages = [...]`");
+    for (const def of defs) {
+      if (registry.some((r) => r.def.name === def.name)) {
+        throw new UsageError(`plugin module ${file} defines stage "${def.name}", which already exists`, "give the stage another name");
+      }
+      registry.push({ def, module: file, base: projectDir || dirname(file) });
+    }
+  }
+  return registry;
+}

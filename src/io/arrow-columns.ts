@@ -1,0 +1,186 @@
+/**
+ * Conversions between our plain columns (typed arrays, string[], booleans as Uint8Array 0/1)
+ * and apache-arrow vectors. Shared by the parquet reader/writer and the cache codec.
+ */
+import {
+  Bool,
+  DataType,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int8,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table as ArrowTable,
+  Type,
+  Uint16,
+  Uint32,
+  Uint8,
+  Utf8,
+  makeData,
+  vectorFromArray,
+  type Data,
+  type Vector,
+} from "apache-arrow";
+import type { Column, NumericColumn } from "../core/artifact.ts";
+
+/** The column types our files and caches use; `bool` travels as a Uint8Array of 0/1. */
+export type ColumnType = "utf8" | "float32" | "float64" | "int8" | "int16" | "int32" | "uint8" | "uint16" | "uint32" | "bool";
+
+/** A named column with its declared type (a Uint8Array is `uint8` or `bool`, so the type is explicit). */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly values: Column;
+}
+
+/** A column read back from arrow; `type` names the arrow type, `nulls` counts missing cells. */
+export interface ReadColumn {
+  readonly values: Column;
+  readonly type: string;
+  readonly nulls: number;
+}
+
+/** The natural ColumnType of a value (Uint8Array → uint8, string[] → utf8). */
+export function inferColumnType(values: Column): ColumnType {
+  if (Array.isArray(values)) return "utf8";
+  if (values instanceof Float32Array) return "float32";
+  if (values instanceof Float64Array) return "float64";
+  if (values instanceof Int8Array) return "int8";
+  if (values instanceof Int16Array) return "int16";
+  if (values instanceof Int32Array) return "int32";
+  if (values instanceof Uint8Array) return "uint8";
+  if (values instanceof Uint16Array) return "uint16";
+  if (values instanceof Uint32Array) return "uint32";
+  throw new TypeError(`unsupported column value ${Object.prototype.toString.call(values)}`);
+}
+
+const numericArrowType = {
+  float32: () => new Float32(),
+  float64: () => new Float64(),
+  int8: () => new Int8(),
+  int16: () => new Int16(),
+  int32: () => new Int32(),
+  uint8: () => new Uint8(),
+  uint16: () => new Uint16(),
+  uint32: () => new Uint32(),
+} as const;
+
+const typedArrayOf = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+} as const;
+
+/** Arrow Data for one column. Numeric data is not copied; strings and booleans are encoded. */
+export function columnData(spec: ColumnSpec): Data {
+  const { name, type, values } = spec;
+  if (type === "utf8") {
+    if (!Array.isArray(values)) throw new TypeError(`column ${name}: utf8 needs a string array`);
+    return vectorFromArray(values as string[], new Utf8()).data[0] ?? makeData({ type: new Utf8(), length: 0 });
+  }
+  if (Array.isArray(values)) throw new TypeError(`column ${name}: ${type} needs a typed array`);
+  if (type === "bool") {
+    if (!(values instanceof Uint8Array)) throw new TypeError(`column ${name}: bool needs a Uint8Array of 0/1`);
+    return makeData({ type: new Bool(), length: values.length, nullCount: 0, data: packBits(values) });
+  }
+  const expected = typedArrayOf[type];
+  if (!(values instanceof expected)) {
+    throw new TypeError(`column ${name}: ${type} needs a ${expected.name}, got ${values.constructor.name}`);
+  }
+  // the typed array already matches the arrow type, so it becomes the data buffer as is (no copy)
+  const arrowType = numericArrowType[type]() as Float32;
+  return makeData({ type: arrowType, length: values.length, nullCount: 0, data: values as Float32Array });
+}
+
+/** An arrow Table holding the columns in the given order, every field non-nullable. */
+export function arrowTable(columns: readonly ColumnSpec[]): ArrowTable {
+  const lengths = new Set(columns.map((c) => c.values.length));
+  if (lengths.size > 1) throw new RangeError(`columns differ in length: ${[...lengths].join(", ")}`);
+  const length = columns[0]?.values.length ?? 0;
+  const children = columns.map(columnData);
+  const fields = columns.map((c, i) => new Field(c.name, children[i]!.type, false));
+  const schema = new Schema(fields);
+  const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children });
+  return new ArrowTable(schema, [new RecordBatch(schema, struct)]);
+}
+
+/** LSB-first bitmap, as arrow lays out booleans. */
+function packBits(values: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 8));
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] !== 0) out[i >> 3]! |= 1 << (i & 7);
+  }
+  return out;
+}
+
+/** Our name for an arrow type: `float32`, `int8`, `utf8`, `bool`, ...; anything else its arrow spelling. */
+export function typeName(type: DataType): string {
+  if (DataType.isFloat(type)) return ["float16", "float32", "float64"][type.precision] ?? String(type);
+  if (DataType.isInt(type)) return `${type.isSigned ? "int" : "uint"}${type.bitWidth}`;
+  if (DataType.isBool(type)) return "bool";
+  if (isStringType(type)) return "utf8";
+  return String(type).toLowerCase();
+}
+
+function isStringType(type: DataType): boolean {
+  if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8 || type.typeId === Type.Utf8View) return true;
+  return DataType.isDictionary(type) && isStringType(type.dictionary);
+}
+
+/**
+ * Our column for an arrow vector, or undefined when the type has no plain-column form
+ * (timestamps, lists, float16, ...). Single-chunk numeric vectors without nulls are views,
+ * not copies; 64-bit integers become Float64Array (exact up to 2^53); float nulls become NaN.
+ */
+export function vectorColumn(vector: Vector): ReadColumn | undefined {
+  const type = typeName(vector.type);
+  const nulls = vector.nullCount;
+  if (type === "utf8") return { values: readStrings(vector), type, nulls };
+  if (type === "bool") return { values: readBools(vector), type, nulls };
+  if (type === "int64" || type === "uint64") return { values: readBigInts(vector), type, nulls };
+  if (!(type in typedArrayOf)) return undefined;
+  const values = vector.toArray() as NumericColumn;
+  if (nulls > 0 && (type === "float32" || type === "float64")) return { values: nullsToNaN(vector, values), type, nulls };
+  return { values, type, nulls };
+}
+
+function readStrings(vector: Vector): string[] {
+  const out = new Array<string>(vector.length);
+  for (let i = 0; i < vector.length; i++) out[i] = (vector.get(i) as string | null) ?? "";
+  return out;
+}
+
+function readBools(vector: Vector): Uint8Array {
+  const out = new Uint8Array(vector.length);
+  let at = 0;
+  for (const chunk of vector.data) {
+    const bits = chunk.values as Uint8Array;
+    for (let i = 0; i < chunk.length; i++) {
+      const bit = chunk.offset + i;
+      out[at++] = (bits[bit >> 3]! >> (bit & 7)) & 1;
+    }
+  }
+  return out;
+}
+
+function readBigInts(vector: Vector): Float64Array {
+  const raw = vector.toArray() as BigInt64Array | BigUint64Array;
+  const out = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = Number(raw[i]!);
+  return out;
+}
+
+function nullsToNaN(vector: Vector, values: NumericColumn): NumericColumn {
+  const copy = values.slice();
+  for (let i = 0; i < copy.length; i++) if (!vector.isValid(i)) copy[i] = Number.NaN;
+  return copy;
+}

@@ -1,0 +1,53 @@
+/**
+ * Worker thread of the kNN pool: searches blocks of queries against every group of the shared
+ * memory with the wasm kernel, and replies with the exact top-k of each group.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { searchBlock, type DistBlock, type QuerySource } from "./block-search.ts";
+import { emptyResult } from "./exact.ts";
+import { squaredNorm } from "./layout.ts";
+import type { WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+import { wasm } from "./wasm-api.ts";
+
+const init = workerData as WorkerInit;
+const instance = new wasm.Instance(init.module, { env: { memory: init.memory } });
+const kernel = instance.exports["dist_block"] as DistBlock;
+const scratch = init.layout.scratch[init.slot]!;
+
+function run(task: WorkerTask): WorkerReply {
+  const query = task.kind === "rows" ? rowQueries(task.queries) : stageVectors(task.vectors);
+  const stats = { fallbacks: 0 };
+  const reply: WorkerReply = { id: task.id, indices: [], distances: [], fallbacks: 0 };
+  for (const group of init.layout.groups) {
+    const result = emptyResult(query.ids.length, task.k);
+    if (group.length > 0 && query.ids.length > 0) searchBlock(kernel, init.memory, init.layout, scratch, query, group, task.k, result, stats);
+    reply.indices.push(result.indices);
+    reply.distances.push(result.distances);
+  }
+  reply.fallbacks = stats.fallbacks;
+  return reply;
+}
+
+function rowQueries(ids: Int32Array): QuerySource {
+  return { base: init.layout.dataOffset, normsBase: init.layout.normsOffset, ids };
+}
+
+/** Copies outside vectors into this worker's scratch, padded like the data rows. */
+function stageVectors(vectors: Float32Array): QuerySource {
+  const { dims, dp } = init.layout;
+  const count = vectors.length / dims;
+  const f32 = new Float32Array(init.memory.buffer);
+  const norms = new Float32Array(init.memory.buffer, scratch.stageNormsOffset, count);
+  for (let q = 0; q < count; q++) {
+    const at = scratch.stageOffset / 4 + q * dp;
+    f32.set(vectors.subarray(q * dims, q * dims + dims), at);
+    f32.fill(0, at + dims, at + dp);
+    norms[q] = squaredNorm(vectors, q * dims, dims);
+  }
+  return { base: scratch.stageOffset, normsBase: scratch.stageNormsOffset, ids: Int32Array.from({ length: count }, (_, i) => i) };
+}
+
+parentPort!.on("message", (task: WorkerTask) => {
+  const reply = run(task);
+  parentPort!.postMessage(reply, [...reply.indices, ...reply.distances].map((a) => a.buffer as ArrayBuffer));
+});

@@ -1,0 +1,109 @@
+import { wasm, type WasmMemory } from "./wasm-api.ts";
+/**
+ * Where everything lives in the one shared WebAssembly memory that every kNN worker imports:
+ *
+ *   [ data rows, zero-padded to a stride of dp floats ][ f32 squared norms, one per row ]
+ *   [ group 0 ids (even count) ][ group 1 ids ] ...    [ worker 0 scratch ][ worker 1 scratch ] ...
+ *
+ * The main thread fills the first three parts once; each worker only writes its own scratch.
+ */
+
+/** Queries per kernel call: 64 rows x 232 floats stay in L1/L2 while a reference tile streams by. */
+export const QUERY_BLOCK = 64;
+/** References per kernel call: a tile of 256 padded 230-D rows is ~240 KB, inside L2. */
+export const REF_TILE = 256;
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+export interface GroupLayout {
+  /** byte offset of the group's row ids (Int32, padded to an even count by repeating the last) */
+  idsOffset: number;
+  length: number;
+  /** max over the group's rows of the squared norm (float64), for the float32 error bound */
+  maxNorm: number;
+}
+
+export interface ScratchLayout {
+  /** Int32 query ids, QUERY_BLOCK of them */
+  qidsOffset: number;
+  /** Float32 kernel output, QUERY_BLOCK x REF_TILE */
+  outOffset: number;
+  /** outside query vectors (KnnIndex.search), QUERY_BLOCK rows of dp floats */
+  stageOffset: number;
+  /** their Float32 squared norms */
+  stageNormsOffset: number;
+}
+
+export interface MemoryLayout {
+  rows: number;
+  dims: number;
+  /** padded row length in floats, a multiple of 4 */
+  dp: number;
+  dataOffset: number;
+  normsOffset: number;
+  groups: GroupLayout[];
+  scratch: ScratchLayout[];
+  bytes: number;
+}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+export function planLayout(rows: number, dims: number, groupLengths: readonly number[], workers: number): MemoryLayout {
+  const dp = Math.ceil(dims / 4) * 4;
+  let at = 0;
+  const take = (bytes: number): number => {
+    const offset = at;
+    at += align16(bytes);
+    return offset;
+  };
+  const dataOffset = take(rows * dp * 4);
+  const normsOffset = take(rows * 4);
+  const groups = groupLengths.map((length) => ({ idsOffset: take((length + (length % 2)) * 4), length, maxNorm: 0 }));
+  const scratch = Array.from({ length: workers }, () => ({
+    qidsOffset: take(QUERY_BLOCK * 4),
+    outOffset: take(QUERY_BLOCK * REF_TILE * 4),
+    stageOffset: take(QUERY_BLOCK * dp * 4),
+    stageNormsOffset: take(QUERY_BLOCK * 4),
+  }));
+  if (at > MAX_PAGES * PAGE) throw new RangeError(`knn: ${rows} rows x ${dims} dims do not fit in 4 GiB of wasm memory`);
+  return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, bytes: at };
+}
+
+/** float64 sum of squares of a float32 vector, in j order. */
+export function squaredNorm(values: Float32Array, offset: number, dims: number): number {
+  let sum = 0;
+  for (let j = 0; j < dims; j++) sum += values[offset + j]! * values[offset + j]!;
+  return sum;
+}
+
+/**
+ * Allocates the shared memory and copies the matrix (padded), its norms and the group ids in.
+ * Throws a RangeError on a non-finite value: the float32 error bound needs finite inputs.
+ */
+export function fillSharedMemory(data: Float32Array, dims: number, groups: readonly Int32Array[], workers: number): { memory: WasmMemory; layout: MemoryLayout } {
+  const rows = data.length / dims;
+  const layout = planLayout(rows, dims, groups.map((g) => g.length), workers);
+  const pages = Math.max(1, Math.ceil(layout.bytes / PAGE));
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  const f32 = new Float32Array(memory.buffer);
+  const norms = new Float64Array(rows);
+  for (let row = 0; row < rows; row++) {
+    const source = data.subarray(row * dims, row * dims + dims);
+    f32.set(source, layout.dataOffset / 4 + row * layout.dp);
+    norms[row] = squaredNorm(data, row * dims, dims);
+    if (!Number.isFinite(norms[row]!)) throw new RangeError(`knn: row ${row} holds a NaN or infinite value`);
+  }
+  f32.set(norms, layout.normsOffset / 4);
+  groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows));
+  return { memory, layout };
+}
+
+function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number): void {
+  const target = new Int32Array(memory.buffer, group.idsOffset, ids.length + (ids.length % 2));
+  target.set(ids);
+  if (ids.length % 2 === 1) target[ids.length] = ids[ids.length - 1]!;
+  for (const row of ids) {
+    if (row < 0 || row >= rows) throw new RangeError(`knn: reference row id ${row} is outside 0..${rows - 1}`);
+    group.maxNorm = Math.max(group.maxNorm, norms[row]!);
+  }
+}

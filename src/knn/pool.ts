@@ -1,0 +1,98 @@
+import { wasm, type WasmModule } from "./wasm-api.ts";
+import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { CancelledError } from "../core/errors.ts";
+import { compiledUrl, wasmPath } from "../core/paths.ts";
+import { fillSharedMemory } from "./layout.ts";
+import type { WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+
+type TaskBody = { kind: "rows"; queries: Int32Array; k: number } | { kind: "vectors"; vectors: Float32Array; k: number };
+
+let kernelModule: Promise<WasmModule> | undefined;
+
+function loadKernel(): Promise<WasmModule> {
+  const loading = kernelModule ?? wasm.compile(readFileSync(wasmPath("knn-kernel")));
+  kernelModule = loading;
+  return loading;
+}
+
+/**
+ * Worker threads sharing one wasm memory that holds the data matrix, its norms and the
+ * reference groups. Tasks go to whichever worker is free; each reply is keyed by task index,
+ * so the assembled result never depends on which worker ran what.
+ */
+export class KnnPool {
+  private closed = false;
+  fallbacks = 0;
+
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number): Promise<KnnPool> {
+    const count = Math.max(1, Math.floor(threads));
+    const module = await loadKernel();
+    const { memory, layout } = fillSharedMemory(data, dims, groups, count);
+    const url = compiledUrl(import.meta.url, "./knn-worker.js");
+    const workers = Array.from({ length: count }, (_, slot) => {
+      const init: WorkerInit = { module, memory, layout, slot };
+      return new Worker(url, { workerData: init });
+    });
+    return new KnnPool(workers);
+  }
+
+  /** Runs every task; onReply(index, reply) is called as each finishes. */
+  run(tasks: readonly TaskBody[], onReply: (index: number, reply: WorkerReply) => void, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("knn pool is closed"));
+    if (signal?.aborted) return this.cancel();
+    return new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let pending = 0;
+      const cleanup: (() => void)[] = [];
+      const finish = (error?: unknown): void => {
+        cleanup.forEach((undo) => undo());
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const feed = (worker: Worker): void => {
+        if (next >= tasks.length) {
+          if (pending === 0) finish();
+          return;
+        }
+        const task: WorkerTask = { ...tasks[next]!, id: next } as WorkerTask;
+        next++;
+        pending++;
+        worker.postMessage(task);
+      };
+      for (const worker of this.workers) {
+        const onMessage = (reply: WorkerReply): void => {
+          pending--;
+          this.fallbacks += reply.fallbacks;
+          onReply(reply.id, reply);
+          feed(worker);
+        };
+        const onError = (error: Error): void => finish(error);
+        const onExit = (code: number): void => {
+          if (!this.closed) finish(new Error(`knn worker stopped unexpectedly (exit code ${code})`));
+        };
+        worker.on("message", onMessage).on("error", onError).on("exit", onExit);
+        cleanup.push(() => worker.off("message", onMessage).off("error", onError).off("exit", onExit));
+      }
+      const onAbort = (): void => void this.cancel().catch(finish);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      cleanup.push(() => signal?.removeEventListener("abort", onAbort));
+      if (tasks.length === 0) finish();
+      else this.workers.forEach(feed);
+    });
+  }
+
+  /** Terminates the workers (a kernel call cannot be interrupted otherwise) and rejects. */
+  private async cancel(): Promise<never> {
+    await this.close();
+    throw new CancelledError("knn search");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}

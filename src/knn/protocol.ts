@@ -1,0 +1,23 @@
+import type { WasmMemory, WasmModule } from "./wasm-api.ts";
+import type { MemoryLayout } from "./layout.ts";
+
+/** Messages between the pool (pool.ts) and a kNN worker (knn-worker.ts). */
+export interface WorkerInit {
+  module: WasmModule;
+  memory: WasmMemory;
+  layout: MemoryLayout;
+  /** which scratch region of the layout this worker owns */
+  slot: number;
+}
+
+export type WorkerTask =
+  | { kind: "rows"; id: number; queries: Int32Array; k: number }
+  | { kind: "vectors"; id: number; vectors: Float32Array; k: number };
+
+export interface WorkerReply {
+  id: number;
+  /** one per group, each queries*k entries */
+  indices: Int32Array[];
+  distances: Float64Array[];
+  fallbacks: number;
+}

@@ -1,0 +1,71 @@
+import { z } from "zod";
+import type { Matrix } from "../src/core/artifact.ts";
+import { InputError } from "../src/core/errors.ts";
+import { defineStage, slot } from "../src/core/stage.ts";
+import { predictCanonical } from "../src/numeric/kmeans-predict.ts";
+import { fitMiniBatchKMeans } from "../src/numeric/minibatch-kmeans.ts";
+
+export default defineStage({
+  name: "cluster",
+  version: "1",
+  summary: "mini-batch k-means (k-means++ init, best of n_init) fitted on a sample; every row gets a cluster id",
+  params: z.strictObject({
+    k: z.number().int().min(1).default(8).describe("number of clusters"),
+    sample_for_fit: z.number().int().min(1).default(100_000).describe("fit on a seeded random sample of at most this many rows"),
+    batch_size: z.number().int().min(1).default(2048).describe("rows per mini-batch step"),
+    n_init: z.number().int().min(1).default(4).describe("k-means++ initialisations tried; the lowest inertia wins"),
+    max_iter: z.number().int().min(1).default(200).describe("step budget in passes over the fit sample (max_iter x rows / batch_size steps)"),
+  }),
+  inputs: {
+    features: slot.matrix("standardized features, one row per window"),
+  },
+  outputs: {
+    labels: slot.table("cluster (Int32) per window, numbered by first appearance"),
+    info: slot.json("inertia on the fit sample, n_iter, n_steps, n_init, best_init, sample_rows"),
+  },
+  run({ params, inputs, rng, signal, progress }) {
+    const { features } = inputs;
+    if (features.rows < params.k) {
+      throw new InputError(
+        `cluster: cluster.k is ${params.k} but the feature matrix has only ${features.rows} rows`,
+        `lower cluster.k (e.g. --set cluster.k=${Math.max(1, features.rows)}) or load more rows (load.max_rows)`,
+      );
+    }
+    const sampleIds = rng.fork("fit-sample").sample(features.rows, Math.min(params.sample_for_fit, features.rows));
+    const sample = gatherRows(features, sampleIds);
+    const fit = fitMiniBatchKMeans(sample, sampleIds.length, features.cols, {
+      k: params.k,
+      batchSize: params.batch_size,
+      nInit: params.n_init,
+      maxIter: params.max_iter,
+      rng: rng.fork("kmeans"),
+      signal,
+      onStep: (step, steps) => {
+        if (step % 16 === 0) progress((0.9 * step) / steps, "mini-batch steps");
+      },
+    });
+    const predicted = predictCanonical(features.data, features.rows, features.cols, fit.centres, params.k);
+    progress(1);
+    return {
+      labels: { cluster: predicted.labels },
+      info: {
+        inertia: fit.inertia,
+        n_iter: fit.nIter,
+        n_steps: fit.nSteps,
+        n_init: params.n_init,
+        best_init: fit.bestInit,
+        init_inertias: fit.initInertias,
+        sample_rows: sampleIds.length,
+        inertia_all_rows: predicted.inertia,
+      },
+    };
+  },
+});
+
+function gatherRows(features: Matrix, ids: Int32Array): Float32Array {
+  if (ids.length === features.rows) return features.data;
+  const { cols, data } = features;
+  const out = new Float32Array(ids.length * cols);
+  ids.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));
+  return out;
+}

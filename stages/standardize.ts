@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { matrix } from "../src/core/artifact.ts";
+import { InputError } from "../src/core/errors.ts";
+import { defineStage, slot } from "../src/core/stage.ts";
+import { MIN_STD, standardize } from "../src/numeric/standardize.ts";
+
+export default defineStage({
+  name: "standardize",
+  version: "1",
+  summary: "impute NaN with column medians, z-score with the population std, drop constant columns",
+  params: z.strictObject({}),
+  inputs: {
+    features: slot.matrix("raw float32 features from load, NaN for missing values"),
+    schema: slot.json("load's schema: feature_names in column order"),
+  },
+  outputs: {
+    features: slot.matrix("n x kept standardized float32 features"),
+    transform: slot.json("kept column indices and names, and per kept column median, mean and std; dropped names"),
+  },
+  run({ inputs, log, progress }) {
+    const { rows, cols, data } = inputs.features;
+    const names = featureNames(inputs.schema, cols);
+    if (rows === 0) throw new InputError("standardize: the feature table has no rows", "check load.max_rows and the window parquet");
+    progress(0, "column statistics");
+    const result = standardize(data, rows, cols);
+    const kept = Array.from(result.kept);
+    const dropped = Array.from(result.dropped, (c) => names[c]!);
+    if (kept.length === 0) {
+      throw new InputError(
+        `standardize: every one of the ${cols} feature columns is constant or all-NaN (std <= ${MIN_STD})`,
+        "check that the feature columns named in the schema hold varying values",
+      );
+    }
+    if (dropped.length > 0) log(`dropped ${dropped.length} constant column(s): ${dropped.slice(0, 10).join(", ")}${dropped.length > 10 ? ", ..." : ""}`);
+    progress(1);
+    return {
+      features: matrix(rows, kept.length, result.data),
+      transform: {
+        kept,
+        names: kept.map((c) => names[c]!),
+        medians: kept.map((c) => result.medians[c]!),
+        means: kept.map((c) => result.means[c]!),
+        stds: kept.map((c) => result.stds[c]!),
+        dropped,
+      },
+    };
+  },
+});
+
+function featureNames(schema: unknown, cols: number): string[] {
+  const names = (schema as { feature_names?: unknown } | null)?.feature_names;
+  if (!Array.isArray(names) || names.length !== cols || !names.every((n) => typeof n === "string")) {
+    throw new InputError(
+      `standardize: the schema input does not list ${cols} feature_names for the ${cols} feature columns`,
+      "wire standardize's schema input to load.schema",
+    );
+  }
+  return names as string[];
+}

@@ -1,0 +1,179 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { renderReport } from "../../src/report/render.ts";
+import { sampleReportData } from "../unit/report/sample-report.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(process.cwd(), "test-results");
+
+/** Start Debian's chromium; under CI a failure to start fails the suite instead of skipping it. */
+async function launchChromium(): Promise<{ browser?: Browser; error?: unknown }> {
+  try {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+    return { browser };
+  } catch (error) {
+    return { error };
+  }
+}
+
+const launched = await launchChromium();
+const canRun = launched.browser !== undefined || Boolean(process.env.CI);
+if (!canRun) console.warn(`skipping the report browser tests: cannot start ${CHROMIUM} (${String(launched.error)}); install chromium to run them`);
+
+const data = sampleReportData(4000, 2500);
+const workDir = mkdtempSync(join(tmpdir(), "pipeline-report-"));
+const reportPath = join(workDir, "index.html");
+writeFileSync(reportPath, renderReport(data));
+
+afterAll(async () => {
+  await launched.browser?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+interface OpenedReport {
+  page: Page;
+  /** console errors, page errors and any request that is not the report file itself */
+  problems: string[];
+}
+
+async function openReport(width: number, height: number): Promise<OpenedReport> {
+  if (!launched.browser) throw new Error(`cannot start ${CHROMIUM}: ${String(launched.error)}`);
+  const page = await launched.browser.newPage({ viewport: { width, height } });
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("request", (request) => {
+    if (request.url() !== pathToFileURL(reportPath).href) problems.push(`request: ${request.url()}`);
+  });
+  await page.goto(pathToFileURL(reportPath).href, { waitUntil: "load" });
+  return { page, problems };
+}
+
+interface CanvasReading {
+  width: number;
+  height: number;
+  /** pixels with any paint on them */
+  painted: number;
+  /** pixels that differ from the previous reading of the same page */
+  changed: number;
+}
+
+/** Read the scatter's pixels in the page, and compare them with the previous reading. */
+async function readCanvas(page: Page): Promise<CanvasReading> {
+  // the project compiles without DOM types, so the page's globals are reached through `any`
+  return page.evaluate(() => {
+    const page = globalThis as any;
+    const canvas = page.document.getElementById("scatter-canvas");
+    // read a fresh copy, so the report's own canvas is never read back (which chromium warns about)
+    const copy = page.document.createElement("canvas");
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const copyContext = copy.getContext("2d", { willReadFrequently: true });
+    copyContext.drawImage(canvas, 0, 0);
+    const pixels: Uint8ClampedArray = copyContext.getImageData(0, 0, copy.width, copy.height).data;
+    const previous: Uint8ClampedArray | undefined = page.lastPixels;
+    let painted = 0;
+    let changed = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3]! > 0) painted++;
+      if (previous && previous.length === pixels.length) {
+        const same = pixels[i] === previous[i] && pixels[i + 1] === previous[i + 1] && pixels[i + 2] === previous[i + 2] && pixels[i + 3] === previous[i + 3];
+        if (!same) changed++;
+      }
+    }
+    page.lastPixels = pixels;
+    return { width: canvas.width, height: canvas.height, painted, changed };
+  });
+}
+
+describe.skipIf(!canRun)("report page in headless chromium", () => {
+  it("draws the scatter and recolours it by cluster at 1280x800", async () => {
+    const { page, problems } = await openReport(1280, 800);
+    const phaseView = await readCanvas(page);
+    expect(phaseView.width).toBeGreaterThan(300);
+    // 2,500 points of radius ~2.4 px: thousands of painted pixels, far from blank
+    expect(phaseView.painted).toBeGreaterThan(5000);
+    expect(await page.locator("#scatter-legend li").allTextContents()).toContain("clean" + countOf(data.points.phase, 0));
+
+    await page.click('[data-color-by="cluster"]');
+    const clusterView = await readCanvas(page);
+    expect([clusterView.width, clusterView.height]).toEqual([phaseView.width, phaseView.height]);
+    expect(clusterView.changed).toBeGreaterThan(1000);
+    expect(await page.getAttribute('[data-color-by="cluster"]', "aria-pressed")).toBe("true");
+    expect(await page.locator("#scatter-legend li").first().textContent()).toBe("cluster 0" + countOf(data.points.cluster, 0));
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "report-desktop.png"), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("rotates on drag and zooms on wheel", async () => {
+    const { page, problems } = await openReport(1280, 800);
+    await readCanvas(page);
+    const box = (await page.locator("#scatter-canvas").boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 40, { steps: 5 });
+    await page.mouse.up();
+    await nextFrame(page);
+    expect((await readCanvas(page)).changed).toBeGreaterThan(1000);
+
+    await page.mouse.wheel(0, -400);
+    await nextFrame(page);
+    expect((await readCanvas(page)).changed).toBeGreaterThan(1000);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("shows a confusion matrix whose cells sum to the test rows", async () => {
+    const { page, problems } = await openReport(1280, 800);
+    const counts = await page.locator("td.cm-cell").allTextContents();
+    expect(counts).toHaveLength(data.metrics.confusion.labels.length ** 2);
+    expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(data.metrics.n_test);
+    expect(await page.locator(".tile-value").first().textContent()).toBe(data.metrics.macro_f1.toFixed(3));
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("fits a 390 px phone screen without horizontal overflow", async () => {
+    const { page, problems } = await openReport(390, 800);
+    const widths = await page.evaluate(() => {
+      const page = globalThis as any;
+      return { scroll: page.document.documentElement.scrollWidth as number, inner: page.innerWidth as number };
+    });
+    expect(widths.scroll).toBeLessThanOrEqual(widths.inner);
+    const reading = await readCanvas(page);
+    expect(reading.painted).toBeGreaterThan(2000);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "report-phone.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "report-phone-top.png") });
+    await page.locator("#confusion").screenshot({ path: join(ARTIFACTS, "report-phone-confusion.png") });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+function countOf(values: ArrayLike<number>, value: number): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === value) count++;
+  return count;
+}
+
+/** Wait until the page has painted the frame its last input requested. */
+async function nextFrame(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const frame = (globalThis as any).requestAnimationFrame as (callback: () => void) => void;
+    return new Promise<void>((resolve) => frame(() => frame(resolve)));
+  });
+}

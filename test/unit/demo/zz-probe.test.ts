@@ -1,0 +1,23 @@
+import { it } from "vitest";
+import { buildDemoData } from "../../../src/demo/generate.ts";
+import { readParquet } from "../../../src/io/parquet.ts";
+import { splitScores } from "./knn-probe.ts";
+const ROWS = Number(process.env.PROBE_ROWS ?? 30000);
+const Q = Number(process.env.PROBE_Q ?? 800);
+it("probe", () => {
+  let t = performance.now();
+  const d = buildDemoData(ROWS, 230, 0);
+  console.log("gen ms", Math.round(performance.now() - t), "bytes", d.windows.length);
+  const { table } = readParquet(d.windows);
+  const v = readParquet(d.validation).table;
+  const names: string[] = JSON.parse(new TextDecoder().decode(d.schema)).feature_names;
+  const status = new Map((v.episode_id as string[]).map((e, i) => [e, (v.status as string[])[i]!]));
+  const host = table.host_id as string[];
+  const counts: Record<string, number> = {};
+  host.forEach((h) => (counts[h] = (counts[h] ?? 0) + 1));
+  const ph: number[] = [0,0,0,0,0,0]; (table.phase as Int8Array).forEach((p) => ph[p]++);
+  console.log(counts, ph, "episodes", v.episode_id!.length);
+  t = performance.now();
+  const s = splitScores({ columns: names.map((n) => table[n] as Float32Array), phase: table.phase as Int8Array, host, episode: table.episode_id as string[], status }, ["elliott-thinkpad", "lab-node-01", "lab-node-02"], Q);
+  console.log("scores", s, "ms", Math.round(performance.now() - t));
+}, 600000);

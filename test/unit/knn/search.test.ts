@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import { CancelledError } from "../../../src/core/errors.ts";
+import { bruteForceKnn, createKnnIndex, knnSearch, mergeNeighbours, type KnnResult } from "../../../src/knn/index.ts";
+import { lastSearchStats } from "../../../src/knn/search.ts";
+import { gather, gaussianMatrix, range } from "./helpers.ts";
+
+// NOTE: the workers run the compiled JS under dist/, so `npm run build` must have run first.
+
+function expectSameBytes(actual: KnnResult, expected: KnnResult): void {
+  expect(Buffer.from(actual.indices.buffer)).toEqual(Buffer.from(expected.indices.buffer));
+  expect(Buffer.from(actual.distances.buffer)).toEqual(Buffer.from(expected.distances.buffer));
+}
+
+function oracle(data: Float32Array, dims: number, groups: Int32Array[], queries: Int32Array, k: number): KnnResult[] {
+  return groups.map((group) => bruteForceKnn(data, dims, group, gather(data, dims, queries), k));
+}
+
+function* groupRowsEqualTo(data: Float32Array, dims: number, row: number, end: number): Generator<number> {
+  for (let r = 0; r < end; r++) {
+    let same = true;
+    for (let j = 0; j < dims && same; j++) same = data[r * dims + j] === data[row * dims + j];
+    if (same) yield r;
+  }
+}
+
+describe("knnSearch equals the float64 brute force", () => {
+  it.each([5, 57, 230])("on Gaussian data with %i dims, for two groups in one pass", async (dims) => {
+    const data = gaussianMatrix(1500, dims, dims);
+    const groups = [range(0, 900), range(900, 1200)];
+    const queries = range(1200, 1500);
+    const results = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2 });
+    const expected = oracle(data, dims, groups, queries, 10);
+    results.forEach((result, g) => expectSameBytes(result, expected[g]!));
+  });
+
+  it("orders exact ties by row id, including many duplicates past the shortlist", async () => {
+    // every row is a point of a coarse integer grid, so distances repeat a lot; 40 copies of
+    // one point exceed the float32 shortlist and force the float64 fallback
+    const dims = 7;
+    const rows = 1200;
+    const data = gaussianMatrix(rows, dims, 4).map(Math.round);
+    for (let r = 0; r < 40; r++) data.set(data.subarray(0, dims), (100 + r) * dims);
+    const copiesOfRow0 = Array.from(groupRowsEqualTo(data, dims, 0, 1000));
+    const groups = [range(0, 1000)];
+    const queries = Int32Array.from([0, 1, 2, 1000, 1100, 1199]);
+    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2 });
+    expectSameBytes(result!, oracle(data, dims, groups, queries, 12)[0]!);
+    expect(lastSearchStats.fallbacks).toBeGreaterThan(0);
+    // query 0 has over 40 rows at distance 0 (itself and the copies): the lowest ids win
+    expect(copiesOfRow0.length).toBeGreaterThan(40);
+    expect(Array.from(result!.indices.subarray(0, 12))).toEqual(copiesOfRow0.slice(0, 12));
+    expect(Array.from(result!.distances.subarray(0, 12))).toEqual(new Array(12).fill(0));
+  });
+
+  it("breaks a constructed distance tie towards the lower row id", async () => {
+    // reference rows at +-e_j are all at distance 1 from the query at the origin
+    const dims = 5;
+    const data = new Float32Array(11 * dims);
+    for (let j = 0; j < dims; j++) {
+      data[(1 + 2 * j) * dims + j] = 1;
+      data[(2 + 2 * j) * dims + j] = -1;
+    }
+    const [result] = await knnSearch({ data, dims, groups: [Int32Array.from([9, 3, 7, 1, 5, 2])], queries: Int32Array.from([0]), k: 4, threads: 1 });
+    expect(Array.from(result!.indices)).toEqual([1, 2, 3, 5]);
+    expect(Array.from(result!.distances)).toEqual([1, 1, 1, 1]);
+  });
+
+  it("pads groups smaller than k with -1 / Infinity", async () => {
+    const dims = 9;
+    const data = gaussianMatrix(50, dims, 3);
+    const [small, empty] = await knnSearch({ data, dims, groups: [Int32Array.from([4, 8, 15]), new Int32Array(0)], queries: Int32Array.from([1, 2]), k: 5, threads: 2 });
+    expect(Array.from(small!.indices.subarray(0, 5)).slice(3)).toEqual([-1, -1]);
+    expect(Array.from(small!.distances.subarray(5, 10)).slice(3)).toEqual([Infinity, Infinity]);
+    expect(Array.from(empty!.indices)).toEqual(new Array(10).fill(-1));
+    expectSameBytes(small!, oracle(data, dims, [Int32Array.from([4, 8, 15])], Int32Array.from([1, 2]), 5)[0]!);
+  });
+
+  it("gives identical bytes with 1, 2 and 3 threads", async () => {
+    const dims = 31;
+    const data = gaussianMatrix(2000, dims, 11);
+    const request = { data, dims, groups: [range(0, 1500), range(1500, 1700)], queries: range(1000, 2000), k: 10 };
+    const [one, two, three] = await Promise.all([1, 2, 3].map((threads) => knnSearch({ ...request, threads })));
+    for (const other of [two!, three!]) other.forEach((result, g) => expectSameBytes(result, one![g]!));
+  });
+
+  it("reports progress up to 1 and merges groups like a search over their union", async () => {
+    const dims = 12;
+    const data = gaussianMatrix(800, dims, 5);
+    const progress: number[] = [];
+    const request = { data, dims, queries: range(600, 800), k: 8, threads: 2 };
+    const [a, b] = await knnSearch({ ...request, groups: [range(0, 400), range(400, 600)], onProgress: (f: number) => progress.push(f) });
+    const [union] = await knnSearch({ ...request, groups: [range(0, 600)] });
+    expectSameBytes(mergeNeighbours(a!, b!, 8), union!);
+    expect(progress.at(-1)).toBe(1);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+  });
+});
+
+describe("knnSearch cancellation", () => {
+  it("rejects with CancelledError before finishing when aborted mid-run", async () => {
+    const dims = 230;
+    const data = gaussianMatrix(3000, dims, 8);
+    const controller = new AbortController();
+    let last = 0;
+    const search = knnSearch({
+      data, dims, groups: [range(0, 3000)], queries: range(0, 3000), k: 10, threads: 2, signal: controller.signal,
+      onProgress: (fraction) => {
+        last = fraction;
+        controller.abort();
+      },
+    });
+    await expect(search).rejects.toBeInstanceOf(CancelledError);
+    expect(last).toBeLessThan(0.5);
+  });
+
+  it("rejects at once when the signal is already aborted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const search = knnSearch({ data: gaussianMatrix(10, 4, 1), dims: 4, groups: [range(0, 10)], queries: range(0, 2), k: 3, threads: 1, signal: controller.signal });
+    await expect(search).rejects.toBeInstanceOf(CancelledError);
+  });
+});
+
+describe("createKnnIndex", () => {
+  it("answers outside vectors like the brute force, over repeated and concurrent calls", async () => {
+    const dims = 44;
+    const data = gaussianMatrix(1000, dims, 21);
+    const reference = range(100, 1000);
+    const index = await createKnnIndex(data, dims, reference, { threads: 2 });
+    try {
+      const single = gaussianMatrix(1, dims, 99);
+      const batch = gaussianMatrix(130, dims, 98);
+      const [r1, r2] = await Promise.all([index.search(single, 10), index.search(batch, 7)]);
+      expectSameBytes(r1!, bruteForceKnn(data, dims, reference, single, 10));
+      expectSameBytes(r2!, bruteForceKnn(data, dims, reference, batch, 7));
+    } finally {
+      await index.close();
+    }
+  });
+});
