@@ -51,17 +51,22 @@ async function hostSplit(data: Float32Array): Promise<Record<string, number>> {
   const val = range(train.length, Math.round(rows * 0.55));
   const queries = range(val.length + train.length, rows);
   const allQueries = Int32Array.from([...val, ...queries]);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const [byTrain, byVal] = await knnSearch({ data, dims, groups: [train, val], queries: allQueries, k: 10, threads });
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
   const labels = Int8Array.from({ length: rows }, (_, i) => i % 6);
   const voteStart = performance.now();
   weightedVote(mergeNeighbours(byTrain!, byVal!, 10), 10, labels, 6);
   weightedVote(byTrain!, 10, labels, 6);
-  const gflops = (allQueries.length * (train.length + val.length) * dims * 2) / seconds / 1e9;
+  const flop = allQueries.length * (train.length + val.length) * dims * 2;
+  const gflops = flop / seconds / 1e9;
   return {
     train_rows: train.length, val_rows: val.length, queries: allQueries.length, seconds,
     merge_and_vote_seconds: (performance.now() - voteStart) / 1000,
+    cpu_seconds: cpuSeconds, gflops_per_cpu_second: flop / cpuSeconds / 1e9,
     gflops, share_of_simd_peak: gflops / peakGflops, float64_fallback_queries: lastSearchStats.fallbacks,
   };
 }

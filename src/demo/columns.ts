@@ -26,11 +26,12 @@ export function rawColumns(latent: Float32Array, rows: number, features: number,
   const special = Array.from(rng.shuffle(Int32Array.from({ length: features }, (_, j) => j)).slice(0, 2 * specialCount(features)));
   const allNaN = special.slice(0, special.length / 2).sort((a, b) => a - b);
   const constant = special.slice(special.length / 2).sort((a, b) => a - b);
-  const columns: (Float32Array | Float64Array)[] = [];
-  for (let j = 0; j < features; j++) {
-    const column = isFloat64Feature(j) ? new Float64Array(rows) : new Float32Array(rows);
-    fillUnits(column, latent, j, features, rng);
-    columns.push(column);
+  const columns = Array.from({ length: features }, (_, j) => (isFloat64Feature(j) ? new Float64Array(rows) : new Float32Array(rows)));
+  const units = Array.from({ length: features }, () => featureUnits(rng));
+  // row blocks keep the window-major latent block in cache while it is spread over columns
+  for (let start = 0; start < rows; start += UNIT_BLOCK_ROWS) {
+    const end = Math.min(rows, start + UNIT_BLOCK_ROWS);
+    for (let j = 0; j < features; j++) fillUnits(columns[j]!, latent, j, features, units[j]!, start, end);
   }
   addNaNCells(columns, rows, rng);
   for (const j of allNaN) columns[j]!.fill(Number.NaN);
@@ -38,14 +39,26 @@ export function rawColumns(latent: Float32Array, rows: number, features: number,
   return { columns, allNaN, constant };
 }
 
-/** Column j in its own units: a quarter of features are count-like (log-normal, positive). */
-function fillUnits(column: Float32Array | Float64Array, latent: Float32Array, j: number, features: number, rng: Rng): void {
+const UNIT_BLOCK_ROWS = 256;
+
+interface Units {
+  countLike: boolean;
+  centre: number;
+  scale: number;
+}
+
+/** A feature's units: a quarter of features are count-like (log-normal, positive). */
+function featureUnits(rng: Rng): Units {
   const countLike = rng.next() < 0.25;
   const centre = countLike ? Math.log(1 + 999 * rng.next()) : (rng.next() - 0.5) * 200;
   const scale = countLike ? 0.5 : 10 ** (3 * rng.next() - 1);
-  for (let i = 0, at = j; i < column.length; i++, at += features) {
-    const v = latent[at]!;
-    column[i] = countLike ? Math.exp(centre + scale * v) : centre + scale * v;
+  return { countLike, centre, scale };
+}
+
+function fillUnits(column: Float32Array | Float64Array, latent: Float32Array, j: number, features: number, u: Units, start: number, end: number): void {
+  for (let i = start, at = start * features + j; i < end; i++, at += features) {
+    const v = u.centre + u.scale * latent[at]!;
+    column[i] = u.countLike ? Math.exp(v) : v;
   }
 }
 

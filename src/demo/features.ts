@@ -16,8 +16,9 @@ import type { Episode } from "./episodes.ts";
 
 /** Knobs tuned so host-split KNN macro F1 ≈ 0.75 and random-split ≈ 0.85 at 150k rows. */
 export const SHAPE = {
-  signal: 0.55,
+  signal: 1.2,
   host: 0.45,
+  hostGain: 0.3,
   episode: 0.35,
   latentRank: 8,
   latent: 0.8,
@@ -36,21 +37,48 @@ export interface FeatureColumns {
   readonly columns: (Float32Array | Float64Array)[];
 }
 
-/** A standard normal sampler over the rng (Box–Muller, pairs cached). */
+const NORMAL_TABLE_BITS = 16;
+let normalTable: Float64Array | undefined;
+
+/**
+ * Standard normal draws from the rng: two per 32-bit draw, each 16-bit half indexing a table of
+ * normal quantiles at (i + 0.5) / 65536. Five times faster than Box–Muller, which matters at
+ * 35 M cells; the table caps |z| at 4.3, and the heavy tails are added explicitly instead.
+ */
 export function normalSampler(rng: Rng): () => number {
-  let spare = Number.NaN;
+  const table = (normalTable ??= buildNormalTable());
+  let spare = -1;
   return () => {
-    if (!Number.isNaN(spare)) {
-      const out = spare;
-      spare = Number.NaN;
+    if (spare >= 0) {
+      const out = table[spare]!;
+      spare = -1;
       return out;
     }
-    const u = 1 - rng.next(); // (0, 1]: log stays finite
-    const r = Math.sqrt(-2 * Math.log(u));
-    const t = 2 * Math.PI * rng.next();
-    spare = r * Math.sin(t);
-    return r * Math.cos(t);
+    const bits = Math.floor(rng.next() * 4294967296);
+    spare = bits & 0xffff;
+    return table[bits >>> NORMAL_TABLE_BITS]!;
   };
+}
+
+function buildNormalTable(): Float64Array {
+  const size = 1 << NORMAL_TABLE_BITS;
+  return Float64Array.from({ length: size }, (_, i) => inverseNormal((i + 0.5) / size));
+}
+
+/** Acklam's rational approximation of the normal quantile (relative error < 1.2e-9). */
+export function inverseNormal(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) =>
+    (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
 function sparseDirection(features: number, density: number, normal: () => number, rng: Rng): Float64Array {
@@ -95,6 +123,8 @@ export function latentFeatures(episodes: readonly Episode[], features: number, r
   const normal = normalSampler(rng);
   const means = classMeans(features, normal, rng.fork("means"));
   const hosts = DEMO_HOSTS.map(() => denseVector(features, SHAPE.host, normal));
+  // hardware differences: each host scales each signal differently, so unseen hosts look shifted
+  const gains = DEMO_HOSTS.map(() => denseVector(features, SHAPE.hostGain, normal).map(Math.exp));
   const rank = SHAPE.latentRank;
   const loadings = denseVector(rank * features, SHAPE.latent / Math.sqrt(rank), normal);
   const noiseScale = Float64Array.from({ length: features }, () => 0.5 + rng.next());
@@ -107,6 +137,7 @@ export function latentFeatures(episodes: readonly Episode[], features: number, r
   for (const episode of episodes) {
     const offset = denseVector(features, SHAPE.episode, normal);
     const host = hosts[episode.host]!;
+    const gain = gains[episode.host]!;
     mean.set(means[episode.phases[0]! * DEMO_PROFILES.length + episode.profile]!);
     for (let k = 0; k < rank; k++) z[k] = normal();
     for (let t = 0; t < episode.phases.length; t++, row++) {
@@ -115,16 +146,25 @@ export function latentFeatures(episodes: readonly Episode[], features: number, r
       for (let k = 0; k < rank; k++) z[k] = SHAPE.rho * z[k]! + innovation * normal();
       // heavy tails: a log-normal scale per window, so some whole windows are noisy outliers
       const windowScale = Math.exp(0.3 * normal());
-      const base = row * features;
+      const cell = out.subarray(row * features, (row + 1) * features);
+      lowRank(cell, z, loadings);
       for (let j = 0; j < features; j++) {
-        let latent = 0;
-        for (let k = 0; k < rank; k++) latent += z[k]! * loadings[k * features + j]!;
-        out[base + j] = mean[j]! + host[j]! + offset[j]! + latent + windowScale * noiseScale[j]! * normal();
+        cell[j] = gain[j]! * (cell[j]! + mean[j]!) + host[j]! + offset[j]! + windowScale * noiseScale[j]! * normal();
       }
     }
   }
   addSpikes(out, rng);
   return out;
+}
+
+/** out = zᵀ·loadings (rank × F, row-major); a separate function keeps this hot loop optimised. */
+function lowRank(out: Float32Array, z: Float64Array, loadings: Float64Array): void {
+  const features = out.length;
+  out.fill(0);
+  for (let k = 0; k < z.length; k++) {
+    const zk = z[k]!;
+    for (let j = 0, at = k * features; j < features; j++, at++) out[j]! += zk * loadings[at]!;
+  }
 }
 
 /** Rare large spikes (sensor glitches), placed by geometric skips instead of a draw per cell. */

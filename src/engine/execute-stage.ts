@@ -5,7 +5,7 @@ import { CancelledError, PipelineError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
 import type { StageContext } from "../core/stage.ts";
 import type { SerializedError, StageRequest, WorkerMessage } from "./protocol.ts";
-import { loadRegistry } from "./registry.ts";
+import { loadStageDef } from "./registry.ts";
 
 /**
  * Runs one stage: decode its inputs from the cache, call run(), encode and store its outputs.
@@ -17,8 +17,7 @@ export async function executeStage(
   signal: AbortSignal,
 ): Promise<void> {
   try {
-    const registry = await loadRegistry(request.plugins, request.projectDir);
-    const def = registry.find((r) => r.def.name === request.uses)?.def;
+    const def = await loadStageDef(request.uses, request.plugins, request.projectDir);
     if (!def) throw new Error(`stage ${request.uses} is not registered`);
     const store = new CacheStore(request.cacheRoot);
     const inputs: Record<string, unknown> = {};

@@ -14,6 +14,21 @@ export interface RegisteredStage {
   readonly base: string;
 }
 
+/**
+ * One stage's definition, importing only its own module (a stage worker needs nothing else,
+ * and importing every stage's dependencies would cost each worker most of a second).
+ */
+export async function loadStageDef(uses: string, pluginFiles: readonly string[], projectDir: string): Promise<AnyStage | undefined> {
+  const indexFile = fileURLToPath(import.meta.resolve("../../stages/index.ts"));
+  const ext = indexFile.endsWith(".ts") ? ".ts" : ".js";
+  const builtin = `${dirname(indexFile)}/${uses}${ext}`;
+  if (/^[a-z][a-z0-9-]*$/.test(uses) && existsSync(builtin)) {
+    const def = ((await import(pathToFileURL(builtin).href)) as { default?: AnyStage }).default;
+    if (def?.name === uses) return def;
+  }
+  return (await loadRegistry(pluginFiles, projectDir)).find((r) => r.def.name === uses)?.def;
+}
+
 /** Built-in stages plus those of the project's plugin modules (pipeline.yaml `plugins:`). */
 export async function loadRegistry(pluginFiles: readonly string[] = [], projectDir = ""): Promise<RegisteredStage[]> {
   const indexFile = fileURLToPath(import.meta.resolve("../../stages/index.ts"));

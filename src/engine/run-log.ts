@@ -11,6 +11,8 @@ export interface RunLog {
   command: string;
   seed: number;
   params: Record<string, unknown>;
+  /** bytes of input files read to hash them (0 when the stat cache knew them all) */
+  inputBytesHashed: number;
   stages: StageResult[];
 }
 

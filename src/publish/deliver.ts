@@ -142,7 +142,6 @@ async function deliverOne(state: Delivery, index: number): Promise<void> {
     }
     if (!outcome.retryable || attempt >= options.retries) return finalFailure(state, outcome);
     lastReason = outcome.reason;
-    if (process.env.DBG_PUB) console.log("retry", index, outcome.reason);
     const delay = Math.max(backoffDelay(attempt + 1, options.backoff ?? DEFAULT_BACKOFF, options.rng), outcome.retryAfterMs ?? 0);
     if (!(await sleep(delay, stop.signal))) return giveUp(state, lastReason);
   }

@@ -132,6 +132,7 @@ function recordRun(project: Project, outcome: RunOutcome, started: number, argv:
     command: ["run", ...argv].join(" "),
     seed: project.pipeline.seed,
     params,
+    inputBytesHashed: project.hasher.bytesHashed,
     stages: outcome.results,
   });
 }

@@ -37,11 +37,13 @@ export function knnPredict(x: Float32Array, cols: number, train: Int32Array, que
   const out = new Int8Array(queries.length);
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
-  queries.forEach((q, qi) => {
+  for (let qi = 0; qi < queries.length; qi++) {
+    const a = queries[qi]! * cols;
     bestD.fill(Infinity);
-    for (const t of train) {
+    for (let ti = 0; ti < train.length; ti++) {
+      const b = train[ti]! * cols;
       let d = 0;
-      for (let j = 0, a = q * cols, b = t * cols; j < cols; j++) {
+      for (let j = 0; j < cols; j++) {
         const diff = x[a + j]! - x[b + j]!;
         d += diff * diff;
       }
@@ -53,14 +55,14 @@ export function knnPredict(x: Float32Array, cols: number, train: Int32Array, que
         p--;
       }
       bestD[p] = d;
-      bestI[p] = t;
+      bestI[p] = train[ti]!;
     }
     const votes = new Float64Array(8);
     const exact = Array.from(bestD).findIndex((d) => d === 0);
     if (exact >= 0) votes[label[bestI[exact]!]!]! += 1;
     else for (let r = 0; r < k; r++) votes[label[bestI[r]!]!]! += 1 / Math.sqrt(bestD[r]!);
     out[qi] = votes.indexOf(Math.max(...votes));
-  });
+  }
   return out;
 }
 

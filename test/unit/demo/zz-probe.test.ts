@@ -2,8 +2,8 @@ import { it } from "vitest";
 import { buildDemoData } from "../../../src/demo/generate.ts";
 import { readParquet } from "../../../src/io/parquet.ts";
 import { splitScores } from "./knn-probe.ts";
-const ROWS = Number(process.env.PROBE_ROWS ?? 30000);
-const Q = Number(process.env.PROBE_Q ?? 800);
+const ROWS = Number(process.env.PROBE_ROWS ?? 12000);
+const Q = Number(process.env.PROBE_Q ?? 400);
 it("probe", () => {
   let t = performance.now();
   const d = buildDemoData(ROWS, 230, 0);

@@ -39,11 +39,9 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("KNN on %s matches 
   it("predicts the same class for every test row except genuine ties", async () => {
     const { fit } = await runCase(c);
     expect([...fit.testRows]).toEqual(c.test);
-    const differing = c.test.filter((row, i) => fit.predicted[row] !== c.predicted[i]);
-    const unexplained = differing.filter((_row, i) => !c.ambiguous[c.test.indexOf(differing[i]!)]);
+    // a query may differ only where sklearn's own neighbours or votes tie (flagged by the script)
+    const unexplained = c.test.filter((row, i) => fit.predicted[row] !== c.predicted[i] && !c.ambiguous[i]);
     expect(unexplained).toEqual([]);
-    // the ties are rare: at most the flagged queries may differ
-    expect(differing.length).toBeLessThanOrEqual(c.ambiguous.filter(Boolean).length);
   });
 
   it("keeps training rows' own labels and scores the same macro F1 as sklearn", async () => {

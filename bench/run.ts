@@ -1,0 +1,112 @@
+/**
+ * `npm run bench`: the 150k x 230 demo end to end, then each bench piece, one at a time
+ * (the machine has 2 cores: nothing here runs concurrently), merged into one JSON file.
+ *
+ *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap] [--out FILE]
+ *
+ * pipeline   cold run, warm no-op run (and whether it read the inputs), peak RSS, stage times
+ * <piece>    node dist/bench/<piece>.js --data DIR --out FILE, then its Python peer if any
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { packageRoot } from "../src/core/paths.ts";
+
+const { values } = parseArgs({ options: { rows: { type: "string" }, only: { type: "string" }, out: { type: "string" } } });
+const root = packageRoot();
+const work = join(root, ".bench");
+const rows = values.rows ?? "150000";
+const only = new Set((values.only ?? "pipeline,linear,knn,publish,umap").split(","));
+const out = values.out ?? join(root, "bench-results.json");
+const bin = join(root, "dist", "src", "cli", "bin.js");
+const PEERS: Record<string, string[]> = { linear: ["sklearn_linear"], knn: ["sklearn_knn"], umap: ["umap_learn"], pipeline: ["sklearn_steps"] };
+
+interface Timed {
+  seconds: number;
+  maxRssMiB: number;
+  code: number | null;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time to get its peak RSS (worker threads included: same process). */
+function timed(cmd: string, args: string[]): Timed {
+  const started = performance.now();
+  const result = spawnSync("/usr/bin/time", ["-f", "MAXRSS_KB=%M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, CI: "1" } });
+  const seconds = (performance.now() - started) / 1000;
+  const rss = Number(/MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024;
+  if (result.status !== 0) process.stderr.write(result.stderr.slice(-4000));
+  return { seconds: round(seconds), maxRssMiB: round(rss), code: result.status, stdout: result.stdout };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function lastJsonLine(text: string): unknown {
+  const line = text.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+const results: Record<string, unknown> = { rows: Number(rows), machine: { cpus: readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length, node: process.version } };
+
+// the demo data, generated once (it is deterministic)
+const project = join(work, "project");
+const data = join(project, "data", "demo");
+mkdirSync(project, { recursive: true });
+cpSync(join(root, "pipeline.yaml"), join(project, "pipeline.yaml"));
+const marker = join(work, `rows-${rows}`);
+if (!existsSync(marker)) {
+  rmSync(data, { recursive: true, force: true });
+  const gen = timed(process.execPath, [bin, "-C", project, "demo-data", "--rows", rows]);
+  results.demo_data = { seconds: gen.seconds };
+  for (const f of readdirSync(work).filter((f) => f.startsWith("rows-"))) rmSync(join(work, f));
+  writeFileSync(marker, "");
+}
+
+if (only.has("pipeline")) {
+  rmSync(join(project, "cache"), { recursive: true, force: true });
+  const cold = timed(process.execPath, [bin, "-C", project, "run", "--json"]);
+  const warm = timed(process.execPath, [bin, "-C", project, "run", "--json"]);
+  const runs = readdirSync(join(project, "cache", "runs")).sort();
+  const warmLog = JSON.parse(readFileSync(join(project, "cache", "runs", runs.at(-1)!), "utf8")) as { inputBytesHashed?: number };
+  const coldSummary = lastJsonLine(cold.stdout) as { stages?: { name: string; ms: number; status: string }[] } | undefined;
+  results.pipeline = {
+    cold_seconds: cold.seconds,
+    cold_max_rss_mib: cold.maxRssMiB,
+    cold_ok: cold.code === 0,
+    stage_seconds: Object.fromEntries((coldSummary?.stages ?? []).map((s) => [s.name, round(s.ms / 1000)])),
+    warm_seconds: warm.seconds,
+    warm_ok: warm.code === 0,
+    warm_all_cached: ((lastJsonLine(warm.stdout) as { stages?: { status: string }[] })?.stages ?? []).every((s) => s.status !== "ran"),
+    warm_input_bytes_hashed: warmLog.inputBytesHashed ?? null,
+    warm_over_cold: round(warm.seconds / cold.seconds),
+  };
+}
+
+for (const piece of ["pipeline", "linear", "knn", "publish", "umap"]) {
+  if (!only.has(piece)) continue;
+  const entry: Record<string, unknown> = {};
+  if (piece !== "pipeline" && existsSync(join(root, "dist", "bench", `${piece}.js`))) {
+    const file = join(work, `${piece}.json`);
+    const ours = timed(process.execPath, [join(root, "dist", "bench", `${piece}.js`), "--data", data, "--out", file]);
+    entry.ours = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { failed: ours.code };
+    entry.ours_max_rss_mib = ours.maxRssMiB;
+  }
+  for (const peer of PEERS[piece] ?? []) {
+    const script = join(root, "bench", "python", `${peer}.py`);
+    if (!existsSync(script)) continue;
+    const file = join(work, `${peer}.json`);
+    const theirs = timed("/usr/bin/python3", [script, "--data", data, "--out", file]);
+    entry[peer] = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { failed: theirs.code };
+  }
+  if (piece === "pipeline") Object.assign(results.pipeline as object, entry);
+  else results[piece] = entry;
+}
+
+writeFileSync(out, JSON.stringify(results, null, 2));
+process.stdout.write(`${JSON.stringify(results)}\n`);
