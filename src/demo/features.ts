@@ -16,13 +16,13 @@ import type { Episode } from "./episodes.ts";
 
 /** Knobs tuned so host-split KNN macro F1 ≈ 0.75 and random-split ≈ 0.85 at 150k rows. */
 export const SHAPE = {
-  signal: 1.2,
-  host: 0.45,
-  hostGain: 0.3,
+  signal: 1.5,
+  host: 0.2,
+  hostGain: 0.1,
   episode: 0.35,
   latentRank: 8,
   latent: 0.8,
-  rho: 0.85,
+  rho: 0.6,
   /** how far the mean moves toward a new phase's mean per window (transitions blur) */
   lag: 0.6,
   nanRate: 0.01,
@@ -31,11 +31,6 @@ export const SHAPE = {
 
 /** How strongly a profile's signature shows in each phase. */
 const PROFILE_ACTIVITY = [0, 0.3, 0.7, 1, 0.4, 0.5];
-
-export interface FeatureColumns {
-  /** one column per feature; float64 for every tenth feature, float32 otherwise */
-  readonly columns: (Float32Array | Float64Array)[];
-}
 
 const NORMAL_TABLE_BITS = 16;
 let normalTable: Float64Array | undefined;

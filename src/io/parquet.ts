@@ -41,17 +41,21 @@ export function readParquet(bytes: Uint8Array, options: { columns?: string[] } =
   return plainColumns(tableFromIPC(wasmTable.intoIPCStream()), options.columns);
 }
 
-/**
- * `readParquet` of a file on disk. With `columns`, only those column chunks are decoded
- * (parquet-wasm's async reader honours the projection; its sync reader does not).
- */
+/** `readParquet` of a file on disk; with `columns`, only those column chunks are decoded. */
 export async function readParquetFile(path: string, options: { columns?: string[] } = {}): Promise<ParquetReadResult> {
   const bytes = await readFile(path);
-  if (!options.columns) return readParquet(bytes);
+  return options.columns ? readParquetColumns(bytes, options.columns) : readParquet(bytes);
+}
+
+/**
+ * Only the named columns of parquet bytes, in that order, without decoding the others:
+ * parquet-wasm's async reader honours the projection (its sync reader does not).
+ */
+export async function readParquetColumns(bytes: Uint8Array, columns: string[]): Promise<ParquetReadResult> {
   const file = await parquetWasm.ParquetFile.fromFile(new Blob([bytes]));
   try {
-    const wasmTable = await file.read({ batchSize: READ_BATCH_ROWS, columns: options.columns });
-    return plainColumns(tableFromIPC(wasmTable.intoIPCStream()), options.columns);
+    const wasmTable = await file.read({ batchSize: READ_BATCH_ROWS, columns });
+    return plainColumns(tableFromIPC(wasmTable.intoIPCStream()), columns);
   } finally {
     file.free();
   }

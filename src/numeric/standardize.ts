@@ -1,4 +1,4 @@
-import { medianInPlace } from "./select.ts";
+import { floatSortKey, medianOfSortKeys } from "./median.ts";
 
 /** Columns whose population std is at or below this are dropped (as the seed does). */
 export const MIN_STD = 1e-6;
@@ -33,13 +33,16 @@ export function columnStats(data: Float32Array, rows: number, cols: number): Col
   const means = new Float64Array(cols);
   const stds = new Float64Array(cols);
   const block = new Float32Array(COLUMN_BLOCK * rows);
-  const scratch = new Float32Array(rows);
+  const blockBits = new Uint32Array(block.buffer);
+  const keys = new Uint32Array(rows);
+  const scratch = new Uint32Array(rows);
   for (let first = 0; first < cols; first += COLUMN_BLOCK) {
     const width = Math.min(COLUMN_BLOCK, cols - first);
     gatherColumns(data, rows, cols, first, width, block);
     for (let c = 0; c < width; c++) {
       const column = block.subarray(c * rows, (c + 1) * rows);
-      const stats = oneColumnStats(column, scratch);
+      const bits = blockBits.subarray(c * rows, (c + 1) * rows);
+      const stats = oneColumnStats(column, bits, keys, scratch);
       medians[first + c] = stats.median;
       means[first + c] = stats.mean;
       stds[first + c] = stats.std;
@@ -77,7 +80,9 @@ export function applyStandardize(
   const width = kept.length;
   const med = Float64Array.from(kept, (c) => stats.medians[c]!);
   const mean = Float64Array.from(kept, (c) => stats.means[c]!);
-  const std = Float64Array.from(kept, (c) => stats.stds[c]!);
+  // a product with the float64 reciprocal differs from the quotient by at most 1 float64 ulp,
+  // far below the float32 rounding that follows
+  const inverse = Float64Array.from(kept, (c) => 1 / stats.stds[c]!);
   const out = new Float32Array(rows * width);
   for (let r = 0; r < rows; r++) {
     const src = r * cols;
@@ -85,7 +90,7 @@ export function applyStandardize(
     for (let j = 0; j < width; j++) {
       let v = data[src + kept[j]!]!;
       if (v !== v) v = med[j]!;
-      out[dst + j] = (v - mean[j]!) / std[j]!;
+      out[dst + j] = (v - mean[j]!) * inverse[j]!;
     }
   }
   return out;
@@ -105,22 +110,26 @@ function gatherColumns(
   }
 }
 
-function oneColumnStats(column: Float32Array, scratch: Float32Array): { median: number; mean: number; std: number } {
+function oneColumnStats(
+  column: Float32Array,
+  bits: Uint32Array,
+  keys: Uint32Array,
+  scratch: Uint32Array,
+): { median: number; mean: number; std: number } {
   const rows = column.length;
   let present = 0;
+  let presentSum = 0;
   for (let r = 0; r < rows; r++) {
     const v = column[r]!;
-    if (v === v) scratch[present++] = v;
+    if (v === v) {
+      keys[present++] = floatSortKey(bits[r]!);
+      presentSum += v;
+    }
   }
   // the seed stores the median as float32 before imputing, so round it the same way
-  const median = present === 0 ? 0 : Math.fround(medianInPlace(scratch, present));
+  const median = present === 0 ? 0 : Math.fround(medianOfSortKeys(keys, present, scratch));
   const missing = rows - present;
-  let sum = missing * median;
-  for (let r = 0; r < rows; r++) {
-    const v = column[r]!;
-    if (v === v) sum += v;
-  }
-  const mean = sum / rows;
+  const mean = (presentSum + missing * median) / rows;
   // two passes (mean, then squared deviations) as numpy does: no cancellation from E[x²]-E[x]²
   const dm = median - mean;
   let squares = missing * dm * dm;

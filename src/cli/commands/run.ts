@@ -31,6 +31,8 @@ options:
   --publish           also run publish (the only stage that uses the network)
   --report            write report/index.html at the end
   --jobs N            stages run at once (default: number of cores)
+  --threads N         worker threads a stage may use (default: number of cores);
+                      results are identical whatever N
   --no-wait           fail instead of waiting when another run holds the project
   --json              end with one JSON line: {"ok", "stages": [...]}
   --verbose           print stage log lines`;
@@ -48,6 +50,7 @@ const OPTIONS = {
   publish: { type: "boolean" },
   report: { type: "boolean" },
   jobs: { type: "string" },
+  threads: { type: "string" },
   "no-wait": { type: "boolean" },
   json: { type: "boolean" },
   verbose: { type: "boolean" },
@@ -95,7 +98,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       scope,
       forced,
       jobs,
-      threads: Math.max(1, availableParallelism()),
+      threads: positiveInt("--threads", values.threads, availableParallelism()),
       dryRun: values["dry-run"] ?? false,
       writeOutputs: !values.check && !values["dry-run"],
       keepGoing: values["keep-going"] ?? false,

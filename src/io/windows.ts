@@ -1,0 +1,130 @@
+/**
+ * Reading features_window_v1.parquet for the load stage: checks every column the pipeline
+ * needs, keeps an evenly spaced subset of rows, and packs the features row-major float32.
+ */
+import { readFile } from "node:fs/promises";
+import type { FileRef, Matrix } from "../core/artifact.ts";
+import { InputError, describeError } from "../core/errors.ts";
+import { missingFileError } from "./feature-schema.ts";
+import { readParquetColumns, readParquetSchema } from "./parquet.ts";
+
+export const LABEL_COLUMNS = ["phase", "episode_id", "host_id", "profile"] as const;
+const ID_COLUMNS = ["episode_id", "host_id", "profile"] as const;
+/** Phase codes 0..5 (clean .. failed), SPEC section 1. */
+export const MAX_PHASE = 5;
+const NUMERIC = /^(float(32|64)|u?int(8|16|32|64))$/;
+
+export interface Windows {
+  features: Matrix;
+  phase: Int8Array;
+  episodeId: string[];
+  hostId: string[];
+  profile: string[];
+  rowsInFile: number;
+}
+
+/** Read, check and subsample the window table. Every problem is an InputError naming file and column. */
+export async function readWindows(file: FileRef, featureNames: readonly string[], maxRows: number | null): Promise<Windows> {
+  const bytes = await readFile(file.path).catch((error: unknown) => {
+    throw missingFileError(file, error);
+  });
+  const types = readTypes(bytes, file);
+  checkColumns(types, featureNames, file);
+  const { table, nulls } = await readParquetColumns(bytes, [...featureNames, ...LABEL_COLUMNS]);
+  const rowsInFile = (table.phase ?? []).length;
+  if (rowsInFile === 0) {
+    throw new InputError(`${file.display}: the table has no rows`, "point load's windows input at a window table with at least one row");
+  }
+  for (const name of ID_COLUMNS) {
+    if ((nulls[name] ?? 0) > 0) throw columnError(file, name, `has ${nulls[name]} missing values`, "fill in every row's ids");
+  }
+  const phase = checkedPhase(table.phase as ArrayLike<number>, nulls.phase ?? 0, file);
+  const keep = keptRows(rowsInFile, maxRows);
+  return {
+    features: packFeatures(featureNames.map((n) => table[n] as ArrayLike<number>), keep),
+    phase: Int8Array.from(keep, (i) => phase[i]!),
+    episodeId: pick(table.episode_id as string[], keep),
+    hostId: pick(table.host_id as string[], keep),
+    profile: pick(table.profile as string[], keep),
+    rowsInFile,
+  };
+}
+
+function readTypes(bytes: Uint8Array, file: FileRef): Record<string, string> {
+  try {
+    return readParquetSchema(bytes);
+  } catch (error) {
+    throw new InputError(
+      `${file.display}: cannot read it as parquet (${describeError(error)})`,
+      "point load's windows input at features_window_v1.parquet, or regenerate it with `pipeline demo-data`",
+    );
+  }
+}
+
+function checkColumns(types: Record<string, string>, featureNames: readonly string[], file: FileRef): void {
+  for (const name of [...featureNames, ...LABEL_COLUMNS]) {
+    if (!(name in types)) {
+      const known = Object.keys(types).slice(0, 8).join(", ");
+      throw columnError(file, name, "is missing", `add the column, or fix its name in feature_schema_v1.json (the file has: ${known}, ...)`);
+    }
+  }
+  for (const name of featureNames) {
+    if (!NUMERIC.test(types[name]!)) {
+      throw columnError(file, name, `is ${types[name]}, not numeric`, "store feature columns as float32 or float64 (NaN for missing values)");
+    }
+  }
+  if (!/^u?int(8|16|32|64)$/.test(types.phase!)) {
+    throw columnError(file, "phase", `is ${types.phase}, not an integer phase code`, "store phase as an integer code 0..5 (clean, armed, infecting, infected_running, dormant, failed)");
+  }
+  for (const name of ID_COLUMNS) {
+    if (types[name] !== "utf8") throw columnError(file, name, `is ${types[name]}, not a string`, `store ${name} as a string column`);
+  }
+}
+
+function checkedPhase(phase: ArrayLike<number>, nulls: number, file: FileRef): ArrayLike<number> {
+  const hint = "phase codes are 0 clean, 1 armed, 2 infecting, 3 infected_running, 4 dormant, 5 failed";
+  if (nulls > 0) throw columnError(file, "phase", `has ${nulls} missing values`, hint);
+  for (let i = 0; i < phase.length; i++) {
+    const code = phase[i]!;
+    if (!(code >= 0 && code <= MAX_PHASE)) throw columnError(file, "phase", `holds ${code} at row ${i}, outside 0..${MAX_PHASE}`, hint);
+  }
+  return phase;
+}
+
+function columnError(file: FileRef, column: string, problem: string, hint: string): InputError {
+  return new InputError(`${file.display}: column ${column} ${problem}`, hint);
+}
+
+/**
+ * Rows kept for `max_rows`: floor(linspace(0, n - 1, max_rows)), as numpy computes it
+ * (i * step with step = (n - 1) / (max_rows - 1), the last one exactly n - 1).
+ */
+export function keptRows(n: number, maxRows: number | null): Int32Array {
+  if (maxRows === null || n <= maxRows) return Int32Array.from({ length: n }, (_, i) => i);
+  if (maxRows === 1) return Int32Array.of(0);
+  const step = (n - 1) / (maxRows - 1);
+  const rows = Int32Array.from({ length: maxRows }, (_, i) => Math.floor(i * step));
+  rows[maxRows - 1] = n - 1;
+  return rows;
+}
+
+const PACK_BLOCK_ROWS = 512;
+
+/** Row-major float32 matrix of the kept rows; float64 columns are rounded to float32 here. */
+export function packFeatures(columns: ArrayLike<number>[], keep: Int32Array): Matrix {
+  const cols = columns.length;
+  const data = new Float32Array(keep.length * cols);
+  // blocks of rows keep the output block in cache while columns are scattered into it
+  for (let start = 0; start < keep.length; start += PACK_BLOCK_ROWS) {
+    const end = Math.min(keep.length, start + PACK_BLOCK_ROWS);
+    for (let j = 0; j < cols; j++) {
+      const column = columns[j]!;
+      for (let r = start; r < end; r++) data[r * cols + j] = column[keep[r]!]!;
+    }
+  }
+  return { rows: keep.length, cols, data };
+}
+
+function pick(values: readonly string[], keep: Int32Array): string[] {
+  return Array.from(keep, (i) => values[i]!);
+}
