@@ -11,7 +11,6 @@ import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
 import { openProject, type Project } from "../project.ts";
 import { pickReporter } from "../reporters.ts";
-import { checkOutputs } from "./check.ts";
 
 export const RUN_HELP = `usage: pipeline run [STAGE...] [options]
 
@@ -112,7 +111,10 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     project.hasher.save();
     if (!values["dry-run"]) recordRun(project, outcome, started, argv);
     let exitCode = outcome.exitCode;
-    if (values.check && outcome.ok) exitCode = checkOutputs(project, outcome, log) ? EXIT.ok : EXIT.checkDiffers;
+    if (values.check && outcome.ok) {
+      const { checkOutputs } = await import("./check.ts"); // parquet reading: only --check needs it
+      exitCode = checkOutputs(project, outcome, log) ? EXIT.ok : EXIT.checkDiffers;
+    }
     if (values.report && outcome.ok && !values["dry-run"]) {
       const { writeReportFor } = await import("./report.ts");
       log(`report written to ${await writeReportFor(project, outcome, undefined)}`);
