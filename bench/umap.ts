@@ -63,15 +63,25 @@ function sampleOf(ids: Int32Array, count: number, seed: number): Int32Array {
 
 async function ours(z: Standardized, fitRows: Int32Array): Promise<Record<string, unknown>> {
   const start = performance.now();
+  // seconds spent per phase, from the progress details ("umap neighbours", "umap fit epoch", "umap transform")
+  const phases: Record<string, number> = {};
+  let last = start;
   const result = await projectUmap({ rows: z.rows, cols: z.cols, data: z.data }, z.phase, fitRows, {
     seed: SEED, nNeighbors: 30, minDist: 0.1, targetWeight: 0.5, threads: 2,
-    signal: new AbortController().signal, progress: () => {},
+    signal: new AbortController().signal,
+    progress: (_, detail = "") => {
+      const now = performance.now();
+      const phase = detail.split(" ").slice(0, 2).join(" ");
+      phases[phase] = (phases[phase] ?? 0) + (now - last) / 1000;
+      last = now;
+    },
   });
   const seconds = (performance.now() - start) / 1000;
   const held = outsideRows(z.rows, fitRows);
   return {
     seconds,
     peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+    phase_seconds: phases,
     fit_rows: fitRows.length,
     transformed_rows: held.length,
     agreement_fit: labelAgreement(result.coords, z.phase, fitRows, sampleOf(fitRows, QUALITY_SAMPLE, 1)),

@@ -4,8 +4,6 @@ import { InputError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { countRoles, SPLIT_RECIPES, splitWindows } from "../src/split/index.ts";
 import { encodeNeighbours } from "../src/split/neighbours.ts";
-import { fitPredict } from "../src/split/fit-predict.ts";
-import { readValidationFile } from "../src/split/read-validation.ts";
 
 export default defineStage({
   name: "classify",
@@ -32,6 +30,9 @@ export default defineStage({
     info: slot.json("split recipe, window counts per role, train_hosts and k"),
   },
   async run({ params, inputs, rng, threads, signal, progress, log }) {
+    // NOTE: loaded here, not at the top: the parquet reader costs every CLI call ~0.2 s to import
+    const { readValidationFile } = await import("../src/split/read-validation.ts");
+    const { fitPredict } = await import("../src/split/fit-predict.ts");
     const { phase, episodeIds } = _metaColumns(inputs.meta, inputs.features.rows);
     const roles = splitWindows({
       recipe: params.split,

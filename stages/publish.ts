@@ -1,10 +1,8 @@
 import { z } from "zod";
 import { CancelledError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { deliverEvents, formatDeliverySummary } from "../src/publish/deliver.ts";
 import { PublishError } from "../src/publish/errors.ts";
 import { buildEvents } from "../src/publish/events.ts";
-import { parseModelMetrics, readFit } from "../src/publish/inputs.ts";
 import { DEFAULT_PUBLISH_URL, describeDryRun, publishReceipt } from "../src/publish/report.ts";
 
 /**
@@ -35,6 +33,9 @@ export default defineStage({
     receipt: slot.json("url, events, by_type, attempted, sent, retried, failed, dry_run, ms"),
   },
   async run({ params, inputs, rng, seed, signal, log, now }) {
+    // NOTE: loaded here, not at the top: undici and parquet cost every CLI call ~0.2 s to import
+    const { readFit, parseModelMetrics } = await import("../src/publish/inputs.ts");
+    const { deliverEvents, formatDeliverySummary } = await import("../src/publish/deliver.ts");
     const { table, rows } = readFit(inputs.fit, "knn_v1.parquet (input fit)");
     const metrics = parseModelMetrics(inputs.metrics, "metrics (input metrics)");
     const selection = rng.sample(rows, params.max_points > 0 ? params.max_points : rows);

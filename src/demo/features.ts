@@ -6,9 +6,10 @@
  *         + low-rank AR(1) noise + heavy-tailed per-cell noise
  *   raw   = per-feature scale and centre, log-normal for count-like features
  *
- * The host offsets are what makes held-out hosts harder than a random split; the episode
- * offsets and the autocorrelation are what make a random split easy (neighbours from the
- * same episode). NaN cells, all-NaN and constant columns are added on top.
+ * A random split is easier than held-out hosts mostly because its test windows have
+ * neighbours from their own episode (shared offset, autocorrelated noise, same phase run);
+ * host offsets and gains add a smaller shift on unseen hosts. NaN cells, all-NaN and
+ * constant columns are added on top (src/demo/columns.ts).
  */
 import type { Rng } from "../core/rng.ts";
 import { DEMO_HOSTS, DEMO_PROFILES, PHASE, PHASE_COUNT } from "./catalog.ts";
@@ -113,43 +114,58 @@ function scaleInPlace(v: Float64Array, s: number): void {
   for (let j = 0; j < v.length; j++) v[j]! *= s;
 }
 
-/** The latent (standardised-scale) value of every cell, window-major in `out` (rows × F). */
+interface Model {
+  means: Float64Array[];
+  hosts: Float64Array[];
+  gains: Float64Array[];
+  loadings: Float64Array;
+  noiseScale: Float64Array;
+}
+
+/** The latent (standardised-scale) value of every cell, window-major (rows × F). */
 export function latentFeatures(episodes: readonly Episode[], features: number, rng: Rng): Float32Array {
   const normal = normalSampler(rng);
-  const means = classMeans(features, normal, rng.fork("means"));
-  const hosts = DEMO_HOSTS.map(() => denseVector(features, SHAPE.host, normal));
-  // hardware differences: each host scales each signal differently, so unseen hosts look shifted
-  const gains = DEMO_HOSTS.map(() => denseVector(features, SHAPE.hostGain, normal).map(Math.exp));
-  const rank = SHAPE.latentRank;
-  const loadings = denseVector(rank * features, SHAPE.latent / Math.sqrt(rank), normal);
-  const noiseScale = Float64Array.from({ length: features }, () => 0.5 + rng.next());
+  const model: Model = {
+    means: classMeans(features, normal, rng.fork("means")),
+    hosts: DEMO_HOSTS.map(() => denseVector(features, SHAPE.host, normal)),
+    // hardware differences: each host scales each signal a little differently
+    gains: DEMO_HOSTS.map(() => denseVector(features, SHAPE.hostGain, normal).map(Math.exp)),
+    loadings: denseVector(SHAPE.latentRank * features, SHAPE.latent / Math.sqrt(SHAPE.latentRank), normal),
+    noiseScale: Float64Array.from({ length: features }, () => 0.5 + rng.next()),
+  };
   const rows = episodes.reduce((n, e) => n + e.phases.length, 0);
   const out = new Float32Array(rows * features);
-  const mean = new Float64Array(features);
-  const z = new Float64Array(rank);
-  const innovation = Math.sqrt(1 - SHAPE.rho * SHAPE.rho);
   let row = 0;
   for (const episode of episodes) {
-    const offset = denseVector(features, SHAPE.episode, normal);
-    const host = hosts[episode.host]!;
-    const gain = gains[episode.host]!;
-    mean.set(means[episode.phases[0]! * DEMO_PROFILES.length + episode.profile]!);
-    for (let k = 0; k < rank; k++) z[k] = normal();
-    for (let t = 0; t < episode.phases.length; t++, row++) {
-      const target = means[episode.phases[t]! * DEMO_PROFILES.length + episode.profile]!;
-      for (let j = 0; j < features; j++) mean[j]! += SHAPE.lag * (target[j]! - mean[j]!);
-      for (let k = 0; k < rank; k++) z[k] = SHAPE.rho * z[k]! + innovation * normal();
-      // heavy tails: a log-normal scale per window, so some whole windows are noisy outliers
-      const windowScale = Math.exp(0.3 * normal());
-      const cell = out.subarray(row * features, (row + 1) * features);
-      lowRank(cell, z, loadings);
-      for (let j = 0; j < features; j++) {
-        cell[j] = gain[j]! * (cell[j]! + mean[j]!) + host[j]! + offset[j]! + windowScale * noiseScale[j]! * normal();
-      }
-    }
+    fillEpisode(out.subarray(row * features, (row + episode.phases.length) * features), episode, model, normal);
+    row += episode.phases.length;
   }
   addSpikes(out, rng);
   return out;
+}
+
+/** One episode's windows in time order: the mean lags behind phase changes, the noise is AR(1). */
+function fillEpisode(out: Float32Array, episode: Episode, model: Model, normal: () => number): void {
+  const features = model.noiseScale.length;
+  const classOf = (t: number) => model.means[episode.phases[t]! * DEMO_PROFILES.length + episode.profile]!;
+  const offset = denseVector(features, SHAPE.episode, normal);
+  const host = model.hosts[episode.host]!;
+  const gain = model.gains[episode.host]!;
+  const mean = classOf(0).slice();
+  const z = Float64Array.from({ length: SHAPE.latentRank }, normal);
+  const innovation = Math.sqrt(1 - SHAPE.rho * SHAPE.rho);
+  for (let t = 0; t < episode.phases.length; t++) {
+    const target = classOf(t);
+    for (let j = 0; j < features; j++) mean[j]! += SHAPE.lag * (target[j]! - mean[j]!);
+    for (let k = 0; k < z.length; k++) z[k] = SHAPE.rho * z[k]! + innovation * normal();
+    // heavy tails: a log-normal scale per window, so some whole windows are noisy outliers
+    const windowScale = Math.exp(0.3 * normal());
+    const cell = out.subarray(t * features, (t + 1) * features);
+    lowRank(cell, z, model.loadings);
+    for (let j = 0; j < features; j++) {
+      cell[j] = gain[j]! * (cell[j]! + mean[j]!) + host[j]! + offset[j]! + windowScale * model.noiseScale[j]! * normal();
+    }
+  }
 }
 
 /** out = zᵀ·loadings (rank × F, row-major); a separate function keeps this hot loop optimised. */

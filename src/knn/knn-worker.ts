@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { searchBlock, type DistBlock, type QuerySource } from "./block-search.ts";
 import { emptyResult } from "./exact.ts";
+import { searchBlockPruned, seedCount } from "./prune-block.ts";
 import { squaredNorm } from "./layout.ts";
 import type { WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
 import { wasm } from "./wasm-api.ts";
@@ -16,15 +17,22 @@ const scratch = init.layout.scratch[init.slot]!;
 
 function run(task: WorkerTask): WorkerReply {
   const query = task.kind === "rows" ? rowQueries(task.queries) : stageVectors(task.vectors);
-  const stats = { fallbacks: 0 };
-  const reply: WorkerReply = { id: task.id, indices: [], distances: [], fallbacks: 0 };
+  const stats = { fallbacks: 0, survivors: 0, pairs: 0 };
+  const reply: WorkerReply = { id: task.id, indices: [], distances: [], fallbacks: 0, survivors: 0, pairs: 0 };
+  const prune = task.kind === "rows" && task.prune && init.layout.projection !== undefined;
   for (const group of init.layout.groups) {
     const result = emptyResult(query.ids.length, task.k);
-    if (group.length > 0 && query.ids.length > 0) searchBlock(kernel, init.memory, init.layout, scratch, query, group, task.k, result, stats);
+    if (group.length === 0 || query.ids.length === 0) {
+      // nothing to search: the empty result is the answer
+    } else if (prune && group.length > seedCount(task.k)) {
+      searchBlockPruned(kernel, init.memory, init.layout, scratch, query.ids, group, task.k, result, stats);
+    } else {
+      searchBlock(kernel, init.memory, init.layout, scratch, query, group, task.k, result, stats);
+    }
     reply.indices.push(result.indices);
     reply.distances.push(result.distances);
   }
-  reply.fallbacks = stats.fallbacks;
+  Object.assign(reply, stats);
   return reply;
 }
 

@@ -1,4 +1,5 @@
 import { wasm, type WasmMemory } from "./wasm-api.ts";
+import type { PruneProjection } from "./prune-fit.ts";
 /**
  * Where everything lives in the one shared WebAssembly memory that every kNN worker imports:
  *
@@ -21,6 +22,23 @@ export interface GroupLayout {
   length: number;
   /** max over the group's rows of the squared norm (float64), for the float32 error bound */
   maxNorm: number;
+  /** max over the group's rows of |x - mu|^2 (prune projection only; 0 without it) */
+  maxCenteredNorm: number;
+}
+
+/** Where the prune projection (prune-fit.ts) sits, when the search has one. */
+export interface ProjectionLayout {
+  rank: number;
+  /** floats per projected row, a multiple of 4 */
+  pdp: number;
+  /** rows x pdp float32 projected rows (rank coordinates + residual norm) */
+  offset: number;
+  /** float32 squared norms of the projected rows, the kernel's |y|^2 input */
+  normsOffset: number;
+  /** float32 |x - mu|^2 per row, rounded up, for the per-row error margin */
+  centeredNormsOffset: number;
+  /** bound error budget per unit of |q - mu|^2 + |x - mu|^2 */
+  coef: number;
 }
 
 export interface ScratchLayout {
@@ -32,6 +50,8 @@ export interface ScratchLayout {
   stageOffset: number;
   /** their Float32 squared norms */
   stageNormsOffset: number;
+  /** Float32 lower bounds of one query block vs a whole group, tile after tile (prune only) */
+  boundsOffset: number;
 }
 
 export interface MemoryLayout {
@@ -43,12 +63,20 @@ export interface MemoryLayout {
   normsOffset: number;
   groups: GroupLayout[];
   scratch: ScratchLayout[];
+  projection?: ProjectionLayout;
   bytes: number;
+}
+
+/** What planLayout needs to know of a projection: its shape and error budget. */
+export interface ProjectionShape {
+  rank: number;
+  pdp: number;
+  coef: number;
 }
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-export function planLayout(rows: number, dims: number, groupLengths: readonly number[], workers: number): MemoryLayout {
+export function planLayout(rows: number, dims: number, groupLengths: readonly number[], workers: number, shape?: ProjectionShape): MemoryLayout {
   const dp = Math.ceil(dims / 4) * 4;
   let at = 0;
   const take = (bytes: number): number => {
@@ -58,15 +86,25 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
   };
   const dataOffset = take(rows * dp * 4);
   const normsOffset = take(rows * 4);
-  const groups = groupLengths.map((length) => ({ idsOffset: take((length + (length % 2)) * 4), length, maxNorm: 0 }));
+  const groups = groupLengths.map((length) => ({ idsOffset: take((length + (length % 2)) * 4), length, maxNorm: 0, maxCenteredNorm: 0 }));
+  const projection = shape && {
+    rank: shape.rank,
+    pdp: shape.pdp,
+    coef: shape.coef,
+    offset: take(rows * shape.pdp * 4),
+    normsOffset: take(rows * 4),
+    centeredNormsOffset: take(rows * 4),
+  };
+  const tiledGroup = Math.ceil(Math.max(0, ...groupLengths) / REF_TILE) * REF_TILE;
   const scratch = Array.from({ length: workers }, () => ({
     qidsOffset: take(QUERY_BLOCK * 4),
     outOffset: take(QUERY_BLOCK * REF_TILE * 4),
     stageOffset: take(QUERY_BLOCK * dp * 4),
     stageNormsOffset: take(QUERY_BLOCK * 4),
+    boundsOffset: take(projection ? QUERY_BLOCK * tiledGroup * 4 : 0),
   }));
   if (at > MAX_PAGES * PAGE) throw new RangeError(`knn: ${rows} rows x ${dims} dims do not fit in 4 GiB of wasm memory`);
-  return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, bytes: at };
+  return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, ...(projection && { projection }), bytes: at };
 }
 
 /** float64 sum of squares of a float32 vector, in j order. */
@@ -80,9 +118,15 @@ export function squaredNorm(values: Float32Array, offset: number, dims: number):
  * Allocates the shared memory and copies the matrix (padded), its norms and the group ids in.
  * Throws a RangeError on a non-finite value: the float32 error bound needs finite inputs.
  */
-export function fillSharedMemory(data: Float32Array, dims: number, groups: readonly Int32Array[], workers: number): { memory: WasmMemory; layout: MemoryLayout } {
+export function fillSharedMemory(
+  data: Float32Array,
+  dims: number,
+  groups: readonly Int32Array[],
+  workers: number,
+  projection?: PruneProjection,
+): { memory: WasmMemory; layout: MemoryLayout } {
   const rows = data.length / dims;
-  const layout = planLayout(rows, dims, groups.map((g) => g.length), workers);
+  const layout = planLayout(rows, dims, groups.map((g) => g.length), workers, projection);
   const pages = Math.max(1, Math.ceil(layout.bytes / PAGE));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const f32 = new Float32Array(memory.buffer);
@@ -95,7 +139,22 @@ export function fillSharedMemory(data: Float32Array, dims: number, groups: reado
   }
   f32.set(norms, layout.normsOffset / 4);
   groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows));
+  if (projection && layout.projection) writeProjection(memory, layout.projection, projection, groups, layout.groups);
   return { memory, layout };
+}
+
+function writeProjection(memory: WasmMemory, place: ProjectionLayout, projection: PruneProjection, groups: readonly Int32Array[], groupLayouts: GroupLayout[]): void {
+  const { pdp, coords, centeredNorms } = projection;
+  const rows = centeredNorms.length;
+  new Float32Array(memory.buffer, place.offset, rows * pdp).set(coords);
+  const norms = new Float32Array(memory.buffer, place.normsOffset, rows);
+  for (let row = 0; row < rows; row++) norms[row] = squaredNorm(coords, row * pdp, pdp);
+  // rounded up one float32 step, so the stored value never understates the margin
+  const centered = new Float32Array(memory.buffer, place.centeredNormsOffset, rows);
+  for (let row = 0; row < rows; row++) centered[row] = centeredNorms[row]! * (1 + 2 ** -22);
+  groups.forEach((ids, g) => {
+    for (const row of ids) groupLayouts[g]!.maxCenteredNorm = Math.max(groupLayouts[g]!.maxCenteredNorm, centeredNorms[row]!);
+  });
 }
 
 function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number): void {

@@ -4,9 +4,10 @@ import { Worker } from "node:worker_threads";
 import { CancelledError } from "../core/errors.ts";
 import { compiledUrl, wasmPath } from "../core/paths.ts";
 import { fillSharedMemory } from "./layout.ts";
+import type { PruneProjection } from "./prune-fit.ts";
 import type { WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
 
-type TaskBody = { kind: "rows"; queries: Int32Array; k: number } | { kind: "vectors"; vectors: Float32Array; k: number };
+export type TaskBody = { kind: "rows"; queries: Int32Array; k: number; prune: boolean } | { kind: "vectors"; vectors: Float32Array; k: number };
 
 let kernelModule: Promise<WasmModule> | undefined;
 
@@ -24,13 +25,15 @@ function loadKernel(): Promise<WasmModule> {
 export class KnnPool {
   private closed = false;
   fallbacks = 0;
+  survivors = 0;
+  pairs = 0;
 
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number): Promise<KnnPool> {
+  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, projection?: PruneProjection): Promise<KnnPool> {
     const count = Math.max(1, Math.floor(threads));
     const module = await loadKernel();
-    const { memory, layout } = fillSharedMemory(data, dims, groups, count);
+    const { memory, layout } = fillSharedMemory(data, dims, groups, count, projection);
     const url = compiledUrl(import.meta.url, "./knn-worker.js");
     const workers = Array.from({ length: count }, (_, slot) => {
       const init: WorkerInit = { module, memory, layout, slot };
@@ -66,6 +69,8 @@ export class KnnPool {
         const onMessage = (reply: WorkerReply): void => {
           pending--;
           this.fallbacks += reply.fallbacks;
+          this.survivors += reply.survivors;
+          this.pairs += reply.pairs;
           onReply(reply.id, reply);
           feed(worker);
         };

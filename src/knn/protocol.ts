@@ -11,7 +11,7 @@ export interface WorkerInit {
 }
 
 export type WorkerTask =
-  | { kind: "rows"; id: number; queries: Int32Array; k: number }
+  | { kind: "rows"; id: number; queries: Int32Array; k: number; prune: boolean }
   | { kind: "vectors"; id: number; vectors: Float32Array; k: number };
 
 export interface WorkerReply {
@@ -20,4 +20,7 @@ export interface WorkerReply {
   indices: Int32Array[];
   distances: Float64Array[];
   fallbacks: number;
+  /** pruned tasks: float64 distances computed, and the query x reference pairs they stood for */
+  survivors: number;
+  pairs: number;
 }

@@ -2,38 +2,67 @@ import { CancelledError } from "../core/errors.ts";
 import { emptyResult } from "./exact.ts";
 import { QUERY_BLOCK } from "./layout.ts";
 import { KnnPool } from "./pool.ts";
+import { fitSample, projectForPruning } from "./prune-fit.ts";
+import { keepPruning, pruneRank, queryBlocks, sampleTasks } from "./prune-plan.ts";
+import type { WorkerReply } from "./protocol.ts";
 import type { KnnIndex, KnnResult, KnnSearchRequest } from "./types.ts";
 
-/** Diagnostics of the last search in this thread (for benches): float64 fallbacks taken. */
-export const lastSearchStats = { fallbacks: 0 };
+/** Diagnostics of the last search in this thread (for benches and tests). */
+export const lastSearchStats = {
+  /** queries whose float32 shortlist could not be proven complete (brute path) */
+  fallbacks: 0,
+  /** "pruned" when the lower-bound prune ran past the sample blocks */
+  mode: "brute" as "brute" | "pruned",
+  /** rank of the fitted projection, 0 when none was fitted */
+  rank: 0,
+  /** float64 distances the pruned blocks computed, and the pairs they stood for */
+  survivors: 0,
+  prunedPairs: 0,
+  /** survivors / pairs on the sample blocks, the number the keep-or-drop rule saw */
+  sampleSurvivorFraction: NaN,
+};
 
 /**
  * Exact top-k of every query row within each reference group, in one pass: each block of
  * QUERY_BLOCK queries is compared with every group while it sits in cache. Blocks go to
  * `threads` workers; results are assembled by block position, so the bytes never depend on
- * the thread count. Rejects with CancelledError when `signal` aborts.
+ * the thread count. With a prune projection (prune-plan.ts), a few sample blocks run pruned
+ * first and their survivor counts decide the mode of the rest; both modes are exact.
+ * Rejects with CancelledError when `signal` aborts.
  */
 export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]> {
   validateRequest(req);
   if (req.signal?.aborted) throw new CancelledError("knn search");
   const results = req.groups.map(() => emptyResult(req.queries.length, req.k));
+  Object.assign(lastSearchStats, { fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN });
   if (req.queries.length === 0 || req.groups.length === 0) return results;
-  const pool = await KnnPool.start(req.data, req.dims, req.groups, req.threads);
+  const rank = pruneRank({ dims: req.dims, k: req.k, queries: req.queries.length, groupLengths: req.groups.map((g) => g.length), mode: req.prune ?? "auto" });
+  const projection = rank > 0 ? projectForPruning(req.data, req.dims, fitSample(req.groups), rank) : undefined;
+  const pool = await KnnPool.start(req.data, req.dims, req.groups, req.threads, projection);
   try {
-    const tasks: { kind: "rows"; queries: Int32Array; k: number }[] = [];
-    for (let start = 0; start < req.queries.length; start += QUERY_BLOCK) {
-      tasks.push({ kind: "rows" as const, queries: req.queries.slice(start, start + QUERY_BLOCK), k: req.k });
-    }
+    const blocks = queryBlocks(req.queries);
     let done = 0;
-    await pool.run(tasks, (index, reply) => {
+    const onReply = (index: number, reply: WorkerReply): void => {
       results.forEach((result, g) => {
         result.indices.set(reply.indices[g]!, index * QUERY_BLOCK * req.k);
         result.distances.set(reply.distances[g]!, index * QUERY_BLOCK * req.k);
       });
-      done += tasks[index]!.queries.length;
+      done += blocks[index]!.length;
       req.onProgress?.(done / req.queries.length);
-    }, req.signal);
-    lastSearchStats.fallbacks = pool.fallbacks;
+    };
+    const runBlocks = async (indices: number[], prune: boolean): Promise<void> => {
+      const tasks = indices.map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune }));
+      await pool.run(tasks, (t, reply) => onReply(indices[t]!, reply), req.signal);
+    };
+    const sampled = rank > 0 ? sampleTasks(blocks.length) : [];
+    let prune = false;
+    if (sampled.length > 0) {
+      await runBlocks(sampled, true);
+      lastSearchStats.sampleSurvivorFraction = pool.pairs > 0 ? pool.survivors / pool.pairs : NaN;
+      prune = req.prune === "always" || keepPruning(pool.survivors, pool.pairs, req.dims, rank);
+    }
+    await runBlocks(blocks.map((_, i) => i).filter((i) => !sampled.includes(i)), prune);
+    Object.assign(lastSearchStats, { fallbacks: pool.fallbacks, mode: prune ? "pruned" : "brute", rank, survivors: pool.survivors, prunedPairs: pool.pairs });
     return results;
   } finally {
     await pool.close();

@@ -17,6 +17,12 @@ export interface KnnSearchRequest {
   queries: Int32Array;
   k: number;
   threads: number;
+  /**
+   * Lower-bound pruning (prune-plan.ts): "auto" (default) fits the projection when the search is
+   * big enough and keeps it when a sample of queries shows it wins; "always" prunes whenever it
+   * can; "never" is the brute force. The results are the same bytes in every mode.
+   */
+  prune?: "auto" | "always" | "never";
   signal?: AbortSignal;
   onProgress?(fraction: number): void;
 }

@@ -1,7 +1,7 @@
 import type { Matrix } from "../core/artifact.ts";
 import { CancelledError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
-import { type KnnIndex, createKnnIndex } from "../knn/index.ts";
+import { type KnnIndex, type KnnResult, createKnnIndex } from "../knn/index.ts";
 import { findABParams } from "umap-js/dist/umap.js";
 import { fitLayout, yieldToEvents } from "./fit.ts";
 import type { NeighbourLists } from "./fuzzy.ts";
@@ -27,6 +27,8 @@ export interface UmapProjection {
 
 /** Rows per kNN search call and per placement batch: one progress step each. */
 const BATCH_ROWS = 8192;
+/** Placement batches searched ahead of the one being placed. */
+const LOOKAHEAD = 2;
 const LEARNING_RATE = 1;
 const SPREAD = 1;
 
@@ -48,8 +50,19 @@ export async function projectUmap(
   const k = Math.min(options.nNeighbors, fitRows.length);
   const report = progressWeights(fitRows.length, outside.length, options.progress);
   const index = await createKnnIndex(features.data, features.cols, fitRows, { threads: options.threads });
+  const batches = Array.from({ length: Math.ceil(outside.length / BATCH_ROWS) }, (_, b) => outside.subarray(b * BATCH_ROWS, (b + 1) * BATCH_ROWS));
+  // The placement searches need only the fit set, so the index's workers run them while this
+  // thread lays out the fit and places earlier batches. A bounded lookahead caps the memory.
+  const pending = new Map<number, Promise<KnnResult>>();
+  const prefetch = (b: number) => {
+    if (b >= batches.length || pending.has(b)) return;
+    const search = index.search(gatherRows(features, batches[b]!), k);
+    search.catch(() => {}); // a failure surfaces where the batch is awaited, not as an unhandled rejection
+    pending.set(b, search);
+  };
   try {
     const fitKnn = await searchFitRows(index, features, fitRows, k, positions, options.signal, report.fitKnn);
+    for (let b = 0; b < LOOKAHEAD; b++) prefetch(b);
     const curve = findABParams(SPREAD, options.minDist);
     const fit = await fitLayout(fitKnn, {
       labels: Int8Array.from(fitRows, (row) => labels[row]!),
@@ -65,11 +78,13 @@ export async function projectUmap(
     const placeEpochs = transformEpochs(outside.length);
     const placer = { embedding: fit.embedding, curve, learningRate: LEARNING_RATE };
     const rowRng = createRng(options.seed);
-    for (let start = 0; start < outside.length; start += BATCH_ROWS) {
-      const rows = outside.subarray(start, start + BATCH_ROWS);
+    for (let b = 0, start = 0; b < batches.length; b++, start += BATCH_ROWS) {
+      const rows = batches[b]!;
       await yieldToEvents();
       if (options.signal.aborted) throw new CancelledError("umap transform");
-      const result = await index.search(gatherRows(features, rows), k);
+      prefetch(b + LOOKAHEAD);
+      const result = await pending.get(b)!;
+      pending.delete(b);
       const placed = new Float64Array(rows.length * 3);
       placePoints(fitPositionLists(result, k, positions), placer, placeEpochs, (q) => rowRng.fork(`umap-place:${rows[q]}`), placed);
       rows.forEach((row, q) => coords.set(placed.subarray(q * 3, q * 3 + 3), row * 3));
@@ -78,6 +93,8 @@ export async function projectUmap(
     const info = { knn: "exact", n_neighbors: k, min_dist: options.minDist, target_weight: options.targetWeight, curve_a: curve.a, curve_b: curve.b, fit_epochs: fit.epochs, fit_edges: fit.edges, transform_epochs: outside.length > 0 ? placeEpochs : 0, transformed_rows: outside.length };
     return { coords, info };
   } finally {
+    // settle searches still queued (after a cancel) before the workers go away
+    await Promise.allSettled(pending.values());
     await index.close();
   }
 }

@@ -68,8 +68,9 @@ export function epochAlpha(initialAlpha: number, n: number, nEpochs: number): nu
 }
 
 /**
- * One epoch of umap-js's optimizeLayoutStep on flat embeddings (dim values per point), in edge
- * order, with the same float operations, so a given `random` stream gives umap-js's numbers.
+ * One epoch of umap-js's optimizeLayoutStep on flat 3-D embeddings, in edge order: the same
+ * sampling schedule, gradients, clipping and negative sampling, with x^b computed as
+ * exp(b ln x) (see powPositive), so numbers match umap-js's to rounding, not bit for bit.
  * `head` indexes `headEmbedding`, `tail` and negative samples index `tailEmbedding`;
  * `moveOther` is true only when both are the same array (the fit).
  */

@@ -1,0 +1,128 @@
+import type { WasmMemory } from "./wasm-api.ts";
+import type { DistBlock } from "./block-search.ts";
+import { squaredDistance64, TopList, writeTop } from "./exact.ts";
+import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
+import type { KnnResult } from "./types.ts";
+
+/** Rows ranked best by their bound whose float64 distances set the threshold T. */
+export function seedCount(k: number): number {
+  return 2 * k;
+}
+
+/** Counters of the pruned path: float64 distances computed, and pairs they were chosen among. */
+export interface PruneStats {
+  survivors: number;
+  pairs: number;
+}
+
+/**
+ * Exact top-k of each query row of one block within one group, pruned by the lower bound
+ * (prune-fit.ts). Needs group.length > seedCount(k) and a projection in the layout.
+ *
+ *  1. The wasm kernel computes the float32 bound b(x) = |y(q) - y(x)|^2 for every row x of the
+ *     group (rank + 1 dims instead of dims), kept in this worker's bounds scratch; each query
+ *     keeps the seedCount(k) rows of smallest bound.
+ *  2. T = the k-th smallest float64 distance among those seeds. T >= D_k, the true k-th
+ *     smallest float64 distance of the group, since the seeds are k or more real rows.
+ *  3. Every row with b(x) <= T + coef (Nq + Nx) gets its float64 distance; the top-k of these
+ *     is the answer. Proof: a row x of the true top-k has d64(x) <= D_k <= T, and the error
+ *     budget gives b(x) <= d64(x) + coef (Nq + Nx), so x is evaluated; the order (distance, id)
+ *     is the same total order the brute force uses, so ties resolve identically.
+ */
+export function searchBlockPruned(
+  kernel: DistBlock,
+  memory: WasmMemory,
+  layout: MemoryLayout,
+  scratch: ScratchLayout,
+  ids: Int32Array,
+  group: GroupLayout,
+  k: number,
+  result: KnnResult,
+  stats: PruneStats,
+): void {
+  const projection = layout.projection!;
+  const seeds = computeBounds(kernel, memory, projection, scratch, ids, group, seedCount(k));
+  const f32 = new Float32Array(memory.buffer);
+  const centered = new Float32Array(memory.buffer, projection.centeredNormsOffset, layout.rows);
+  const exact = new TopList(k);
+  seeds.forEach((list, q) => {
+    const queryAt = layout.dataOffset / 4 + ids[q]! * layout.dp;
+    exact.reset();
+    for (let i = 0; i < list.size; i++) exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + list.ids[i]! * layout.dp, layout.dims), list.ids[i]!);
+    const threshold = exact.worst();
+    exact.reset();
+    const evaluate = (row: number): void => {
+      stats.survivors++;
+      exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
+    };
+    scanBounds(f32, scratch, q, group, memory, threshold, projection.coef, centered, ids[q]!, evaluate);
+    stats.pairs += group.length;
+    writeTop(exact, result, q, k);
+  });
+}
+
+/** Fills the bounds scratch tile by tile and returns each query's seeds (smallest bounds). */
+function computeBounds(kernel: DistBlock, memory: WasmMemory, projection: ProjectionLayout, scratch: ScratchLayout, ids: Int32Array, group: GroupLayout, capacity: number): TopList[] {
+  const count = ids.length;
+  const padded = Math.ceil(count / 4) * 4;
+  const qids = new Int32Array(memory.buffer, scratch.qidsOffset, QUERY_BLOCK);
+  qids.set(ids);
+  qids.fill(ids[count - 1]!, count, padded);
+  const bounds = new Float32Array(memory.buffer, scratch.boundsOffset, QUERY_BLOCK * Math.ceil(group.length / REF_TILE) * REF_TILE);
+  const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length);
+  const lists = Array.from({ length: count }, () => new TopList(capacity));
+  for (let start = 0; start < group.length; start += REF_TILE) {
+    const actual = Math.min(REF_TILE, group.length - start);
+    const width = actual + (actual % 2);
+    const tileOffset = scratch.boundsOffset + start * QUERY_BLOCK * 4;
+    kernel(projection.offset, projection.normsOffset, scratch.qidsOffset, padded, projection.offset, projection.normsOffset, group.idsOffset + start * 4, width, projection.pdp * 4, tileOffset);
+    const tileAt = start * QUERY_BLOCK;
+    for (let q = 0; q < count; q++) {
+      const list = lists[q]!;
+      let worst = list.worst();
+      const at = tileAt + q * width;
+      for (let r = 0; r < actual; r++) {
+        const value = bounds[at + r]!;
+        if (value <= worst) {
+          list.push(value, refIds[start + r]!);
+          worst = list.worst();
+        }
+      }
+    }
+  }
+  return lists;
+}
+
+/**
+ * Calls `evaluate` for every row of the group whose bound does not exceed the threshold plus
+ * the error budget. The group-wide limit (with the largest |x - mu|^2) rejects most rows at
+ * one comparison; the rest are checked against their own, tighter, margin.
+ */
+function scanBounds(
+  f32: Float32Array,
+  scratch: ScratchLayout,
+  q: number,
+  group: GroupLayout,
+  memory: WasmMemory,
+  threshold: number,
+  coef: number,
+  centered: Float32Array,
+  queryRow: number,
+  evaluate: (row: number) => void,
+): void {
+  const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length);
+  const queryMargin = coef * centered[queryRow]!;
+  const loose = threshold + queryMargin + coef * group.maxCenteredNorm;
+  const boundsAt = scratch.boundsOffset / 4;
+  for (let start = 0; start < group.length; start += REF_TILE) {
+    const actual = Math.min(REF_TILE, group.length - start);
+    const width = actual + (actual % 2);
+    const at = boundsAt + start * QUERY_BLOCK + q * width;
+    for (let r = 0; r < actual; r++) {
+      const value = f32[at + r]!;
+      if (value > loose) continue;
+      const row = refIds[start + r]!;
+      if (value <= threshold + queryMargin + coef * centered[row]!) evaluate(row);
+    }
+  }
+}
