@@ -30,9 +30,10 @@ export default defineStage({
     info: slot.json("split recipe, window counts per role, train_hosts and k"),
   },
   async run({ params, inputs, rng, threads, signal, progress, log }) {
-    // NOTE: loaded here, not at the top: the parquet reader costs every CLI call ~0.2 s to import
-    const { readValidationFile } = await import("../src/split/read-validation.ts");
-    const { fitPredict } = await import("../src/split/fit-predict.ts");
+    // NOTE: loaded here, not at the top: the parquet reader costs every CLI call ~0.2 s to import.
+    // (".js": tsc does not rewrite the extension of an import() that leaves this folder)
+    const { readValidationFile } = await import("../src/split/read-validation.js");
+    const { fitPredict } = await import("../src/split/fit-predict.js");
     const { phase, episodeIds } = _metaColumns(inputs.meta, inputs.features.rows);
     const roles = splitWindows({
       recipe: params.split,

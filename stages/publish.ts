@@ -33,9 +33,10 @@ export default defineStage({
     receipt: slot.json("url, events, by_type, attempted, sent, retried, failed, dry_run, ms"),
   },
   async run({ params, inputs, rng, seed, signal, log, now }) {
-    // NOTE: loaded here, not at the top: undici and parquet cost every CLI call ~0.2 s to import
-    const { readFit, parseModelMetrics } = await import("../src/publish/inputs.ts");
-    const { deliverEvents, formatDeliverySummary } = await import("../src/publish/deliver.ts");
+    // NOTE: loaded here, not at the top: undici and parquet cost every CLI call ~0.2 s to import.
+    // (".js": tsc does not rewrite the extension of an import() that leaves this folder)
+    const { readFit, parseModelMetrics } = await import("../src/publish/inputs.js");
+    const { deliverEvents, formatDeliverySummary } = await import("../src/publish/deliver.js");
     const { table, rows } = readFit(inputs.fit, "knn_v1.parquet (input fit)");
     const metrics = parseModelMetrics(inputs.metrics, "metrics (input metrics)");
     const selection = rng.sample(rows, params.max_points > 0 ? params.max_points : rows);

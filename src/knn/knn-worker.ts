@@ -19,14 +19,14 @@ function run(task: WorkerTask): WorkerReply {
   const query = task.kind === "rows" ? rowQueries(task.queries) : stageVectors(task.vectors);
   const stats = { fallbacks: 0, survivors: 0, pairs: 0 };
   const reply: WorkerReply = { id: task.id, indices: [], distances: [], fallbacks: 0, survivors: 0, pairs: 0 };
-  const prune = task.kind === "rows" && task.prune && init.layout.projection !== undefined;
+  const prune = task.kind === "rows" && init.layout.projection !== undefined ? task.prune : "off";
   for (const group of init.layout.groups) {
     const result = emptyResult(query.ids.length, task.k);
     if (group.length === 0 || query.ids.length === 0) {
       // nothing to search: the empty result is the answer
-    } else if (prune && group.length > seedCount(task.k)) {
-      searchBlockPruned(kernel, init.memory, init.layout, scratch, query.ids, group, task.k, result, stats);
-    } else {
+    } else if (prune !== "off" && group.length > seedCount(task.k)) {
+      searchBlockPruned(kernel, init.memory, init.layout, scratch, query.ids, group, task.k, result, stats, prune === "count");
+    } else if (prune !== "count") {
       searchBlock(kernel, init.memory, init.layout, scratch, query, group, task.k, result, stats);
     }
     reply.indices.push(result.indices);

@@ -1,6 +1,9 @@
 import type { WasmMemory, WasmModule } from "./wasm-api.ts";
 import type { MemoryLayout } from "./layout.ts";
 
+/** "count": only count the survivors of the bound (a sample for the plan), result left empty. */
+export type PruneMode = "off" | "count" | "full";
+
 /** Messages between the pool (pool.ts) and a kNN worker (knn-worker.ts). */
 export interface WorkerInit {
   module: WasmModule;
@@ -11,7 +14,7 @@ export interface WorkerInit {
 }
 
 export type WorkerTask =
-  | { kind: "rows"; id: number; queries: Int32Array; k: number; prune: boolean }
+  | { kind: "rows"; id: number; queries: Int32Array; k: number; prune: PruneMode }
   | { kind: "vectors"; id: number; vectors: Float32Array; k: number };
 
 export interface WorkerReply {

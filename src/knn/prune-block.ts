@@ -28,6 +28,7 @@ export interface PruneStats {
  *     is the answer. Proof: a row x of the true top-k has d64(x) <= D_k <= T, and the error
  *     budget gives b(x) <= d64(x) + coef (Nq + Nx), so x is evaluated; the order (distance, id)
  *     is the same total order the brute force uses, so ties resolve identically.
+ * With `countOnly` (the plan's sample) step 3 only counts the rows it would evaluate.
  */
 export function searchBlockPruned(
   kernel: DistBlock,
@@ -39,6 +40,7 @@ export function searchBlockPruned(
   k: number,
   result: KnnResult,
   stats: PruneStats,
+  countOnly = false,
 ): void {
   const projection = layout.projection!;
   const seeds = computeBounds(kernel, memory, projection, scratch, ids, group, seedCount(k));
@@ -53,7 +55,7 @@ export function searchBlockPruned(
     exact.reset();
     const evaluate = (row: number): void => {
       stats.survivors++;
-      exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
+      if (!countOnly) exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
     };
     scanBounds(f32, scratch, q, group, memory, threshold, projection.coef, centered, ids[q]!, evaluate);
     stats.pairs += group.length;

@@ -4,7 +4,7 @@ import { QUERY_BLOCK } from "./layout.ts";
 import { KnnPool } from "./pool.ts";
 import { fitSample, projectForPruning } from "./prune-fit.ts";
 import { keepPruning, pruneRank, queryBlocks, sampleTasks } from "./prune-plan.ts";
-import type { WorkerReply } from "./protocol.ts";
+import type { PruneMode, WorkerReply } from "./protocol.ts";
 import type { KnnIndex, KnnResult, KnnSearchRequest } from "./types.ts";
 
 /** Diagnostics of the last search in this thread (for benches and tests). */
@@ -50,18 +50,21 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
       done += blocks[index]!.length;
       req.onProgress?.(done / req.queries.length);
     };
-    const runBlocks = async (indices: number[], prune: boolean): Promise<void> => {
+    const runBlocks = async (indices: number[], prune: PruneMode): Promise<void> => {
       const tasks = indices.map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune }));
       await pool.run(tasks, (t, reply) => onReply(indices[t]!, reply), req.signal);
     };
-    const sampled = rank > 0 ? sampleTasks(blocks.length) : [];
     let prune = false;
-    if (sampled.length > 0) {
-      await runBlocks(sampled, true);
+    if (rank > 0 && req.prune !== "always") {
+      // the sample only counts survivors (bound pass, no float64 distances), so a bound that
+      // turns out weak costs little; its blocks are searched again with the rest
+      await pool.run(sampleTasks(blocks.length).map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune: "count" as const })), () => undefined, req.signal);
       lastSearchStats.sampleSurvivorFraction = pool.pairs > 0 ? pool.survivors / pool.pairs : NaN;
-      prune = req.prune === "always" || keepPruning(pool.survivors, pool.pairs, req.dims, rank);
-    }
-    await runBlocks(blocks.map((_, i) => i).filter((i) => !sampled.includes(i)), prune);
+      prune = keepPruning(pool.survivors, pool.pairs, req.dims, rank);
+      pool.survivors = 0;
+      pool.pairs = 0;
+    } else prune = rank > 0;
+    await runBlocks(blocks.map((_, i) => i), prune ? "full" : "off");
     Object.assign(lastSearchStats, { fallbacks: pool.fallbacks, mode: prune ? "pruned" : "brute", rank, survivors: pool.survivors, prunedPairs: pool.pairs });
     return results;
   } finally {
