@@ -3,11 +3,8 @@ import { type Json, type Matrix, type Table, matrix } from "../src/core/artifact
 import { InputError } from "../src/core/errors.ts";
 import type { Rng } from "../src/core/rng.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { fitLda } from "../src/numeric/lda.ts";
 import { applyLinearMap } from "../src/numeric/linear-map.ts";
-import { fitPca } from "../src/numeric/pca.ts";
 import { fitRange, rescaleClip } from "../src/numeric/rescale.ts";
-import { projectUmap } from "../src/umap/index.ts";
 
 /** The seed caps umap's fit sample lower: its cost grows faster than linearly. */
 const UMAP_MAX_FIT_ROWS = 20_000;
@@ -41,9 +38,9 @@ export default defineStage({
     const fitRows = sampleRows(rng.fork("fit-sample"), features.rows, cap);
     const { coords, info } =
       params.method === "pca"
-        ? linearPca(features, fitRows)
+        ? await linearPca(features, fitRows)
         : params.method === "lda"
-          ? linearLda(features, phaseColumn(inputs.meta, features.rows), fitRows)
+          ? await linearLda(features, phaseColumn(inputs.meta, features.rows), fitRows)
           : await umap(features, phaseColumn(inputs.meta, features.rows), fitRows, { seed, threads, signal, progress });
     const range = fitRange(coords, DIMS, fitRows);
     progress(1);
@@ -59,7 +56,10 @@ interface Projected {
   info: { [key: string]: Json };
 }
 
-function linearPca(features: Matrix, fitRows: Int32Array): Projected {
+// NOTE: each method's code is imported when it is chosen (ml-matrix, umap-js), so listing the
+// stages (every CLI call does) stays cheap. ".js": tsc does not rewrite an import() leaving this folder.
+async function linearPca(features: Matrix, fitRows: Int32Array): Promise<Projected> {
+  const { fitPca } = await import("../src/numeric/pca.js");
   const fit = fitPca(features.data, features.rows, features.cols, fitRows, DIMS);
   return {
     coords: applyLinearMap(features.data, features.rows, fit),
@@ -67,7 +67,8 @@ function linearPca(features: Matrix, fitRows: Int32Array): Projected {
   };
 }
 
-function linearLda(features: Matrix, phase: Int8Array, fitRows: Int32Array): Projected {
+async function linearLda(features: Matrix, phase: Int8Array, fitRows: Int32Array): Promise<Projected> {
+  const { fitLda } = await import("../src/numeric/lda.js");
   const fit = fitLda(features.data, features.rows, features.cols, fitRows, phase, DIMS);
   if (fit.classes.length < 2) {
     throw new InputError(
@@ -87,6 +88,7 @@ async function umap(
   fitRows: Int32Array,
   context: { seed: number; threads: number; signal: AbortSignal; progress(fraction: number, detail?: string): void },
 ): Promise<Projected> {
+  const { projectUmap } = await import("../src/umap/index.js");
   const result = await projectUmap(features, phase, fitRows, {
     seed: context.seed,
     nNeighbors: 30,

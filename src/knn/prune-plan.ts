@@ -14,7 +14,7 @@
  *      + SURVIVOR_COST x f x dims  (scalar float64 distances, ~8x the f32 SIMD cost per dim)
  *    and pruning is kept when that is below KEEP_BELOW x dp. For 230 dims and rank 31 that is
  *    f < ~4%. The constants are estimates: on the demo data f was 63% (rank 31 holds 47% of the
- *    variance), far on the brute side, where the pruned pass measured 1.8x the brute time.
+ *    variance), far on the brute side, so auto mode searches it by brute force.
  */
 import { QUERY_BLOCK } from "./layout.ts";
 import { PRUNE_FIT_SAMPLE } from "./prune-fit.ts";
