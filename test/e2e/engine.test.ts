@@ -189,6 +189,20 @@ describe("pipeline run: the cache survives damage", () => {
     expect(verify.code, verify.stdout).toBe(0);
   });
 
+  it("SIGINT stops the run with exit 130 and the next run completes it", async () => {
+    const dir = toyProject({ rows: 1_500_000 });
+    const child = startCli(dir, ["run", "--json"]);
+    const done = finish(child);
+    await waitFor(() => existsSync(join(dir, "cache/entries/read")), 30_000);
+    child.kill("SIGINT");
+    const interrupted = await done;
+    expect(interrupted.code).toBe(130);
+    expect(existsSync(join(dir, "cache/lock"))).toBe(false); // released on the way out
+    const next = await runCli(dir, ["run", "--json"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(stagesWith(next, "cached")).toContain("read");
+  });
+
   it("two runs at once both succeed and leave a consistent cache", async () => {
     const dir = toyProject({ rows: 200_000 });
     const [a, b] = await Promise.all([runCli(dir, ["run", "--json"]), runCli(dir, ["run", "--json"])]);
