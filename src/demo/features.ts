@@ -17,13 +17,13 @@ import type { Episode } from "./episodes.ts";
 
 /** Knobs tuned so host-split KNN macro F1 ≈ 0.75 and random-split ≈ 0.85 at 150k rows. */
 export const SHAPE = {
-  signal: 1.1,
+  signal: 1.35,
   host: 0.2,
   hostGain: 0.1,
-  episode: 0.35,
+  episode: 0.25,
   latentRank: 8,
   latent: 0.8,
-  rho: 0.6,
+  rho: 0.85,
   /** how far the mean moves toward a new phase's mean per window (transitions blur) */
   lag: 0.6,
   nanRate: 0.01,
