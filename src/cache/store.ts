@@ -1,0 +1,147 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import type { SlotKind } from "../core/artifact.ts";
+import { canonicalJson, sha256 } from "../core/hash.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+/**
+ * The cache has two halves (as DVC and Hamilton split them):
+ *   objects/ab/<sha256>          artifact bytes, addressed by their own hash
+ *   entries/<stage>/<key>.json   stage key -> the hashes of the objects it produced
+ * An entry is only a hit when every object it names exists with the recorded size; object
+ * bytes are verified against their hash whenever they are read.
+ */
+export const CACHE_DIR = "cache";
+
+export const entrySchema = z.object({
+  format: z.literal(1),
+  stage: z.string(),
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  parts: z.record(z.string(), z.unknown()),
+  outputs: z.record(z.string(), z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0), kind: z.enum(["matrix", "table", "json", "file"]) })),
+  ms: z.number(),
+  created: z.string(),
+});
+export type CacheEntry = z.output<typeof entrySchema>;
+export interface ObjectRef {
+  hash: string;
+  size: number;
+  kind: SlotKind;
+}
+
+export type CacheWarning = (message: string) => void;
+
+export class CacheStore {
+  readonly root: string;
+  private readonly warn: CacheWarning;
+
+  constructor(root: string, warn: CacheWarning = () => {}) {
+    this.root = root;
+    this.warn = warn;
+  }
+
+  get tmpDir(): string {
+    return join(this.root, "tmp");
+  }
+
+  objectPath(hash: string): string {
+    return join(this.root, "objects", hash.slice(0, 2), hash);
+  }
+
+  entryPath(stage: string, key: string): string {
+    return join(this.root, "entries", stage, `${key}.json`);
+  }
+
+  /** Stores bytes under their sha256; a no-op when an intact copy is already there. */
+  putObject(bytes: Uint8Array): string {
+    const hash = sha256(bytes);
+    const path = this.objectPath(hash);
+    if (!existsSync(path) || statSync(path).size !== bytes.length) writeFileAtomic(path, bytes, this.tmpDir);
+    return hash;
+  }
+
+  /** The object's bytes, or undefined when it is missing or damaged (a damaged one is deleted). */
+  getObject(hash: string): Uint8Array | undefined {
+    const path = this.objectPath(hash);
+    if (!existsSync(path)) return undefined;
+    const bytes = readFileSync(path);
+    if (sha256(bytes) !== hash) {
+      this.warn(`cache object ${hash.slice(0, 12)} is corrupted (its bytes no longer match their hash); deleted, it will be recomputed`);
+      rmSync(path, { force: true });
+      return undefined;
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  putEntry(entry: CacheEntry): void {
+    writeFileAtomic(this.entryPath(entry.stage, entry.key), Buffer.from(canonicalJson(entry)), this.tmpDir);
+  }
+
+  /**
+   * The entry for `key` when it and every object it names are intact. A damaged entry, or one
+   * whose objects are missing or of the wrong size, is reported, deleted and treated as a miss.
+   */
+  getEntry(stage: string, key: string): CacheEntry | undefined {
+    const path = this.entryPath(stage, key);
+    if (!existsSync(path)) return undefined;
+    const entry = this.readEntryFile(path);
+    if (!entry || entry.key !== key || entry.stage !== stage) {
+      this.warn(`cache entry for ${stage} (${key.slice(0, 12)}) is damaged; deleted, the stage will rerun`);
+      rmSync(path, { force: true });
+      return undefined;
+    }
+    for (const [slot, ref] of Object.entries(entry.outputs)) {
+      const objectFile = this.objectPath(ref.hash);
+      const size = existsSync(objectFile) ? statSync(objectFile).size : -1;
+      if (size !== ref.size) {
+        const what = size < 0 ? "is missing" : `has ${size} bytes instead of ${ref.size}`;
+        this.warn(`cache object for ${stage}.${slot} ${what}; the stage will rerun`);
+        if (size >= 0) rmSync(objectFile, { force: true });
+        rmSync(path, { force: true });
+        return undefined;
+      }
+    }
+    return entry;
+  }
+
+  deleteEntry(stage: string, key: string): void {
+    rmSync(this.entryPath(stage, key), { force: true });
+  }
+
+  /** Every entry on disk (damaged ones skipped), for gc and verify. */
+  listEntries(): { path: string; entry: CacheEntry | undefined }[] {
+    const dir = join(this.root, "entries");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).flatMap((stage) =>
+      readdirSync(join(dir, stage))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => ({ path: join(dir, stage, f), entry: this.readEntryFile(join(dir, stage, f)) })),
+    );
+  }
+
+  listObjects(): { hash: string; path: string; size: number; mtimeMs: number }[] {
+    const dir = join(this.root, "objects");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).flatMap((fan) =>
+      readdirSync(join(dir, fan)).map((hash) => {
+        const path = join(dir, fan, hash);
+        const st = statSync(path);
+        return { hash, path, size: st.size, mtimeMs: st.mtimeMs };
+      }),
+    );
+  }
+
+  ensure(): void {
+    mkdirSync(this.root, { recursive: true });
+  }
+
+  private readEntryFile(path: string): CacheEntry | undefined {
+    try {
+      const parsed = entrySchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import type { ReportData, ReportStage } from "./data.ts";
+import { cssToken, escapeHtml, formatMs, formatValue } from "./format.ts";
+
+/** The 3-D scatter's frame; the page script draws into the canvas and fills the legend. */
+export function renderScatter(data: ReportData): string {
+  const count = data.points.x.length;
+  const modes = [
+    ["phase", "true phase"],
+    ["predicted", "predicted"],
+    ["cluster", "cluster"],
+  ] as const;
+  const buttons = modes
+    .map(([mode, label], i) => `<button type="button" data-color-by="${mode}" aria-pressed="${i === 0}">${label}</button>`)
+    .join("");
+  return `<section class="card scatter-card" id="scatter">
+<h2>3-D embedding</h2>
+<div class="toolbar"><div class="segmented" role="group" aria-label="colour points by">${buttons}</div><button type="button" class="plain" data-action="reset-view">reset view</button></div>
+<canvas id="scatter-canvas" aria-label="3-D scatter of ${count} points; drag to rotate, wheel or pinch to zoom"></canvas>
+<ul class="legend" id="scatter-legend"></ul>
+<p class="note">${count} points · drag to rotate · wheel or pinch to zoom · faint points are training rows</p>
+</section>`;
+}
+
+/** The projector's diagnostics (its info json) as a key/value list. */
+export function renderProjection(projection: Record<string, unknown>): string {
+  return `<section class="card" id="projection">
+<h2>Projection</h2>
+${renderPairs(projection)}
+</section>`;
+}
+
+/** Stage timings of the last run, each marked ran or cached, with a bar scaled to the slowest. */
+export function renderStages(stages: ReportStage[]): string {
+  const slowest = Math.max(1e-9, ...stages.map((s) => (Number.isFinite(s.ms) ? s.ms : 0)));
+  const rows = stages.map((stage) => {
+    const width = ((Number.isFinite(stage.ms) ? stage.ms : 0) / slowest) * 100;
+    return `<tr><th scope="row">${escapeHtml(stage.name)}</th>
+<td><span class="badge badge-${cssToken(stage.status)}">${escapeHtml(stage.status)}</span></td>
+<td class="num">${formatMs(stage.ms)}</td>
+<td class="stage-bar"><span class="track"><span class="fill" style="width:${width.toFixed(1)}%"></span></span></td>
+<td><code title="${escapeHtml(stage.key)}">${escapeHtml(stage.key.slice(0, 10))}</code></td></tr>`;
+  });
+  const ran = stages.filter((s) => s.status === "ran").length;
+  const cached = stages.filter((s) => s.status === "cached").length;
+  return `<section class="card" id="stages">
+<h2>Last run</h2>
+<p class="note">${ran} ran · ${cached} cached</p>
+<div class="scroll-x"><table class="stages">
+<thead><tr><th scope="col">stage</th><th scope="col">status</th><th scope="col" class="num">time</th><th scope="col" class="stage-bar"></th><th scope="col">key</th></tr></thead>
+<tbody>${rows.join("")}</tbody>
+</table></div>
+</section>`;
+}
+
+/** Every stage's parsed params, and the global seed they ran with. */
+export function renderParams(params: ReportData["params"], seed: number): string {
+  const groups = Object.entries(params).map(
+    ([stage, values]) => `<div class="param-group"><h3>${escapeHtml(stage)}</h3>${renderPairs(values)}</div>`,
+  );
+  return `<section class="card" id="params">
+<h2>Parameters</h2>
+<p class="note">seed <code>${escapeHtml(String(seed))}</code></p>
+<div class="param-groups">${groups.join("")}</div>
+</section>`;
+}
+
+function renderPairs(values: Record<string, unknown>): string {
+  const entries = Object.entries(values);
+  if (entries.length === 0) return `<p class="muted">none</p>`;
+  const items = entries.map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(formatValue(value))}</dd>`);
+  return `<dl class="pairs">${items.join("")}</dl>`;
+}
