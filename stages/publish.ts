@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CancelledError } from "../src/core/errors.ts";
+import { sha256 } from "../src/core/hash.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { PublishError } from "../src/publish/errors.ts";
 import { buildEvents } from "../src/publish/events.ts";
@@ -55,7 +56,8 @@ export default defineStage({
       rng: rng.fork("retry-jitter"),
       signal,
       now,
-      idempotencyPrefix: `publish-${seed}-`,
+      // a refit must not look like a replay to a dashboard that deduplicates on this key
+      idempotencyPrefix: `publish-${sha256(inputs.fit).slice(0, 12)}-${seed}-`,
     });
     log(formatDeliverySummary(report));
     if (report.cancelled) throw new CancelledError("publish");

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,7 +23,8 @@ export class LockBusyError extends PipelineError {
 }
 
 /**
- * One run at a time per project: an O_EXCL lock file naming its holder. A lock whose holder
+ * One run at a time per project: a lock file naming its holder, created whole by linking a
+ * finished temp file into place (so nobody ever sees it half-written). A lock whose holder
  * process is gone (kill -9) is reclaimed. Waiting is the default, like a build tool queueing.
  */
 export async function acquireLock(
@@ -35,14 +37,12 @@ export async function acquireLock(
   for (;;) {
     if (tryCreate(path, me)) return () => releaseLock(path, me);
     const holder = readHolder(path);
-    if (holder && isStale(holder)) {
-      // re-read just before removing, so we never delete a lock another waiter has just taken
-      if (JSON.stringify(readHolder(path)) === JSON.stringify(holder)) rmSync(path, { force: true });
-      continue;
-    }
     if (!holder) {
-      await sleep(50); // being written right now, or damaged: look again
-      if (!readHolder(path) && existsSync(path)) rmSync(path, { force: true });
+      if (existsSync(path)) reclaim(path); // not a lock we can read: treat it as stale
+      continue; // (or it was released between our two looks)
+    }
+    if (isStale(holder)) {
+      reclaim(path);
       continue;
     }
     if (!options.wait) throw new LockBusyError(holder);
@@ -54,15 +54,42 @@ export async function acquireLock(
 }
 
 function tryCreate(path: string, me: Holder): boolean {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const fd = openSync(temp, "w");
+  writeSync(fd, JSON.stringify(me));
+  closeSync(fd);
   try {
-    const fd = openSync(path, "wx");
-    writeSync(fd, JSON.stringify(me));
-    closeSync(fd);
+    linkSync(temp, path); // atomic: fails with EEXIST when a lock is there
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
+  } finally {
+    rmSync(temp, { force: true });
   }
+}
+
+/**
+ * Moves a stale lock aside under a unique name before deciding, so two runs reclaiming at once
+ * cannot delete each other's fresh lock: only one rename of a given file can succeed, and a
+ * live lock taken by mistake is linked back.
+ */
+function reclaim(path: string): void {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // someone else moved or released it
+  }
+  const holder = readHolder(aside);
+  if (holder && !isStale(holder)) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a new lock was taken meanwhile; the one we moved will be refused by its owner's release check
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 function readHolder(path: string): Holder | undefined {
@@ -85,5 +112,5 @@ function isStale(holder: Holder): boolean {
 
 function releaseLock(path: string, me: Holder): void {
   const holder = readHolder(path);
-  if (holder && holder.pid === me.pid && holder.since === me.since) rmSync(path, { force: true });
+  if (holder && holder.pid === me.pid && holder.since === me.since && existsSync(path)) rmSync(path, { force: true });
 }

@@ -7,6 +7,8 @@ import { loadPipeline, PIPELINE_FILE } from "../config/load.ts";
 import type { Override } from "../config/overrides.ts";
 import type { ResolvedPipeline } from "../core/graph.ts";
 import { codeFingerprint } from "../engine/fingerprint.ts";
+import type { RunRequest } from "../engine/run.ts";
+import { lastPartsOf, readRunLogs } from "../engine/run-log.ts";
 import { loadRegistry } from "../engine/registry.ts";
 
 export interface Project {
@@ -44,4 +46,17 @@ function pluginPaths(dir: string): string[] {
   } catch {
     return []; // the syntax error is reported by loadPipeline with its line
   }
+}
+
+/** The parts of a run request that come from the project itself (plan and run share them). */
+export function baseRunRequest(project: Project): Pick<RunRequest, "pipeline" | "store" | "hasher" | "code" | "plugins" | "previousParts"> {
+  const logs = readRunLogs(project.store.root, 20);
+  return {
+    pipeline: project.pipeline,
+    store: project.store,
+    hasher: project.hasher,
+    code: project.code,
+    plugins: project.plugins,
+    previousParts: (stage) => lastPartsOf(logs, stage),
+  };
 }

@@ -1,33 +1,55 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { sha256 } from "../core/hash.ts";
 import { packageRoot } from "../core/paths.ts";
 
-const IMPORT = /(?:import|export)\s[^"';]*?from\s*["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+/** Static and dynamic relative imports, and worker modules started via compiledUrl(). */
+const LOCAL_MODULE =
+  /(?:import|export)\s[^"';]*?from\s*["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)|compiledUrl\(\s*import\.meta\.url\s*,\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+/** wasm modules loaded by name: their compiled bytes are part of the code. */
+const WASM = /wasmPath\(\s*["']([\w-]+)["']\s*\)/g;
 
 /**
- * A hash of a stage's code: its module file and every local module it imports, transitively,
- * so editing a numeric kernel changes the key of every stage that uses it. Paths are taken
- * relative to `base` (pipeline's folder for built-in stages, the project for plugins), so the
- * hash does not depend on where either lives.
+ * A hash of a stage's code: its module file, every local module it reaches (static imports,
+ * import(), worker entry points) and the wasm it loads, so editing a numeric kernel changes the
+ * key of every stage that uses it. Paths are relative to `base` (pipeline's folder for built-in
+ * stages, the project for plugins), so the hash does not depend on where either lives. An
+ * import that cannot be found is listed as missing rather than ignored.
  */
 export function codeFingerprint(modulePath: string, base = packageRoot(), memo = new Map<string, string>()): string {
   const cached = memo.get(modulePath);
   if (cached) return cached;
-  const files = new Map<string, string>();
-  const todo = [modulePath];
-  while (todo.length > 0) {
-    const file = todo.pop()!;
-    if (files.has(file) || !existsSync(file)) continue;
-    const text = readFileSync(file, "utf8");
-    files.set(file, sha256(text));
-    for (const match of text.matchAll(IMPORT)) {
-      const spec = match[1] ?? match[2]!;
-      todo.push(resolve(dirname(file), spec));
-    }
-  }
-  const listing = [...files].map(([file, hash]) => `${relative(base, file)} ${hash}`).sort().join("\n");
-  const fingerprint = sha256(listing);
+  const fingerprint = sha256(codeFiles(modulePath, base).join("\n"));
   memo.set(modulePath, fingerprint);
   return fingerprint;
+}
+
+/** The sorted "path hash" lines the fingerprint is taken over. */
+export function codeFiles(modulePath: string, base = packageRoot()): string[] {
+  const listing: string[] = [];
+  const seen = new Set<string>();
+  const todo = [modulePath];
+  while (todo.length > 0) {
+    const file = locate(todo.pop()!);
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!existsSync(file)) {
+      listing.push(`${relative(base, file)} missing`);
+      continue;
+    }
+    const bytes = readFileSync(file);
+    listing.push(`${relative(base, file)} ${sha256(bytes)}`);
+    if (file.endsWith(".wasm")) continue;
+    const text = bytes.toString("utf8");
+    for (const match of text.matchAll(LOCAL_MODULE)) todo.push(resolve(dirname(file), (match[1] ?? match[2] ?? match[3])!));
+    for (const match of text.matchAll(WASM)) todo.push(join(packageRoot(), "dist", "wasm", `${match[1]}.wasm`));
+  }
+  return listing.sort();
+}
+
+/** Sources import "./x.ts" or, for a dynamic import that tsc leaves alone, "./x.js": find the file. */
+function locate(file: string): string {
+  if (existsSync(file)) return file;
+  if (file.endsWith(".js") && existsSync(file.replace(/\.js$/, ".ts"))) return file.replace(/\.js$/, ".ts");
+  return file;
 }

@@ -3,8 +3,12 @@ import { relative } from "node:path";
 import type { CacheStore, ObjectRef } from "../cache/store.ts";
 import type { FileHasher } from "../cache/file-hash.ts";
 import { writeFileAtomic } from "../cache/atomic.ts";
+import { EXIT, PipelineError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
 import type { OutputBinding } from "../core/graph.ts";
+
+/** A cached artifact an output file is made from is gone or damaged: its stage must rerun. */
+export class MissingObjectError extends Error {}
 
 /** The bytes a stage output becomes on disk: file outputs verbatim, json pretty-printed. */
 export function materializedBytes(store: CacheStore, ref: ObjectRef): Uint8Array | undefined {
@@ -40,9 +44,17 @@ export function materializeOutputs(
     const ref = outputs[binding.slot];
     if (!ref) continue;
     const bytes = materializedBytes(store, ref);
-    if (!bytes) throw new Error(`cache object for output ${binding.slot} vanished while writing ${binding.display}`);
-    if (compareOutput(binding, bytes, hasher).state === "same") continue;
-    writeFileAtomic(binding.path, bytes);
+    if (!bytes) throw new MissingObjectError(`cache object for output ${binding.slot} is missing or damaged`);
+    try {
+      if (compareOutput(binding, bytes, hasher).state === "same") continue;
+      writeFileAtomic(binding.path, bytes);
+    } catch (error) {
+      throw new PipelineError(`cannot write ${binding.display} (outputs.${binding.slot}): ${(error as Error).message}`, {
+        code: "E_OUTPUT",
+        exitCode: EXIT.stageFailed,
+        hint: "make sure its folder is writable and the path is not a directory, or change the path in pipeline.yaml",
+      });
+    }
     hasher.hash(binding.path);
     written.push(relative(projectDir, binding.path));
   }

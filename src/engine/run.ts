@@ -2,11 +2,11 @@ import { existsSync } from "node:fs";
 import type { FileHasher } from "../cache/file-hash.ts";
 import type { CacheStore, ObjectRef } from "../cache/store.ts";
 import type { PipelineEvent, StageResult } from "../core/events.ts";
-import { EXIT } from "../core/errors.ts";
+import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedPipeline, ResolvedStage } from "../core/graph.ts";
 import { diffKeyParts, keyPartsFor, stageKey, type KeyParts } from "../core/keys.ts";
 import type { StageRequest, WorkerMessage } from "./protocol.ts";
-import { materializeOutputs } from "./outputs.ts";
+import { materializeOutputs, MissingObjectError } from "./outputs.ts";
 import type { WorkerHooks } from "./run-worker.ts";
 
 export type Executor = (
@@ -51,61 +51,71 @@ export interface RunOutcome {
  */
 export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
   const { pipeline } = req;
-  const known = new Map<string, ObjectRef>();
-  const results = new Map<string, StageResult>();
+  const walk: Walk = { known: new Map(), results: new Map(), pending: [...pipeline.order], retries: new Map(), stopping: false };
   const running = new Map<string, Promise<void>>();
-  const pending = [...pipeline.order];
-  const retries = new Map<string, number>();
-  let stopping = false;
-
-  const settle = (result: StageResult) => {
-    results.set(result.name, result);
-    if (result.outputs) for (const [slot, ref] of Object.entries(result.outputs)) known.set(`${result.name}.${slot}`, ref as ObjectRef);
-  };
+  const started = performance.now();
 
   req.emit({ type: "run:start", stages: pipeline.order.filter((n) => req.scope.has(n)) });
-  while (pending.length > 0 || running.size > 0) {
-    for (const name of [...pending]) {
+  while (walk.pending.length > 0 || running.size > 0) {
+    for (const name of [...walk.pending]) {
       if (running.size >= req.jobs) break;
       const stage = pipeline.stages.get(name)!;
-      const blocked = stage.upstream.find((u) => pending.includes(u) || running.has(u));
-      if (blocked) continue;
-      pending.splice(pending.indexOf(name), 1);
-      const early = decideWithoutRunning(stage, req, known, results, stopping);
+      if (stage.upstream.some((u) => walk.pending.includes(u) || running.has(u))) continue;
+      walk.pending.splice(walk.pending.indexOf(name), 1);
+      const early = decideWithoutRunning(stage, req, walk.known, walk.results, walk.stopping);
       if (early) {
-        settle(early);
+        settle(walk, early);
         continue;
       }
-      const parts = computeParts(stage, req, known) as KeyParts;
+      const parts = computeParts(stage, req, walk.known) as KeyParts;
       running.set(name, executeOne(stage, parts, req).then((outcome) => {
         running.delete(name);
-        if (outcome.type === "corrupt") {
-          // an input object was damaged: forget its producer's entry and run both again
-          const producer = stage.inputs.find((b) => b.kind === "ref" && b.slot === outcome.slot);
-          const tries = (retries.get(name) ?? 0) + 1;
-          retries.set(name, tries);
-          if (producer?.kind === "ref" && tries <= 2) {
-            const prior = results.get(producer.stage);
-            if (prior?.key) req.store.deleteEntry(producer.stage, prior.key);
-            results.delete(producer.stage);
-            for (const key of [...known.keys()]) if (key.startsWith(`${producer.stage}.`)) known.delete(key);
-            pending.unshift(producer.stage, name);
-            pending.sort((a, b) => pipeline.order.indexOf(a) - pipeline.order.indexOf(b));
-            return;
-          }
-          settle(failure(stage, parts, "an input object in the cache is damaged and could not be rebuilt", 0));
-          stopping ||= !req.keepGoing;
-          return;
-        }
-        settle(outcome.result);
-        if (outcome.result.status === "failed") stopping ||= !req.keepGoing;
+        if (outcome.type === "corrupt") return retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
+        settle(walk, outcome.result);
+        if (outcome.result.status === "failed") walk.stopping ||= !req.keepGoing;
       }));
     }
     if (running.size > 0) await Promise.race(running.values());
   }
-  const ordered = pipeline.order.map((n) => results.get(n)!);
-  req.emit({ type: "run:end", ok: ordered.every((r) => r.status !== "failed"), ms: 0 });
-  return { ok: ordered.every((r) => r.status !== "failed"), exitCode: exitCodeOf(ordered), results: ordered, known };
+  const ordered = pipeline.order.map((n) => walk.results.get(n)!);
+  const ok = ordered.every((r) => r.status !== "failed");
+  req.emit({ type: "run:end", ok, ms: Math.round(performance.now() - started) });
+  return { ok, exitCode: exitCodeOf(ordered), results: ordered, known: walk.known };
+}
+
+/** The walk's state: what is known, settled, still to do. */
+interface Walk {
+  known: Map<string, ObjectRef>;
+  results: Map<string, StageResult>;
+  pending: string[];
+  retries: Map<string, number>;
+  stopping: boolean;
+}
+
+function settle(walk: Walk, result: StageResult): void {
+  walk.results.set(result.name, result);
+  for (const [slot, ref] of Object.entries(result.outputs ?? {})) walk.known.set(`${result.name}.${slot}`, ref);
+}
+
+/**
+ * A stage found one of its input objects damaged (its bytes no longer match their hash):
+ * forget the producer's entry and queue both again, at most twice, then give up clearly.
+ */
+function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: KeyParts, slot: string, req: RunRequest): void {
+  const producer = stage.inputs.find((b) => b.kind === "ref" && b.slot === slot);
+  const tries = (walk.retries.get(stage.name) ?? 0) + 1;
+  walk.retries.set(stage.name, tries);
+  if (producer?.kind === "ref" && tries <= 2) {
+    const prior = walk.results.get(producer.stage);
+    if (prior?.key) req.store.deleteEntry(producer.stage, prior.key);
+    walk.results.delete(producer.stage);
+    for (const key of [...walk.known.keys()]) if (key.startsWith(`${producer.stage}.`)) walk.known.delete(key);
+    walk.pending.unshift(producer.stage, stage.name);
+    walk.pending.sort((a, b) => req.pipeline.order.indexOf(a) - req.pipeline.order.indexOf(b));
+    return;
+  }
+  settle(walk, fail(req, stage, parts, "an input object in the cache is damaged and could not be rebuilt", "run `pipeline cache verify`, then run again", EXIT.stageFailed));
+  walk.stopping ||= !req.keepGoing;
 }
 
 /** Every decision that needs no worker: skipped, waiting, cached, dry-run, missing input file. */
@@ -142,10 +152,13 @@ function decideWithoutRunning(
   if (!isEffect && !req.forced.has(name)) {
     const entry = req.store.getEntry(name, key);
     if (entry) {
-      req.emit({ type: "stage:cached", stage: name, key });
-      const result: StageResult = { name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs: entry.outputs };
-      if (req.writeOutputs) writeDeclared(stage, entry.outputs, req);
-      return result;
+      const written = writeDeclared(stage, entry.outputs, req);
+      if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
+      if (written === "ok") {
+        req.emit({ type: "stage:cached", stage: name, key });
+        return { name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs: entry.outputs };
+      }
+      req.store.deleteEntry(name, key); // an object its output file is made from vanished: rerun below
     }
   }
   if (req.dryRun) {
@@ -180,7 +193,8 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
   if (stage.def.effect !== true) {
     req.store.putEntry({ format: 1, stage: stage.name, key, parts: { ...parts }, outputs: message.outputs, ms, created: new Date().toISOString() });
   }
-  if (req.writeOutputs) writeDeclared(stage, message.outputs, req);
+  const written = writeDeclared(stage, message.outputs, req);
+  if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
   return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: reasons.join("; "), parts: { ...parts }, outputs: message.outputs } };
 }
@@ -218,9 +232,18 @@ function reasonsFor(stage: ResolvedStage, parts: KeyParts, req: RunRequest): str
   return diff.length > 0 ? diff : ["its cache entry is missing (removed by gc, or damaged)"];
 }
 
-function writeDeclared(stage: ResolvedStage, outputs: Record<string, ObjectRef>, req: RunRequest): void {
-  for (const path of materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {
-    req.emit({ type: "output:written", stage: stage.name, path });
+/** Writes the stage's declared output files; a vanished cache object or a write error is returned. */
+function writeDeclared(stage: ResolvedStage, outputs: Record<string, ObjectRef>, req: RunRequest): "ok" | "missing-object" | PipelineError {
+  if (!req.writeOutputs) return "ok";
+  try {
+    for (const path of materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {
+      req.emit({ type: "output:written", stage: stage.name, path });
+    }
+    return "ok";
+  } catch (error) {
+    if (error instanceof MissingObjectError) return "missing-object";
+    if (error instanceof PipelineError) return error;
+    throw error;
   }
 }
 
@@ -232,10 +255,6 @@ function skip(req: RunRequest, name: string, because: string, extra: Partial<Sta
 function fail(req: RunRequest, stage: ResolvedStage, parts: KeyParts | undefined, message: string, hint: string | undefined, exitCode: number, ms = 0): StageResult {
   req.emit({ type: "stage:failed", stage: stage.name, message, ...(hint ? { hint } : {}) });
   return { name: stage.name, status: "failed", ms, key: parts ? stageKey(parts) : null, reason: message, exitCode, ...(hint ? { hint } : {}), ...(parts ? { parts: { ...parts } } : {}) };
-}
-
-function failure(stage: ResolvedStage, parts: KeyParts, message: string, ms: number): StageResult {
-  return { name: stage.name, status: "failed", ms, key: stageKey(parts), reason: message, exitCode: EXIT.stageFailed };
 }
 
 /** 130 if interrupted, 4 if only publish failed to deliver, 1 for any other failure. */

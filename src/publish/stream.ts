@@ -65,6 +65,8 @@ export async function runStream(options: StreamOptions, out: StreamOutput, signa
   }
   out.stdout(`streaming ${events.length - 2} points and 2 model events per cycle from ${options.fit.display} to ${options.url}`);
   const jitter = createRng(options.seed).fork("retry-jitter");
+  // a dashboard that deduplicates must see each stream process's cycles as new events
+  const streamId = `${process.pid.toString(36)}${Date.now().toString(36)}`;
   for (let cycle = 1; !signal.aborted; cycle++) {
     const report = await deliverEvents(events, {
       url: options.url,
@@ -74,7 +76,7 @@ export async function runStream(options: StreamOptions, out: StreamOutput, signa
       retries: options.retries,
       rng: jitter,
       signal,
-      idempotencyPrefix: `stream-${cycle}-`,
+      idempotencyPrefix: `stream-${streamId}-${cycle}-`,
     });
     out.stdout(`cycle ${cycle}: ${formatDeliverySummary(report)}`);
     if (signal.aborted) return;

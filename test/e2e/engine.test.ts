@@ -1,7 +1,10 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { finish, runCli, stagesWith, startCli, testProject } from "../helpers/cli.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { finish, removeTestProjects, runCli, stagesWith, startCli, testProject } from "../helpers/cli.ts";
+
+afterAll(removeTestProjects);
 
 const STAGES = readFileSync(new URL("../fixtures/engine/toy-stages.mjs", import.meta.url), "utf8");
 
@@ -174,11 +177,13 @@ describe("pipeline run: the cache survives damage", () => {
   });
 
   it("kill -9 while a stage writes its output leaves a cache the next run uses", async () => {
-    const dir = toyProject({ rows: 1_500_000 }); // ~380 MB matrix: writing takes a while
+    const dir = toyProject({ rows: 600_000 }); // a ~150 MB matrix: writing it takes a moment
     const child = startCli(dir, ["run"]);
     const tmp = join(dir, "cache/tmp");
     const done = finish(child);
-    await waitFor(() => existsSync(tmp) && readdirSync(tmp).some((f) => f.includes(".tmp") && statSync(join(tmp, f)).size > 0), 60_000);
+    // the big stage's object is the only temp file that grows past a few kB
+    const writingGrid = () => existsSync(tmp) && readdirSync(tmp).some((f) => f.endsWith(".tmp") && statSync(join(tmp, f), { throwIfNoEntry: false })?.size! > 1 << 20);
+    await waitFor(writingGrid, 60_000);
     child.kill("SIGKILL");
     await done;
     const next = await runCli(dir, ["run", "--json"]);
@@ -190,7 +195,7 @@ describe("pipeline run: the cache survives damage", () => {
   });
 
   it("SIGINT stops the run with exit 130 and the next run completes it", async () => {
-    const dir = toyProject({ rows: 1_500_000 });
+    const dir = toyProject({ rows: 600_000 });
     const child = startCli(dir, ["run", "--json"]);
     const done = finish(child);
     await waitFor(() => existsSync(join(dir, "cache/entries/read")), 30_000);
@@ -214,22 +219,19 @@ describe("pipeline run: the cache survives damage", () => {
   });
 
   it("--no-wait refuses while another run holds the project, naming the holder", async () => {
-    const dir = toyProject({ rows: 1_000_000 });
-    const first = startCli(dir, ["run"]);
-    const firstDone = finish(first);
-    await waitFor(() => existsSync(join(dir, "cache/lock")), 30_000);
-    const second = await runCli(dir, ["run", "--no-wait"]);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/another pipeline run holds this project \(pid \d+ on .+, since /);
-    expect((await firstDone).code).toBe(0);
+    const dir = toyProject();
+    mkdirSync(join(dir, "cache"), { recursive: true });
+    // a holder that is alive: this test process itself
+    writeFileSync(join(dir, "cache/lock"), JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00Z", command: "pipeline run" }));
+    const refused = await runCli(dir, ["run", "--no-wait"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`another pipeline run holds this project (pid ${process.pid} on ${hostname()}, since 2026-01-01T00:00:00Z`);
+    expect(existsSync(join(dir, "cache/entries"))).toBe(false);
   });
 
   it("a lock left by a killed run is reclaimed", async () => {
     const dir = toyProject();
-    writeFileSync(join(dir, "placeholder"), "");
-    const { mkdirSync } = await import("node:fs");
     mkdirSync(join(dir, "cache"), { recursive: true });
-    const { hostname } = await import("node:os");
     writeFileSync(join(dir, "cache/lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: "earlier", command: "run" }));
     const run = await runCli(dir, ["run", "--no-wait"]);
     expect(run.code, run.stderr).toBe(0);

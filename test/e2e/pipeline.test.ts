@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/core/paths.ts";
 import { readParquet, writeParquet } from "../../src/io/parquet.ts";
-import { runCli, stagesWith, testProject } from "../helpers/cli.ts";
+import { removeTestProjects, runCli, stagesWith, testProject } from "../helpers/cli.ts";
 import { duckRows, duckTypes } from "../unit/io/duckdb.ts";
 import { startSink } from "../unit/publish/loopback-sink.ts";
+
+afterAll(removeTestProjects);
 
 const ALL = ["load", "standardize", "classify", "cluster", "evaluate", "project", "write-fit"];
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
@@ -141,10 +143,14 @@ describe("the shipped pipeline on demo data", () => {
   });
 
   it("gc keeps what the current yaml reaches and drops the rest", async () => {
+    expect((await runCli(dir, ["run", "--set", "cluster.k=7"])).code).toBe(0);
+    expect((await runCli(dir, ["run"])).code).toBe(0);
     const before = readdirSync(join(dir, "cache/entries/cluster")).length;
-    expect(before).toBeGreaterThan(1); // k=8 and k=5
+    expect(before).toBeGreaterThan(1); // k=8 and k=7 at least
     const gc = await runCli(dir, ["gc", "--keep-runs", "1"]);
     expect(gc.code, gc.stderr).toBe(0);
+    expect(gc.stdout).toMatch(/removed [1-9]\d* entries/);
+    expect(readdirSync(join(dir, "cache/entries/cluster")).length).toBe(1);
     const warm = await runCli(dir, ["run", "--json"]);
     expect(stagesWith(warm, "cached")).toEqual(ALL);
   });

@@ -31,7 +31,7 @@ function cliIO(dir: string, signal = new AbortController().signal): CliIO & { ou
 }
 
 function typesOf(s: Sink, cycle: number): string[] {
-  return s.accepted.filter((r) => r.key?.startsWith(`stream-${cycle}-`)).map((r) => (r.body as { type: string }).type);
+  return s.accepted.filter((r) => new RegExp(`^stream-[0-9a-z]+-${cycle}-`).test(r.key ?? "")).map((r) => (r.body as { type: string }).type);
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -64,7 +64,7 @@ describe("pipeline stream (in process)", () => {
     }
     // each cycle sends the same seeded sample of points
     const points = (cycle: number): string[] =>
-      sink!.accepted.filter((r) => r.key?.startsWith(`stream-${cycle}-`)).map((r) => JSON.stringify(r.body)).sort();
+      sink!.accepted.filter((r) => new RegExp(`^stream-[0-9a-z]+-${cycle}-`).test(r.key ?? "")).map((r) => JSON.stringify(r.body)).sort();
     expect(points(2)).toEqual(points(1));
     for (const request of sink.requests) expect(publishEventSchema.safeParse(request.body).success).toBe(true);
     expect(sink.inFlight()).toBe(0);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { packageRoot } from "../../src/core/paths.ts";
 
@@ -21,11 +21,19 @@ export function testProject(files: Record<string, string | Uint8Array>): string 
   const base = join(packageRoot(), ".test-tmp");
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, "project-"));
+  created.push(dir);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
   return dir;
+}
+
+const created: string[] = [];
+
+/** Deletes the projects this test file made (call it from afterAll). */
+export function removeTestProjects(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Spawns the built CLI (`npm run build` first) in `dir`. */

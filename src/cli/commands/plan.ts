@@ -1,8 +1,6 @@
-import { EXIT } from "../../core/errors.ts";
 import type { StageResult } from "../../core/events.ts";
 import { runPipeline } from "../../engine/run.ts";
-import { lastPartsOf, readRunLogs } from "../../engine/run-log.ts";
-import type { Project } from "../project.ts";
+import { baseRunRequest, type Project } from "../project.ts";
 
 export type PlanState = "up to date" | "stale" | "waiting" | "effect" | "missing input";
 
@@ -16,13 +14,9 @@ export interface PlanRow {
 
 /** The plan without the walk: what `run` would do right now, and why. Runs nothing. */
 export async function planProject(project: Project): Promise<PlanRow[]> {
-  const logs = readRunLogs(project.store.root, 20);
   const scope = new Set(project.pipeline.order.filter((n) => project.pipeline.stages.get(n)!.def.effect !== true));
   const outcome = await runPipeline({
-    pipeline: project.pipeline,
-    store: project.store,
-    hasher: project.hasher,
-    code: project.code,
+    ...baseRunRequest(project),
     scope,
     forced: new Set(),
     jobs: 1,
@@ -30,9 +24,7 @@ export async function planProject(project: Project): Promise<PlanRow[]> {
     dryRun: true,
     writeOutputs: false,
     keepGoing: true,
-    plugins: project.plugins,
     signal: new AbortController().signal,
-    previousParts: (stage) => lastPartsOf(logs, stage),
     emit: () => {},
     execute: () => Promise.reject(new Error("planning never executes a stage")),
   });
@@ -50,8 +42,4 @@ function toRow(project: Project, result: StageResult): PlanRow {
   const wouldRun = /^dry run: would run \((.*)\)$/s.exec(result.reason);
   if (wouldRun) return { ...base, state: "stale", reasons: wouldRun[1]!.split("; ") };
   return { ...base, state: "waiting", reasons: [result.reason] };
-}
-
-export function planExitCode(): number {
-  return EXIT.ok;
 }

@@ -6,10 +6,10 @@ import { EXIT } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";
 import { runPipeline, type RunOutcome } from "../../engine/run.ts";
 import { runStageInWorker } from "../../engine/run-worker.ts";
-import { lastPartsOf, newRunId, readRunLogs, writeRunLog } from "../../engine/run-log.ts";
+import { newRunId, writeRunLog } from "../../engine/run-log.ts";
 import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
-import { openProject, type Project } from "../project.ts";
+import { baseRunRequest, openProject, type Project } from "../project.ts";
 import { pickReporter } from "../reporters.ts";
 
 export const RUN_HELP = `usage: pipeline run [STAGE...] [options]
@@ -56,22 +56,17 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+type RunFlags = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>["values"];
+
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs("run", argv, OPTIONS, true);
   if (values.help) {
     io.stdout(RUN_HELP);
     return EXIT.ok;
   }
-  const overrides = (values.set ?? []).map(parseOverride);
   const log = values.json ? io.stderr : io.stdout;
-  const project = await openProject(io.projectDir, overrides, (m) => log(`warning: ${m}`));
-  const scope = selectStages(project.pipeline, {
-    targets: positionals,
-    from: values.from,
-    until: values.until,
-    only: values.only,
-    publish: values.publish ?? false,
-  });
+  const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => log(`warning: ${m}`));
+  const scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
@@ -86,45 +81,49 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       });
   try {
     const started = Date.now();
-    const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
-    const logs = readRunLogs(project.store.root, 20);
-    const jobs = positiveInt("--jobs", values.jobs, availableParallelism());
-    const outcome = await runPipeline({
-      pipeline: project.pipeline,
-      store: project.store,
-      hasher: project.hasher,
-      code: project.code,
-      scope,
-      forced,
-      jobs,
-      threads: positiveInt("--threads", values.threads, availableParallelism()),
-      dryRun: values["dry-run"] ?? false,
-      writeOutputs: !values.check && !values["dry-run"],
-      keepGoing: values["keep-going"] ?? false,
-      plugins: project.plugins,
-      signal: io.signal,
-      previousParts: (stage) => lastPartsOf(logs, stage),
-      emit: (e) => reporter.onEvent(e),
-      execute: runStageInWorker,
-    });
-    await reporter.close();
-    project.hasher.save();
+    const outcome = await execute(project, scope, forced, values, io, log);
     if (!values["dry-run"]) recordRun(project, outcome, started, argv);
-    let exitCode = outcome.exitCode;
-    if (values.check && outcome.ok) {
-      const { checkOutputs } = await import("./check.ts"); // parquet reading: only --check needs it
-      exitCode = checkOutputs(project, outcome, log) ? EXIT.ok : EXIT.checkDiffers;
-    }
-    if (values.report && outcome.ok && !values["dry-run"]) {
-      const { writeReportFor } = await import("./report.ts");
-      log(`report written to ${await writeReportFor(project, outcome, undefined)}`);
-    }
+    const exitCode = await afterRun(project, outcome, values, log);
     summarize(outcome, Date.now() - started, log);
     if (values.json) io.stdout(jsonSummary(outcome, exitCode));
     return io.signal.aborted ? EXIT.interrupted : exitCode;
   } finally {
     release();
   }
+}
+
+async function execute(project: Project, scope: Set<string>, forced: Set<string>, values: RunFlags, io: CliIO, log: (line: string) => void): Promise<RunOutcome> {
+  const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
+  const outcome = await runPipeline({
+    ...baseRunRequest(project),
+    scope,
+    forced,
+    jobs: positiveInt("--jobs", values.jobs, availableParallelism()),
+    threads: positiveInt("--threads", values.threads, availableParallelism()),
+    dryRun: values["dry-run"] ?? false,
+    writeOutputs: !values.check && !values["dry-run"],
+    keepGoing: values["keep-going"] ?? false,
+    signal: io.signal,
+    emit: (e) => reporter.onEvent(e),
+    execute: runStageInWorker,
+  });
+  await reporter.close();
+  project.hasher.save();
+  return outcome;
+}
+
+/** --check and --report, once the stages are done; returns the run's exit code. */
+async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags, log: (line: string) => void): Promise<number> {
+  let exitCode = outcome.exitCode;
+  if (values.check && outcome.ok) {
+    const { checkOutputs } = await import("./check.ts"); // parquet reading: only --check needs it
+    exitCode = checkOutputs(project, outcome, log) ? EXIT.ok : EXIT.checkDiffers;
+  }
+  if (values.report && outcome.ok && !values["dry-run"]) {
+    const { writeReportFor } = await import("./report.ts");
+    log(`report written to ${await writeReportFor(project, outcome, undefined)}`);
+  }
+  return exitCode;
 }
 
 function recordRun(project: Project, outcome: RunOutcome, started: number, argv: readonly string[]): void {

@@ -1,0 +1,29 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { packageRoot } from "../../../src/core/paths.ts";
+import { codeFiles } from "../../../src/engine/fingerprint.ts";
+
+describe("code fingerprint", () => {
+  const root = packageRoot();
+  const paths = (module: string) => codeFiles(join(root, module)).map((line) => line.split(" ")[0]);
+
+  it("follows a compiled stage into its worker threads and the wasm kernel", () => {
+    const files = paths("dist/stages/classify.js");
+    expect(files).toContain("dist/src/knn/knn-worker.js");
+    expect(files).toContain("dist/src/knn/block-search.js");
+    expect(files).toContain("dist/wasm/knn-kernel.wasm");
+    expect(codeFiles(join(root, "dist/stages/classify.js")).some((l) => l.endsWith(" missing"))).toBe(false);
+  });
+
+  it("follows the dynamic imports of the TypeScript sources too", () => {
+    const files = paths("stages/project.ts");
+    expect(files).toContain("src/numeric/lda.ts");
+    expect(files).toContain("src/umap/index.ts");
+    expect(codeFiles(join(root, "stages/project.ts")).filter((l) => l.endsWith(" missing"))).toEqual([]);
+  });
+
+  it("names an import it cannot find instead of ignoring it", () => {
+    const listing = codeFiles(join(root, "test/fixtures/engine/missing-import.mjs"));
+    expect(listing).toContain("test/fixtures/engine/does-not-exist.mjs missing");
+  });
+});
