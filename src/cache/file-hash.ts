@@ -13,8 +13,11 @@ interface StatRecord {
   hashedAt: number;
 }
 
-/** Files modified this close to when they were hashed may have changed unseen (git's "racy clean"). */
-const RACY_MS = 2000;
+/**
+ * Files modified this close to when they were hashed may have changed unseen within one
+ * timestamp tick (git's "racy clean"); Linux ticks are at most 10 ms, so 100 ms is ample.
+ */
+const RACY_MS = 100;
 
 /**
  * Content hashes of input files, remembered by (size, mtime, ctime, inode) in

@@ -15,6 +15,12 @@ for (const name of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+// `pipeline status | head` closes our stdout early: that is the reader's choice, not an error
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2), {
   cwd: process.cwd(),
   stdout: (line) => process.stdout.write(`${line}\n`),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { dirname } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { builtinStages } from "../../stages/index.ts";
 import { UsageError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
@@ -19,9 +19,7 @@ export interface RegisteredStage {
  * and importing every stage's dependencies would cost each worker most of a second).
  */
 export async function loadStageDef(uses: string, pluginFiles: readonly string[], projectDir: string): Promise<AnyStage | undefined> {
-  const indexFile = fileURLToPath(import.meta.resolve("../../stages/index.ts"));
-  const ext = indexFile.endsWith(".ts") ? ".ts" : ".js";
-  const builtin = `${dirname(indexFile)}/${uses}${ext}`;
+  const builtin = builtinModule(uses);
   if (/^[a-z][a-z0-9-]*$/.test(uses) && existsSync(builtin)) {
     const def = ((await import(pathToFileURL(builtin).href)) as { default?: AnyStage }).default;
     if (def?.name === uses) return def;
@@ -29,15 +27,18 @@ export async function loadStageDef(uses: string, pluginFiles: readonly string[],
   return (await loadRegistry(pluginFiles, projectDir)).find((r) => r.def.name === uses)?.def;
 }
 
+/**
+ * stages/<name>.ts next to the sources, or stages/<name>.js in dist/: the same extension as
+ * this module's own file (import.meta.resolve would not know, tsc leaves its string alone).
+ */
+export function builtinModule(name: string): string {
+  const here = fileURLToPath(import.meta.url);
+  return join(dirname(here), "..", "..", "stages", `${name}${extname(here)}`);
+}
+
 /** Built-in stages plus those of the project's plugin modules (pipeline.yaml `plugins:`). */
 export async function loadRegistry(pluginFiles: readonly string[] = [], projectDir = ""): Promise<RegisteredStage[]> {
-  const indexFile = fileURLToPath(import.meta.resolve("../../stages/index.ts"));
-  const ext = indexFile.endsWith(".ts") ? ".ts" : ".js";
-  const registry: RegisteredStage[] = builtinStages.map((def) => ({
-    def,
-    module: `${dirname(indexFile)}/${def.name}${ext}`,
-    base: packageRoot(),
-  }));
+  const registry: RegisteredStage[] = builtinStages.map((def) => ({ def, module: builtinModule(def.name), base: packageRoot() }));
   for (const file of pluginFiles) {
     if (!existsSync(file)) throw new UsageError(`plugin module ${file} does not exist`, "fix the path under `plugins:` in pipeline.yaml");
     const mod = (await import(pathToFileURL(file).href)) as { default?: AnyStage | AnyStage[]; stages?: AnyStage[] };

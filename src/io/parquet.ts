@@ -52,13 +52,33 @@ export async function readParquetFile(path: string, options: { columns?: string[
  * parquet-wasm's async reader honours the projection (its sync reader does not).
  */
 export async function readParquetColumns(bytes: Uint8Array, columns: string[]): Promise<ParquetReadResult> {
-  const file = await parquetWasm.ParquetFile.fromFile(new Blob([bytes]));
+  const file = await openParquet(bytes);
   try {
-    const wasmTable = await file.read({ batchSize: READ_BATCH_ROWS, columns });
-    return plainColumns(tableFromIPC(wasmTable.intoIPCStream()), columns);
+    return await file.read(columns);
   } finally {
-    file.free();
+    file.close();
   }
+}
+
+export interface OpenParquet {
+  /** decodes only `columns` */
+  read(columns: string[]): Promise<ParquetReadResult>;
+  close(): void;
+}
+
+/**
+ * A parquet file opened once for several column reads. Reading a wide table a group of
+ * columns at a time keeps parquet-wasm's memory (which never shrinks) to one group's size.
+ */
+export async function openParquet(bytes: Uint8Array): Promise<OpenParquet> {
+  const file = await parquetWasm.ParquetFile.fromFile(new Blob([bytes]));
+  return {
+    async read(columns) {
+      const wasmTable = await file.read({ batchSize: READ_BATCH_ROWS, columns });
+      return plainColumns(tableFromIPC(wasmTable.intoIPCStream()), columns);
+    },
+    close: () => file.free(),
+  };
 }
 
 function plainColumns(arrow: ArrowTable, columns: string[] | undefined): ParquetReadResult {

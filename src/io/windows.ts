@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { FileRef, Matrix } from "../core/artifact.ts";
 import { InputError, describeError } from "../core/errors.ts";
 import { missingFileError } from "./feature-schema.ts";
-import { readParquetColumns, readParquetSchema } from "./parquet.ts";
+import { openParquet, readParquetSchema, type OpenParquet } from "./parquet.ts";
 
 export const LABEL_COLUMNS = ["phase", "episode_id", "host_id", "profile"] as const;
 const ID_COLUMNS = ["episode_id", "host_id", "profile"] as const;
@@ -30,7 +30,19 @@ export async function readWindows(file: FileRef, featureNames: readonly string[]
   });
   const types = readTypes(bytes, file);
   checkColumns(types, featureNames, file);
-  const { table, nulls } = await readParquetColumns(bytes, [...featureNames, ...LABEL_COLUMNS]);
+  const parquet = await openParquet(bytes);
+  try {
+    return await readOpened(parquet, file, featureNames, maxRows);
+  } finally {
+    parquet.close();
+  }
+}
+
+/** Features are read FEATURE_GROUP columns at a time, straight into the row-major matrix. */
+const FEATURE_GROUP = 32;
+
+async function readOpened(parquet: OpenParquet, file: FileRef, featureNames: readonly string[], maxRows: number | null): Promise<Windows> {
+  const { table, nulls } = await parquet.read([...LABEL_COLUMNS]);
   const rowsInFile = (table.phase ?? []).length;
   if (rowsInFile === 0) {
     throw new InputError(`${file.display}: the table has no rows`, "point load's windows input at a window table with at least one row");
@@ -40,8 +52,14 @@ export async function readWindows(file: FileRef, featureNames: readonly string[]
   }
   const phase = checkedPhase(table.phase as ArrayLike<number>, nulls.phase ?? 0, file);
   const keep = keptRows(rowsInFile, maxRows);
+  const features = new Float32Array(keep.length * featureNames.length);
+  for (let first = 0; first < featureNames.length; first += FEATURE_GROUP) {
+    const names = featureNames.slice(first, first + FEATURE_GROUP);
+    const group = (await parquet.read(names)).table;
+    packColumnsInto(features, featureNames.length, first, names.map((n) => group[n] as ArrayLike<number>), keep);
+  }
   return {
-    features: packFeatures(featureNames.map((n) => table[n] as ArrayLike<number>), keep),
+    features: { rows: keep.length, cols: featureNames.length, data: features },
     phase: Int8Array.from(keep, (i) => phase[i]!),
     episodeId: pick(table.episode_id as string[], keep),
     hostId: pick(table.host_id as string[], keep),
@@ -114,15 +132,20 @@ const PACK_BLOCK_ROWS = 512;
 export function packFeatures(columns: ArrayLike<number>[], keep: Int32Array): Matrix {
   const cols = columns.length;
   const data = new Float32Array(keep.length * cols);
+  packColumnsInto(data, cols, 0, columns, keep);
+  return { rows: keep.length, cols, data };
+}
+
+/** Writes `columns` (rows picked by `keep`) into columns first.. of a row-major matrix of `cols`. */
+function packColumnsInto(data: Float32Array, cols: number, first: number, columns: ArrayLike<number>[], keep: Int32Array): void {
   // blocks of rows keep the output block in cache while columns are scattered into it
   for (let start = 0; start < keep.length; start += PACK_BLOCK_ROWS) {
     const end = Math.min(keep.length, start + PACK_BLOCK_ROWS);
-    for (let j = 0; j < cols; j++) {
+    for (let j = 0; j < columns.length; j++) {
       const column = columns[j]!;
-      for (let r = start; r < end; r++) data[r * cols + j] = column[keep[r]!]!;
+      for (let r = start; r < end; r++) data[r * cols + first + j] = column[keep[r]!]!;
     }
   }
-  return { rows: keep.length, cols, data };
 }
 
 function pick(values: readonly string[], keep: Int32Array): string[] {

@@ -37,12 +37,18 @@ export function fitSample(groups: readonly Int32Array[]): Int32Array {
   return Int32Array.from({ length: PRUNE_FIT_SAMPLE }, (_, i) => all[Math.floor((i * all.length) / PRUNE_FIT_SAMPLE)]!);
 }
 
-/** Fits the axes on `sampleRows` and projects every row of `data` (rows x dims). */
-export function projectForPruning(data: Float32Array, dims: number, sampleRows: Int32Array, rank: number): PruneProjection {
+/**
+ * Fits the axes on `sampleRows` and projects every row of `data` (rows x dims). Returns nothing
+ * when the top `rank` axes hold less than `minExplained` of the sample's variance: the distance
+ * then lives mostly in the residual, the bound is loose and projecting 150k rows is wasted.
+ */
+export function projectForPruning(data: Float32Array, dims: number, sampleRows: Int32Array, rank: number, minExplained = 0): PruneProjection | undefined {
   const rows = data.length / dims;
   const input = { data, rows, cols: dims, rowIndex: sampleRows };
   const mean = columnMeans(input);
-  const axes = symmetricEigen(scatterMatrix(input, mean), dims).vectors.subarray(0, rank * dims);
+  const eigen = symmetricEigen(scatterMatrix(input, mean), dims);
+  if (explainedShare(eigen.values, rank) < minExplained) return undefined;
+  const axes = eigen.vectors.subarray(0, rank * dims);
   const pdp = Math.ceil((rank + 1) / 4) * 4;
   const coords = new Float32Array(rows * pdp);
   const centeredNorms = new Float64Array(rows);
@@ -65,6 +71,17 @@ export function projectForPruning(data: Float32Array, dims: number, sampleRows: 
     centeredNorms[row] = norm;
   }
   return { rank, pdp, coords, centeredNorms, coef: boundCoefficient(pdp, rank, orthonormalityError(axes, rank, dims)) };
+}
+
+function explainedShare(values: Float64Array, rank: number): number {
+  let top = 0;
+  let total = 0;
+  values.forEach((v, i) => {
+    const positive = Math.max(0, v);
+    total += positive;
+    if (i < rank) top += positive;
+  });
+  return total > 0 ? top / total : 1;
 }
 
 /**

@@ -27,3 +27,23 @@ describe("code fingerprint", () => {
     expect(listing).toContain("test/fixtures/engine/does-not-exist.mjs missing");
   });
 });
+
+describe("built-in stage modules", () => {
+  it("every registered stage points at a file that exists, so its code is really hashed", async () => {
+    const { existsSync } = await import("node:fs");
+    const { loadRegistry } = await import("../../../src/engine/registry.ts");
+    const registry = await loadRegistry();
+    expect(registry.length).toBeGreaterThanOrEqual(8);
+    for (const { def, module } of registry) expect(existsSync(module), `${def.name}: ${module}`).toBe(true);
+  });
+
+  it("so does the compiled registry the CLI uses", async () => {
+    const { existsSync } = await import("node:fs");
+    const compiled = join(packageRoot(), "dist/src/engine/registry.js");
+    const { loadRegistry } = (await import(compiled)) as typeof import("../../../src/engine/registry.ts");
+    for (const { def, module } of await loadRegistry()) {
+      expect(module.endsWith(`dist/stages/${def.name}.js`), module).toBe(true);
+      expect(existsSync(module)).toBe(true);
+    }
+  });
+});

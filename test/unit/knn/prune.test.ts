@@ -55,13 +55,14 @@ describe("lower-bound pruning returns the float64 brute force's bytes", () => {
     const data = gaussianMatrix(4200, dims, 5);
     const expected = oracle(data, dims, groups, queries, 10);
     const auto = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2 });
-    expect(lastSearchStats.rank).toBeGreaterThan(0);
-    expect(lastSearchStats.sampleSurvivorFraction).toBeGreaterThan(0.2);
+    // the top axes hold far less than 85% of isotropic variance: auto does not even project
+    expect(lastSearchStats.rank).toBe(0);
     expect(lastSearchStats.mode).toBe("brute");
     auto.forEach((result, g) => expectSameBytes(result, expected[g]!));
     // forced pruning with a weak bound is slow but must be just as exact
     const forced = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, prune: "always" });
     expect(lastSearchStats.mode).toBe("pruned");
+    expect(lastSearchStats.survivors / lastSearchStats.prunedPairs).toBeGreaterThan(0.2); // the bound is weak here
     forced.forEach((result, g) => expectSameBytes(result, expected[g]!));
   });
 
@@ -77,7 +78,7 @@ describe("lower-bound pruning returns the float64 brute force's bytes", () => {
 describe("projectForPruning", () => {
   it("gives a lower bound of every float64 distance within its error budget", () => {
     const data = lowRankMatrix(600, 60, 5, 0.2, 3);
-    const p = projectForPruning(data, 60, fitSample([range(0, 600)]), 11);
+    const p = projectForPruning(data, 60, fitSample([range(0, 600)]), 11)!;
     let tight = 0;
     for (let a = 0; a < 600; a += 7) {
       for (let b = 1; b < 600; b += 5) {
