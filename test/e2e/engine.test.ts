@@ -116,6 +116,40 @@ describe("pipeline run: what reruns", () => {
   });
 });
 
+describe("pipeline run: output files", () => {
+  it("an output path that cannot be written is a clear stage failure, not a crash", async () => {
+    const dir = toyProject();
+    mkdirSync(join(dir, "out/report.txt"), { recursive: true }); // a folder where the file should go
+    const result = await runCli(dir, ["run", "--json"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain("cannot write out/report.txt (outputs.report)");
+    expect(result.stdout + result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("an output whose cached object was damaged is recomputed when the file must be written again", async () => {
+    const dir = toyProject();
+    const cold = await runCli(dir, ["run", "--json"]);
+    const key = cold.json!.stages.find((s) => s.name === "mean")!.key!;
+    const entry = JSON.parse(readFileSync(join(dir, "cache/entries/mean", `${key}.json`), "utf8"));
+    const objectFile = join(dir, "cache/objects", entry.outputs.report.hash.slice(0, 2), entry.outputs.report.hash);
+    const bytes = readFileSync(objectFile);
+    bytes[0]! ^= 0xff;
+    writeFileSync(objectFile, bytes);
+    rmSync(join(dir, "out/report.txt"));
+    const next = await runCli(dir, ["run", "--json"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(stagesWith(next, "ran")).toEqual(["mean"]);
+    expect(readFileSync(join(dir, "out/report.txt"), "utf8")).toBe("mean 53.988 sum 6\n");
+  });
+
+  it("demo-data into a path that cannot be a folder is a usage error", async () => {
+    const dir = toyProject();
+    const result = await runCli(dir, ["demo-data", "--rows", "1000", "--features", "8", "--out", join(dir, "numbers.txt", "demo")]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot write the demo data to .*numbers\.txt\/demo/);
+  });
+});
+
 describe("pipeline run: selection", () => {
   it("--only, --until, --from and --force", async () => {
     const dir = toyProject();
