@@ -26,7 +26,7 @@ export function loadPipeline(
   const issues: string[] = doc.errors.map((e) => `yaml syntax: ${e.message.split("\n")[0]}`);
   if (issues.length > 0) throw new ConfigError(PIPELINE_FILE, issues);
 
-  const raw = applyOverrides(doc.toJS() ?? {}, overrides, registry, issues);
+  const raw = applyOverrides(doc.toJS() ?? {}, overrides, issues);
   const parsed = pipelineFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(PIPELINE_FILE, [...issues, ...zodIssues(parsed.error, [], where)]);
@@ -155,7 +155,8 @@ function parseRef(value: string, declared: ReadonlyMap<string, unknown>): { stag
   return { stage: match[1]!, output: match[2]! };
 }
 
-function applyOverrides(raw: unknown, overrides: readonly Override[], registry: readonly AnyStage[], issues: string[]): unknown {
+/** `--set` values go into the raw document, so they are validated exactly like the yaml. */
+function applyOverrides(raw: unknown, overrides: readonly Override[], issues: string[]): unknown {
   if (overrides.length === 0) return raw;
   const doc = structuredClone(raw) as { seed?: unknown; stages?: Record<string, { params?: Record<string, unknown> } | null> };
   for (const o of overrides) {
@@ -172,7 +173,6 @@ function applyOverrides(raw: unknown, overrides: readonly Override[], registry: 
     const holder = (doc.stages![stage] = entry ?? {});
     holder.params = { ...(holder.params ?? {}), [param]: o.value };
   }
-  void registry;
   return doc;
 }
 
