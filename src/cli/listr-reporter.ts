@@ -5,6 +5,9 @@ import type { Reporter } from "./reporters.ts";
 type Task = ListrTaskWrapper<unknown, never, never>;
 interface Row {
   task?: Task;
+  /** a title or skip reason decided before listr started the row's task (cached stages settle at once) */
+  title?: string;
+  skipped?: string;
   finish?: (error?: Error) => void;
   done: Promise<void>;
 }
@@ -18,6 +21,7 @@ export function listrReporter(): Reporter {
   const rowFor = (stage: string): Row => rows.get(stage)!;
   const settle = (stage: string, title: string, error?: Error) => {
     const row = rowFor(stage);
+    row.title = title;
     if (row.task) row.task.title = title;
     row.finish?.(error);
   };
@@ -34,8 +38,11 @@ export function listrReporter(): Reporter {
           e.stages.map((stage) => ({
             title: stage,
             task: async (_ctx: unknown, task: Task) => {
-              rowFor(stage).task = task;
-              await rowFor(stage).done;
+              const row = rowFor(stage);
+              row.task = task;
+              if (row.title) task.title = row.title;
+              if (row.skipped) task.skip(row.skipped);
+              await row.done;
             },
           })),
           { concurrent: true, exitOnError: false, renderer: "default" },
@@ -62,7 +69,8 @@ export function listrReporter(): Reporter {
         case "stage:failed":
           return settle(e.stage, `${e.stage}  failed`, new Error(`${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`));
         case "stage:skipped":
-          row.task?.skip(`${e.stage}  skipped: ${e.because}`);
+          row.skipped = `${e.stage}  skipped: ${e.because}`;
+          row.task?.skip(row.skipped);
           return row.finish?.();
         default:
           return;
