@@ -9,32 +9,15 @@ Each step as the seed runs it: _standardize on all rows; PCA(3) and LDA(3) fitte
 sample and applied to all rows; MiniBatchKMeans(k 8, batch 2048, n_init 4, max_iter 200) on a
 100k sample, then predict on all rows. Exits 0 with {"skipped": ...} when sklearn is missing.
 """
-import argparse
-import json
-import pathlib
-import subprocess
-import sys
-import tempfile
 import time
 
-
-def write(out, obj):
-    text = json.dumps(obj, indent=2) + "\n"
-    if out:
-        pathlib.Path(out).write_text(text)
-    else:
-        sys.stdout.write(text)
+from bench_common import bench_args, export_raw, write
 
 
 def load(data_dir):
     import numpy as np
-    root = pathlib.Path(__file__).resolve().parents[2]
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["node", str(root / "dist" / "bench" / "linear.js"), "--data", data_dir, "--export-raw", tmp], check=True)
-        shape = json.loads(pathlib.Path(tmp, "shape.json").read_text())
-        X = np.fromfile(pathlib.Path(tmp, "features.f32"), dtype=np.float32).reshape(shape["rows"], shape["cols"])
-        y = np.fromfile(pathlib.Path(tmp, "phase.i8"), dtype=np.int8).astype(np.int64)
-    return X, y
+    arrays = export_raw("linear", data_dir, {"features.f32": np.float32, "phase.i8": np.int8})
+    return arrays["features.f32"], arrays["phase.i8"].astype(np.int64)
 
 
 def standardize(X):
@@ -57,10 +40,7 @@ def timed(fn):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--out")
-    args = parser.parse_args()
+    args = bench_args()
     try:
         import numpy as np
         import sklearn

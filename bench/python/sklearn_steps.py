@@ -17,13 +17,14 @@ Steps, each as the seed runs it:
 Writes {"seconds": {step: s}, "skipped": {step: reason}, "results": {...}}; exits 0 with
 {"skipped": reason} when sklearn is missing.
 """
-import argparse
 import json
 import pathlib
 import subprocess
 import sys
 import tempfile
 import time
+
+from bench_common import bench_args
 
 SEED = 0
 TRAIN_HOSTS = ["elliott-thinkpad", "lab-node-01", "lab-node-02"]
@@ -183,10 +184,7 @@ def run(data_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--out")
-    args = parser.parse_args()
+    args = bench_args()
     try:
         import numpy  # noqa: F401
         import sklearn

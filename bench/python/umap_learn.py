@@ -11,34 +11,16 @@ transform() on every other row. The quality measure is bench/umap.ts's: for 5,00
 5,000 placed rows, does the majority label of the 10 nearest fitted points in 3-D equal the
 row's own. Exits 0 with {"skipped": ...} when umap-learn is missing.
 """
-import argparse
-import json
-import pathlib
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 
-
-def write(out, obj):
-    text = json.dumps(obj, indent=2) + "\n"
-    if out:
-        pathlib.Path(out).write_text(text)
-    else:
-        sys.stdout.write(text)
+from bench_common import bench_args, export_raw, write
 
 
 def load(data_dir):
     import numpy as np
-    root = pathlib.Path(__file__).resolve().parents[2]
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["node", str(root / "dist" / "bench" / "umap.js"), "--data", data_dir, "--export-raw", tmp], check=True)
-        shape = json.loads(pathlib.Path(tmp, "shape.json").read_text())
-        X = np.fromfile(pathlib.Path(tmp, "features.f32"), dtype=np.float32).reshape(shape["rows"], shape["cols"])
-        y = np.fromfile(pathlib.Path(tmp, "phase.i8"), dtype=np.int8).astype(np.int64)
-        fit_rows = np.fromfile(pathlib.Path(tmp, "fit_rows.i32"), dtype=np.int32)
-    return X, y, fit_rows
+    arrays = export_raw("umap", data_dir, {"features.f32": np.float32, "phase.i8": np.int8, "fit_rows.i32": np.int32})
+    return arrays["features.f32"], arrays["phase.i8"].astype(np.int64), arrays["fit_rows.i32"]
 
 
 def agreement(coords, y, fit_rows, query_rows):
@@ -58,10 +40,7 @@ def agreement(coords, y, fit_rows, query_rows):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--out")
-    args = parser.parse_args()
+    args = bench_args()
     try:
         import numpy as np
         import umap

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/core/paths.ts";
 import { readParquet, writeParquet } from "../../src/io/parquet.ts";
 import { removeTestProjects, runCli, stagesWith, testProject } from "../helpers/cli.ts";
-import { duckRows, duckTypes } from "../unit/io/duckdb.ts";
-import { startSink } from "../unit/publish/loopback-sink.ts";
+import { duckRows, duckTypes } from "../helpers/duckdb.ts";
+import { startSink } from "../helpers/loopback-sink.ts";
 
 afterAll(removeTestProjects);
 

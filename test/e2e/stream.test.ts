@@ -8,7 +8,7 @@ import { PublishError } from "../../src/publish/errors.ts";
 import { publishEventSchema } from "../../src/publish/events.ts";
 import { BIN, finish, startCli, testProject } from "../helpers/cli.ts";
 import { makeFit, SAMPLE_METRICS } from "../unit/publish/fit-fixture.ts";
-import { closedPortUrl, startSink, type Sink } from "../unit/publish/loopback-sink.ts";
+import { closedPortUrl, startSink, type Sink } from "../helpers/loopback-sink.ts";
 
 const fit = makeFit(400);
 const projects: string[] = [];

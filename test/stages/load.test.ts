@@ -8,7 +8,7 @@ import { buildDemoData } from "../../src/demo/generate.ts";
 import { keptRows } from "../../src/io/windows.ts";
 import { writeParquet, type ColumnSpec } from "../../src/io/parquet.ts";
 import load from "../../stages/load.ts";
-import { duckRows } from "../unit/io/duckdb.ts";
+import { duckRows } from "../helpers/duckdb.ts";
 import { stageContext } from "../helpers/stage-context.ts";
 
 let dir: string;

@@ -7,7 +7,7 @@ import { readFit } from "../../src/publish/inputs.ts";
 import publish from "../../stages/publish.ts";
 import { stageContext } from "../helpers/stage-context.ts";
 import { makeFit, SAMPLE_METRICS } from "../unit/publish/fit-fixture.ts";
-import { closedPortUrl, startSink, type Sink } from "../unit/publish/loopback-sink.ts";
+import { closedPortUrl, startSink, type Sink } from "../helpers/loopback-sink.ts";
 
 const fit = makeFit(3000);
 

@@ -11,7 +11,7 @@ import { packageRoot } from "../../src/core/paths.ts";
 import { readParquet } from "../../src/io/parquet.ts";
 import writeFit from "../../stages/write-fit.ts";
 import { stageContext } from "../helpers/stage-context.ts";
-import { duckChunks, duckRows, duckTypes } from "../unit/io/duckdb.ts";
+import { duckChunks, duckRows, duckTypes } from "../helpers/duckdb.ts";
 
 let dir: string;
 beforeAll(async () => {

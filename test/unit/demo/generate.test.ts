@@ -9,7 +9,7 @@ import { packageRoot } from "../../../src/core/paths.ts";
 import { DEMO_HOSTS, DEMO_PROFILES } from "../../../src/demo/catalog.ts";
 import { buildDemoData, DEMO_FILES, generateDemoData } from "../../../src/demo/generate.ts";
 import { readParquet } from "../../../src/io/parquet.ts";
-import { duckTypes } from "../io/duckdb.ts";
+import { duckTypes } from "../../helpers/duckdb.ts";
 import { splitScores } from "./knn-probe.ts";
 
 const TRAIN_HOSTS = ["elliott-thinkpad", "lab-node-01", "lab-node-02"];

@@ -14,7 +14,7 @@ import {
   writeParquet,
   type ColumnSpec,
 } from "../../../src/io/parquet.ts";
-import { duckChunks, duckRows, duckTypes } from "./duckdb.ts";
+import { duckChunks, duckRows, duckTypes } from "../../helpers/duckdb.ts";
 
 let dir: string;
 beforeAll(async () => {

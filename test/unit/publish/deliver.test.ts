@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createRng } from "../../../src/core/rng.ts";
 import { deliverEvents, formatDeliverySummary, type DeliveryOptions } from "../../../src/publish/deliver.ts";
 import { publishEventSchema, type PublishEvent } from "../../../src/publish/events.ts";
-import { closedPortUrl, startSink, type Sink, type SinkAnswer, type SinkRequest } from "./loopback-sink.ts";
+import { closedPortUrl, startSink, type Sink, type SinkAnswer, type SinkRequest } from "../../helpers/loopback-sink.ts";
 
 /** n distinct events: embeddings whose cluster is their index, then the two model events. */
 function sampleEvents(n: number): PublishEvent[] {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createRng } from "../../../src/core/rng.ts";
 import { stageContext } from "../../helpers/stage-context.ts";
 import { makeFit, SAMPLE_METRICS } from "./fit-fixture.ts";
-import { startSink, type Sink } from "./loopback-sink.ts";
+import { startSink, type Sink } from "../../helpers/loopback-sink.ts";
 
 /** Every outgoing connection attempt, seen through node's and undici's diagnostics channels. */
 function watchConnections(): { seen: string[]; stop(): void } {
