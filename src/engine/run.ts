@@ -252,7 +252,9 @@ function skip(req: RunRequest, name: string, because: string, extra: Partial<Sta
   return { name, status: "skipped", ms: 0, key: null, reason: because, ...extra };
 }
 
-function fail(req: RunRequest, stage: ResolvedStage, parts: KeyParts | undefined, message: string, hint: string | undefined, exitCode: number, ms = 0): StageResult {
+function fail(req: RunRequest, stage: ResolvedStage, parts: KeyParts | undefined, text: string, hint: string | undefined, exitCode: number, ms = 0): StageResult {
+  // stages name themselves in their messages; the reporter already does
+  const message = text.startsWith(`${stage.def.name}: `) ? text.slice(stage.def.name.length + 2) : text;
   req.emit({ type: "stage:failed", stage: stage.name, message, ...(hint ? { hint } : {}) });
   return { name: stage.name, status: "failed", ms, key: parts ? stageKey(parts) : null, reason: message, exitCode, ...(hint ? { hint } : {}), ...(parts ? { parts: { ...parts } } : {}) };
 }
