@@ -18,6 +18,8 @@ import { parseArgs } from "node:util";
 import umapJs from "umap-js";
 import { createRng } from "../src/core/rng.ts";
 import { readParquetFile } from "../src/io/parquet.ts";
+import { fitLda } from "../src/numeric/lda.ts";
+import { applyLinearMap } from "../src/numeric/linear-map.ts";
 import { standardize } from "../src/numeric/standardize.ts";
 import { projectUmap } from "../src/umap/index.ts";
 import { labelAgreement } from "../src/umap/quality.ts";
@@ -122,6 +124,16 @@ function stock(z: Standardized, fitRows: Int32Array, fitCount: number): Record<s
   };
 }
 
+/** The same measure for the default projector (LDA fitted on the same rows), as the baseline. */
+function ldaBaseline(z: Standardized, fitRows: Int32Array): Record<string, number> {
+  const coords = applyLinearMap(z.data, z.rows, fitLda(z.data, z.rows, z.cols, fitRows, z.phase, 3));
+  const held = outsideRows(z.rows, fitRows);
+  return {
+    agreement_fit: labelAgreement(coords, z.phase, fitRows, sampleOf(fitRows, QUALITY_SAMPLE, 1)),
+    agreement_held: labelAgreement(coords, z.phase, fitRows, sampleOf(held, QUALITY_SAMPLE, 2)),
+  };
+}
+
 async function exportRaw(z: Standardized, fitRows: Int32Array, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "features.f32"), new Uint8Array(z.data.buffer, z.data.byteOffset, z.data.byteLength));
@@ -135,7 +147,7 @@ const fitRows = createRng(SEED).sample(z.rows, Math.min(FIT_ROWS, z.rows));
 if (values["export-raw"]) {
   await exportRaw(z, fitRows, values["export-raw"]);
 } else {
-  const result: Record<string, unknown> = { rows: z.rows, cols: z.cols, ours: await ours(z, fitRows) };
+  const result: Record<string, unknown> = { rows: z.rows, cols: z.cols, ours: await ours(z, fitRows), lda: ldaBaseline(z, fitRows) };
   const stockRows = Number(values["stock-rows"] ?? 8000);
   if (stockRows > 0) result.stock_umap_js = stock(z, fitRows, Math.min(stockRows, fitRows.length));
   const text = `${JSON.stringify(result, null, 2)}\n`;
