@@ -7,7 +7,8 @@ import { searchBlock, type DistBlock, type QuerySource } from "./block-search.ts
 import { emptyResult } from "./exact.ts";
 import { searchBlockPruned, seedCount } from "./prune-block.ts";
 import { squaredNorm } from "./layout.ts";
-import type { WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+import type { GroupLayout } from "./layout.ts";
+import type { RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
 import { wasm } from "./wasm-api.ts";
 
 const init = workerData as WorkerInit;
@@ -20,7 +21,8 @@ function run(task: WorkerTask): WorkerReply {
   const stats = { fallbacks: 0, survivors: 0, pairs: 0 };
   const reply: WorkerReply = { id: task.id, indices: [], distances: [], fallbacks: 0, survivors: 0, pairs: 0 };
   const prune = task.kind === "rows" && init.layout.projection !== undefined ? task.prune : "off";
-  for (const group of init.layout.groups) {
+  for (const whole of init.layout.groups) {
+    const group = task.kind === "vectors" && task.slice ? sliceOf(whole, task.slice) : whole;
     const result = emptyResult(query.ids.length, task.k);
     if (group.length === 0 || query.ids.length === 0) {
       // nothing to search: the empty result is the answer
@@ -34,6 +36,15 @@ function run(task: WorkerTask): WorkerReply {
   }
   Object.assign(reply, stats);
   return reply;
+}
+
+/**
+ * Rows [start, end) of a group, as a group of its own. The kernel may read one id past an odd
+ * end: inside the group that is the next real id, at its end the layout's padding. maxNorm
+ * stays the whole group's, which only widens the error bound.
+ */
+function sliceOf(group: GroupLayout, [start, end]: RefSlice): GroupLayout {
+  return { ...group, idsOffset: group.idsOffset + start * 4, length: Math.max(0, Math.min(end, group.length) - start) };
 }
 
 function rowQueries(ids: Int32Array): QuerySource {

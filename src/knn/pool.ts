@@ -5,9 +5,11 @@ import { CancelledError } from "../core/errors.ts";
 import { compiledUrl, wasmPath } from "../core/paths.ts";
 import { fillSharedMemory } from "./layout.ts";
 import type { PruneProjection } from "./prune-fit.ts";
-import type { PruneMode, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+import type { PruneMode, RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
 
-export type TaskBody = { kind: "rows"; queries: Int32Array; k: number; prune: PruneMode } | { kind: "vectors"; vectors: Float32Array; k: number };
+export type TaskBody =
+  | { kind: "rows"; queries: Int32Array; k: number; prune: PruneMode }
+  | { kind: "vectors"; vectors: Float32Array; k: number; slice?: RefSlice };
 
 let kernelModule: Promise<WasmModule> | undefined;
 

@@ -15,7 +15,10 @@ export interface WorkerInit {
 
 export type WorkerTask =
   | { kind: "rows"; id: number; queries: Int32Array; k: number; prune: PruneMode }
-  | { kind: "vectors"; id: number; vectors: Float32Array; k: number };
+  | { kind: "vectors"; id: number; vectors: Float32Array; k: number; slice?: RefSlice };
+
+/** Reference rows [start, end) of the (single) group: a lone query is split over workers by these. */
+export type RefSlice = readonly [start: number, end: number];
 
 export interface WorkerReply {
   id: number;

@@ -1,5 +1,6 @@
 import { CancelledError } from "../core/errors.ts";
 import { emptyResult } from "./exact.ts";
+import { mergeNeighbours } from "./merge.ts";
 import { QUERY_BLOCK } from "./layout.ts";
 import { KnnPool } from "./pool.ts";
 import { fitSample, projectForPruning } from "./prune-fit.ts";
@@ -102,6 +103,7 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
     if (queries.length % dims !== 0) throw new RangeError(`knn: query length ${queries.length} is not a multiple of dims ${dims}`);
     if (!queries.every(Number.isFinite)) throw new RangeError("knn: a query vector holds a NaN or infinite value");
     const count = queries.length / dims;
+    if (count < options.threads && reference.length >= 2 * options.threads) return searchSliced(queries, k);
     const result = emptyResult(count, k);
     // a small batch is spread over every worker (64 queries on 2 threads: 2 blocks of 32), in
     // multiples of the kernel's 4-query register block; placement is by block, so results do
@@ -116,6 +118,20 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
       result.distances.set(reply.distances[0]!, index * block * k);
     });
     return result;
+  };
+  /**
+   * Fewer queries than workers (one window alone): every worker scans a slice of the reference
+   * rows and the exact top-k lists are merged, (distance, row id) ordered as always, so the
+   * answer is the same as one worker's full scan.
+   */
+  const searchSliced = async (queries: Float32Array, k: number): Promise<KnnResult> => {
+    const step = Math.ceil(reference.length / options.threads / 2) * 2;
+    const slices = Array.from({ length: options.threads }, (_, i) => [i * step, Math.min(reference.length, (i + 1) * step)] as const).filter(([a, b]) => b > a);
+    const parts: KnnResult[] = [];
+    await pool.run(slices.map((slice) => ({ kind: "vectors" as const, vectors: queries, k, slice })), (index, reply) => {
+      parts[index] = { indices: reply.indices[0]!, distances: reply.distances[0]! };
+    });
+    return parts.slice(1).reduce((merged, part) => mergeNeighbours(merged, part, k), parts[0]!);
   };
   return {
     search: (queries, k) => {

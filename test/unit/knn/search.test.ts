@@ -137,4 +137,23 @@ describe("createKnnIndex", () => {
       await index.close();
     }
   });
+
+  it("splits a lone query over the workers by reference slices, with ties across the slices kept in row order", async () => {
+    const dims = 12;
+    const data = gaussianMatrix(900, dims, 5);
+    // rows 300, 500, 700 and 899 are copies of row 100: five ties at distance 0, in every slice
+    for (const row of [300, 500, 700, 899]) data.copyWithin(row * dims, 100 * dims, 101 * dims);
+    const reference = range(0, 900);
+    const query = data.slice(100 * dims, 101 * dims);
+    for (const threads of [2, 3]) {
+      const index = await createKnnIndex(data, dims, reference, { threads });
+      try {
+        const result = await index.search(query, 6);
+        expectSameBytes(result, bruteForceKnn(data, dims, reference, query, 6));
+        expect(Array.from(result.indices.subarray(0, 5))).toEqual([100, 300, 500, 700, 899]);
+      } finally {
+        await index.close();
+      }
+    }
+  });
 });
