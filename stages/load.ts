@@ -1,7 +1,5 @@
 import { z } from "zod";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { readFeatureNames } from "../src/io/feature-schema.ts";
-import { readWindows } from "../src/io/windows.ts";
 
 export default defineStage({
   name: "load",
@@ -26,6 +24,10 @@ export default defineStage({
     schema: slot.json("feature_names, rows_in_file, rows_kept"),
   },
   async run({ params, inputs, log }) {
+    // NOTE: loaded here, not at the top: arrow and parquet-wasm cost every CLI call ~0.3 s to
+    // import. (".js": tsc does not rewrite the extension of an import() that leaves this folder)
+    const { readFeatureNames } = await import("../src/io/feature-schema.js");
+    const { readWindows } = await import("../src/io/windows.js");
     const featureNames = await readFeatureNames(inputs.schema);
     const windows = await readWindows(inputs.windows, featureNames, params.max_rows);
     log(`kept ${windows.features.rows} of ${windows.rowsInFile} windows, ${featureNames.length} features`);

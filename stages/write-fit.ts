@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Column, Table } from "../src/core/artifact.ts";
 import { InputError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { writeParquet, type ColumnSpec } from "../src/io/parquet.ts";
+import type { ColumnSpec } from "../src/io/parquet.ts";
 
 export default defineStage({
   name: "write-fit",
@@ -18,7 +18,9 @@ export default defineStage({
   outputs: {
     fit: slot.file("the exact bytes of knn_v1.parquet"),
   },
-  run({ inputs }) {
+  async run({ inputs }) {
+    // NOTE: loaded here, not at the top: arrow and parquet-wasm cost every CLI call ~0.3 s to import
+    const { writeParquet } = await import("../src/io/parquet.js");
     const { meta, xyz, predictions, clusters } = inputs;
     const rows = meta.phase?.length ?? 0;
     if (xyz.cols !== 3) throw new InputError(`write-fit: xyz has ${xyz.cols} columns, expected 3`, "wire write-fit's xyz input to project.xyz");

@@ -39,13 +39,13 @@ function inputs(n: number) {
   };
 }
 
-const run = (i: ReturnType<typeof inputs>) => writeFit.run(stageContext(writeFit.params.parse({}), i)) as { fit: Uint8Array };
+const run = async (i: ReturnType<typeof inputs>) => (await writeFit.run(stageContext(writeFit.params.parse({}), i))) as { fit: Uint8Array };
 
 describe("write-fit", () => {
   it("writes knn_v1.parquet with SPEC's 10 columns, order and types, zstd, readable by DuckDB", async () => {
     const given = inputs(200);
     const path = join(dir, "knn_v1.parquet");
-    await writeFile(path, run(given).fit);
+    await writeFile(path, (await run(given)).fit);
     expect(await duckTypes(path)).toEqual({
       episode_id: "VARCHAR",
       host_id: "VARCHAR",
@@ -78,18 +78,18 @@ describe("write-fit", () => {
     expect(rows[12]!.is_train).toBe(true);
   });
 
-  it("round-trips through readParquet", () => {
+  it("round-trips through readParquet", async () => {
     const given = inputs(50);
-    const { table, types } = readParquet(run(given).fit);
+    const { table, types } = readParquet((await run(given)).fit);
     expect(types.is_train).toBe("bool");
     expect(table.is_train).toEqual(given.predictions.is_train);
     expect(table.predicted_int).toEqual(given.predictions.predicted);
     expect(table.x).toEqual(Float32Array.from({ length: 50 }, (_, i) => given.xyz.data[i * 3]!));
   });
 
-  it("gives identical bytes on a rerun, and in a separate node process", () => {
-    const a = run(inputs(300)).fit;
-    const b = run(inputs(300)).fit;
+  it("gives identical bytes on a rerun, and in a separate node process", async () => {
+    const a = (await run(inputs(300))).fit;
+    const b = (await run(inputs(300))).fit;
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const compiled = join(packageRoot(), "dist", "stages", "write-fit.js");
     expect(existsSync(compiled), `missing ${compiled}: run npm run build`).toBe(true);
@@ -97,7 +97,7 @@ describe("write-fit", () => {
       import { createHash } from "node:crypto";
       import writeFit from ${JSON.stringify(compiled)};
       const n = 300;
-      const out = writeFit.run({ params: {}, inputs: {
+      const out = await writeFit.run({ params: {}, inputs: {
         meta: {
           phase: Int8Array.from({ length: n }, (_, i) => i % 6),
           episode_id: Array.from({ length: n }, (_, i) => "ep" + (i >> 2)),
@@ -117,14 +117,14 @@ describe("write-fit", () => {
     expect(child).toBe(createHash("sha256").update(a).digest("hex"));
   });
 
-  it("refuses inputs whose row counts disagree, naming the input", () => {
+  it("refuses inputs whose row counts disagree, naming the input", async () => {
     const given = inputs(20);
     const short = { ...given, clusters: { cluster: new Int32Array(19) } };
-    expect(() => run(short)).toThrow(InputError);
-    expect(() => run(short)).toThrow(/clusters\.cluster has 19 rows but meta has 20/);
+    await expect(run(short)).rejects.toThrow(InputError);
+    await expect(run(short)).rejects.toThrow(/clusters\.cluster has 19 rows but meta has 20/);
     const xyz = { ...given, xyz: matrix(21, 3) };
-    expect(() => run(xyz)).toThrow(/xyz has 21 rows but meta has 20/);
+    await expect(run(xyz)).rejects.toThrow(/xyz has 21 rows but meta has 20/);
     const wrongType = { ...given, predictions: { ...given.predictions, is_train: new Int8Array(20) } };
-    expect(() => run(wrongType as never)).toThrow(/predictions has no suitable is_train column/);
+    await expect(run(wrongType as never)).rejects.toThrow(/predictions has no suitable is_train column/);
   });
 });
