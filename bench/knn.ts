@@ -17,7 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readWindows } from "../src/io/windows.ts";
+import { readDemoWindows } from "./demo-windows.ts";
 import { standardize } from "../src/numeric/standardize.ts";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -119,8 +119,7 @@ async function latency(data: Float32Array): Promise<Record<string, number>> {
 }
 
 async function demoData(dir: string): Promise<{ data: Float32Array; dims: number; roles: Int8Array; kind: string }> {
-  const names = JSON.parse(readFileSync(join(dir, "feature_schema_v1.json"), "utf8")).feature_names as string[];
-  const windows = await readWindows({ path: join(dir, "features_window_v1.parquet"), display: "features_window_v1.parquet" }, names, null);
+  const windows = await readDemoWindows(dir);
   const { rows: n, cols } = windows.features;
   const standardized = standardize(windows.features.data, n, cols);
   const trainHosts = new Set(["elliott-thinkpad", "lab-node-01", "lab-node-02"]);

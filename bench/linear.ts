@@ -19,7 +19,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createRng } from "../src/core/rng.ts";
-import { readParquetFile } from "../src/io/parquet.ts";
+import { readDemoWindows } from "./demo-windows.ts";
 import { predictCanonical } from "../src/numeric/kmeans-predict.ts";
 import { fitLda } from "../src/numeric/lda.ts";
 import { applyLinearMap } from "../src/numeric/linear-map.ts";
@@ -40,16 +40,8 @@ interface Raw {
 }
 
 async function loadDemo(dir: string): Promise<Raw> {
-  const names = (JSON.parse(readFileSync(join(dir, "feature_schema_v1.json"), "utf8")) as { feature_names: string[] }).feature_names;
-  const { table } = await readParquetFile(join(dir, "features_window_v1.parquet"), { columns: [...names, "phase"] });
-  const rows = table.phase!.length;
-  const cols = names.length;
-  const data = new Float32Array(rows * cols);
-  names.forEach((name, j) => {
-    const column = table[name] as ArrayLike<number>;
-    for (let r = 0; r < rows; r++) data[r * cols + j] = column[r]!;
-  });
-  return { rows, cols, data, phase: Int8Array.from(table.phase as ArrayLike<number>) };
+  const { features, phase } = await readDemoWindows(dir);
+  return { ...features, phase };
 }
 
 function timed<T>(fn: () => T): [T, number] {

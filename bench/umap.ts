@@ -12,12 +12,11 @@
  * size. --export-raw writes the standardized matrix, phases and fit rows for the Python peer.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import umapJs from "umap-js";
 import { createRng } from "../src/core/rng.ts";
-import { readParquetFile } from "../src/io/parquet.ts";
+import { readDemoWindows } from "./demo-windows.ts";
 import { fitLda } from "../src/numeric/lda.ts";
 import { applyLinearMap } from "../src/numeric/linear-map.ts";
 import { standardize } from "../src/numeric/standardize.ts";
@@ -41,16 +40,9 @@ interface Standardized {
 }
 
 async function loadStandardized(dir: string): Promise<Standardized> {
-  const names = (JSON.parse(readFileSync(join(dir, "feature_schema_v1.json"), "utf8")) as { feature_names: string[] }).feature_names;
-  const { table } = await readParquetFile(join(dir, "features_window_v1.parquet"), { columns: [...names, "phase"] });
-  const rows = table.phase!.length;
-  const raw = new Float32Array(rows * names.length);
-  names.forEach((name, j) => {
-    const column = table[name] as ArrayLike<number>;
-    for (let r = 0; r < rows; r++) raw[r * names.length + j] = column[r]!;
-  });
-  const z = standardize(raw, rows, names.length);
-  return { rows, cols: z.kept.length, data: z.data, phase: Int8Array.from(table.phase as ArrayLike<number>) };
+  const { features, phase } = await readDemoWindows(dir);
+  const z = standardize(features.data, features.rows, features.cols);
+  return { rows: features.rows, cols: z.kept.length, data: z.data, phase };
 }
 
 function outsideRows(rows: number, fitRows: Int32Array): Int32Array {

@@ -38,3 +38,17 @@ def bench_args():
     parser.add_argument("--data", required=True)
     parser.add_argument("--out")
     return parser.parse_args()
+
+
+def seed_standardize(X):
+    """The seed's _standardize: NaN -> column median, z-score (ddof 0), drop std <= 1e-6."""
+    import numpy as np
+    med = np.nanmedian(X, axis=0)
+    med = np.where(np.isnan(med), 0.0, med).astype(np.float32)
+    inds = np.where(np.isnan(X))
+    Xc = X.copy()
+    Xc[inds] = np.take(med, inds[1])
+    mean = Xc.mean(axis=0)
+    std = Xc.std(axis=0)
+    keep = std > 1e-6
+    return ((Xc[:, keep] - mean[keep]) / std[keep]).astype(np.float32)

@@ -12,25 +12,13 @@ sample and applied to all rows; MiniBatchKMeans(k 8, batch 2048, n_init 4, max_i
 import time
 
 from bench_common import bench_args, export_raw, write
+from bench_common import seed_standardize as standardize
 
 
 def load(data_dir):
     import numpy as np
     arrays = export_raw("linear", data_dir, {"features.f32": np.float32, "phase.i8": np.int8})
     return arrays["features.f32"], arrays["phase.i8"].astype(np.int64)
-
-
-def standardize(X):
-    import numpy as np
-    med = np.nanmedian(X, axis=0)
-    med = np.where(np.isnan(med), 0.0, med).astype(np.float32)
-    inds = np.where(np.isnan(X))
-    Xc = X.copy()
-    Xc[inds] = np.take(med, inds[1])
-    mean = Xc.mean(axis=0)
-    std = Xc.std(axis=0)
-    keep = std > 1e-6
-    return ((Xc[:, keep] - mean[keep]) / std[keep]).astype(np.float32)
 
 
 def timed(fn):

@@ -25,6 +25,7 @@ import tempfile
 import time
 
 from bench_common import bench_args
+from bench_common import seed_standardize as standardize
 
 SEED = 0
 TRAIN_HOSTS = ["elliott-thinkpad", "lab-node-01", "lab-node-02"]
@@ -88,19 +89,6 @@ def load_via_node(data_dir):
         X = np.fromfile(pathlib.Path(tmp, "features.f32"), dtype=np.float32).reshape(meta["rows"], meta["cols"])
         y = np.fromfile(pathlib.Path(tmp, "phase.i8"), dtype=np.int8).astype(np.int64)
     return X, y, meta["episode_id"], meta["validation"]
-
-
-def standardize(X):
-    import numpy as np
-    med = np.nanmedian(X, axis=0)
-    med = np.where(np.isnan(med), 0.0, med).astype(np.float32)
-    inds = np.where(np.isnan(X))
-    Xc = X.copy()
-    Xc[inds] = np.take(med, inds[1])
-    mean = Xc.mean(axis=0)
-    std = Xc.std(axis=0)
-    keep = std > 1e-6
-    return ((Xc[:, keep] - mean[keep]) / std[keep]).astype(np.float32)
 
 
 def lda(X, y):

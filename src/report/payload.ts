@@ -1,14 +1,8 @@
+import { PHASE_NAMES } from "../metrics/phases.ts";
 import type { ReportData, ReportPoints } from "./data.ts";
 
 /** Phase names by code when the metrics do not name a code (SPEC's fixed phase codes). */
-export const DEFAULT_PHASE_NAMES: readonly string[] = [
-  "clean",
-  "armed",
-  "infecting",
-  "infected_running",
-  "dormant",
-  "failed",
-];
+export const DEFAULT_PHASE_NAMES: readonly string[] = PHASE_NAMES;
 
 /** Decimals kept for coordinates in [0, 1]: 1e-4 is a tenth of a pixel on a 1000 px canvas. */
 const XYZ_DECIMALS = 4;
