@@ -10,8 +10,10 @@
  * cached as DIR/.knn-bench/{standardized.f32,roles.i8,meta.json} for bench/python/sklearn_knn.py.
  * Without --data: synthetic low-rank rows (rank 20 + N(0, 0.3) noise), split 44/11/45.
  * --query-stride S searches every S-th query only (timings scale linearly in the query count).
- *   host_split  one knnSearch pass: queries vs groups [train, val], pruned (auto) and brute
- *   latency     createKnnIndex over all rows: 1 query alone, and batches of 64 (per query)
+ *   host_split  one knnSearch pass: queries vs groups [train, val], pruned (auto) and brute,
+ *               with the int16 shortlist kernel (default), and brute with the float32 one
+ *   latency     createKnnIndex over all rows: 1 query alone, and batches of 64 (per query);
+ *               latency_float32 the same with the float32 kernel
  * GFLOP/s counts 2 flops per multiply-add of the dot-product form, as the notes do; the peak
  * assumed is 2 cores x clock (from /proc/cpuinfo) x 8 f32 flops/cycle (one f32x4 mul + add).
  */
@@ -22,7 +24,7 @@ import { standardize } from "../src/numeric/standardize.ts";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createRng } from "../src/core/rng.ts";
-import { createKnnIndex, knnSearch, mergeNeighbours, weightedVote } from "../src/knn/index.ts";
+import { createKnnIndex, knnSearch, mergeNeighbours, weightedVote, type ShortlistKernel } from "../src/knn/index.ts";
 import { lastSearchStats } from "../src/knn/search.ts";
 
 const { values } = parseArgs({
@@ -60,10 +62,10 @@ function syntheticRoles(n: number): Int8Array {
 const cpuMhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? NaN);
 const peakGflops = 2 * (cpuMhz / 1000) * 8;
 
-async function timedSearch(data: Float32Array, groups: Int32Array[], queries: Int32Array, prune: "auto" | "never"): Promise<Record<string, unknown>> {
+async function timedSearch(data: Float32Array, groups: Int32Array[], queries: Int32Array, prune: "auto" | "never", kernel: ShortlistKernel): Promise<Record<string, unknown>> {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const [byTrain, byVal] = await knnSearch({ data, dims, groups, queries, k: 10, threads, prune });
+  const [byTrain, byVal] = await knnSearch({ data, dims, groups, queries, k: 10, threads, prune, kernel });
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
@@ -89,13 +91,14 @@ async function hostSplit(data: Float32Array, roles: Int8Array): Promise<Record<s
   const queries = allQueries.filter((_, i) => i % queryStride === 0);
   return {
     train_rows: groups[0]!.length, val_rows: groups[1]!.length, queries_full: allQueries.length, queries_searched: queries.length, query_stride: queryStride,
-    pruned: await timedSearch(data, groups, queries, "auto"),
-    brute: await timedSearch(data, groups, queries, "never"),
+    pruned: await timedSearch(data, groups, queries, "auto", "int16"),
+    brute: await timedSearch(data, groups, queries, "never", "int16"),
+    brute_float32: await timedSearch(data, groups, queries, "never", "float32"),
   };
 }
 
-async function latency(data: Float32Array): Promise<Record<string, number>> {
-  const index = await createKnnIndex(data, dims, range(0, rows), { threads });
+async function latency(data: Float32Array, kernel: ShortlistKernel): Promise<Record<string, number | string>> {
+  const index = await createKnnIndex(data, dims, range(0, rows), { threads, kernel });
   const pick = (count: number, at: number): Float32Array => data.slice(at * dims, (at + count) * dims);
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
   try {
@@ -112,7 +115,7 @@ async function latency(data: Float32Array): Promise<Record<string, number>> {
       await index.search(pick(64, 5000 + i * 64), 10);
       batch.push((performance.now() - t) / 64);
     }
-    return { reference_rows: rows, single_query_ms: median(single), batch64_per_query_ms: median(batch) };
+    return { kernel, reference_rows: rows, single_query_ms: median(single), batch64_per_query_ms: median(batch) };
   } finally {
     await index.close();
   }
@@ -147,12 +150,13 @@ const data = source.data;
 const dims = source.dims;
 const rows = data.length / dims;
 const report = {
-  engine: "wasm f32x4 4x2 blocked shortlist + float64 re-check; lower-bound prune (PCA rank 31 + residual)",
+  engine: "wasm 4x2 blocked shortlist (int16 codes via i32x4.dot_i16x8_s, float32 f32x4 as its fallback) + float64 re-check; lower-bound prune (PCA + residual)",
   data: { kind: source.kind, rows, dims, prepare_seconds: (performance.now() - generated) / 1000 },
   threads,
   simd_peak_assumption: { cpu_mhz: cpuMhz, cores: 2, f32_flops_per_cycle: 8, peak_gflops: peakGflops },
   host_split: await hostSplit(data, source.roles),
-  latency: await latency(data),
+  latency: await latency(data, "int16"),
+  latency_float32: await latency(data, "float32"),
 };
 const text = JSON.stringify(report, null, 2);
 if (values.out) await writeFile(values.out, text + "\n");

@@ -3,8 +3,14 @@ import { squaredDistance64, TopList, writeTop } from "./exact.ts";
 import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ScratchLayout } from "./layout.ts";
 import type { KnnResult } from "./types.ts";
 
-/** The wasm export: see knn-kernel.wat. */
+/** The wasm exports: see knn-kernel.wat. */
 export type DistBlock = (qb: number, qn: number, qids: number, nq: number, rb: number, rn: number, rids: number, nr: number, dpb: number, out: number) => void;
+export type DistBlockCodes = (qb: number, qs: number, qn: number, qids: number, nq: number, rb: number, rs: number, rn: number, rids: number, nr: number, dpb: number, out: number) => void;
+
+export interface Kernels {
+  float32: DistBlock;
+  int16: DistBlockCodes;
+}
 
 /** Where one block's query vectors are: data rows, or outside vectors staged in scratch. */
 export interface QuerySource {
@@ -13,28 +19,35 @@ export interface QuerySource {
   normsBase: number;
   /** query ids into that matrix, count <= QUERY_BLOCK */
   ids: Int32Array;
+  /** byte offsets of the same vectors' int16 codes, scales and code error norms (codes only) */
+  codes?: { base: number; scalesBase: number; errorsBase: number };
 }
 
-/** Extra float32 candidates kept per query beyond k, so the exact re-check rarely falls back. */
+/** Extra candidates kept per query beyond k, so the exact re-check rarely falls back. */
 export function shortlistSize(k: number): number {
   return k + Math.max(8, k);
 }
 
-/** Counts of how often the float32 shortlist could not be proven complete. */
+/** How often a shortlist could not be proven complete. */
 export interface BlockStats {
+  /** int16 shortlists redone with the float32 kernel */
+  codeFallbacks: number;
+  /** float32 shortlists redone by a float64 scan */
   fallbacks: number;
 }
 
 /**
- * Top-k of each query of one block within one group. Phase 1 ranks every reference by the
- * float32 value |q|^2 + |x|^2 - 2 q.x (the wasm kernel) and keeps the best shortlistSize(k).
+ * Top-k of each query of one block within one group. Phase 1 ranks every reference by an
+ * approximate |q|^2 + |x|^2 - 2 q.x from a wasm kernel and keeps the best shortlistSize(k).
  * Phase 2 recomputes those in float64 (squaredDistance64) and keeps the best k. The result is
- * exact when d_k^2 < T - eps, where T is the worst kept float32 value and eps bounds the float32
- * error: every row left out has float32 value >= T, so its true value is >= T - eps > d_k^2.
- * Otherwise (ties or near-duplicates at the boundary) that query is redone by a float64 scan.
+ * exact when d_k^2 < T - eps, where T is the worst kept approximate value and eps bounds the
+ * approximation's error: every row left out has approximate value >= T, so its true value is
+ * >= T - eps > d_k^2. The int16 kernel (twice as fast) goes first when the layout has codes;
+ * a query it cannot prove is redone with the float32 kernel, and one that cannot prove either
+ * (ties or near-duplicates at the boundary) by a float64 scan.
  */
 export function searchBlock(
-  kernel: DistBlock,
+  kernels: Kernels,
   memory: WasmMemory,
   layout: MemoryLayout,
   scratch: ScratchLayout,
@@ -44,49 +57,122 @@ export function searchBlock(
   result: KnnResult,
   stats: BlockStats,
 ): void {
-  const lists = shortlist(kernel, memory, layout, scratch, query, group, shortlistSize(k));
+  const capacity = shortlistSize(k);
+  const codes = layout.codes && query.codes;
+  if (!codes || group.length <= capacity) {
+    searchFloat32(kernels.float32, memory, layout, scratch, query, group, k, stats).forEach((exact, q) => writeTop(exact, result, q, k));
+    return;
+  }
+  const f32 = new Float32Array(memory.buffer);
+  const unproven: number[] = [];
+  shortlistCodes(kernels.int16, memory, layout, scratch, query, group, capacity).forEach((list, q) => {
+    const exact = recheck(f32, layout, query, q, list, k);
+    const queryNorm = f32[query.normsBase / 4 + query.ids[q]!]!;
+    const codeError = f32[codes.errorsBase / 4 + query.ids[q]!]!;
+    if (provenComplete(exact, list, codesErrorBound(queryNorm, codeError, group))) writeTop(exact, result, q, k);
+    else unproven.push(q);
+  });
+  if (unproven.length === 0) return;
+  stats.codeFallbacks += unproven.length;
+  const redo = { ...query, ids: Int32Array.from(unproven, (q) => query.ids[q]!) };
+  searchFloat32(kernels.float32, memory, layout, scratch, redo, group, k, stats).forEach((exact, i) => writeTop(exact, result, unproven[i]!, k));
+}
+
+/** The float32 kernel's shortlist, re-checked; a query it cannot prove gets a float64 scan. */
+function searchFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, k: number, stats: BlockStats): TopList[] {
   const f32 = new Float32Array(memory.buffer);
   const allIds = new Int32Array(memory.buffer, group.idsOffset, group.length);
-  const exact = new TopList(k);
-  lists.forEach((list, q) => {
-    const queryAt = query.base / 4 + query.ids[q]! * layout.dp;
-    exact.reset();
-    for (let i = 0; i < list.size; i++) {
-      exact.push(squaredDistance64(f32, queryAt, f32, list.ids[i]! * layout.dp, layout.dims), list.ids[i]!);
-    }
-    if (group.length > list.capacity && !provenComplete(exact, list, f32[query.normsBase / 4 + query.ids[q]!]!, group, layout.dims)) {
+  return shortlistFloat32(kernel, memory, layout, scratch, query, group, shortlistSize(k)).map((list, q) => {
+    const exact = recheck(f32, layout, query, q, list, k);
+    const queryNorm = f32[query.normsBase / 4 + query.ids[q]!]!;
+    if (group.length > list.capacity && !provenComplete(exact, list, float32ErrorBound(queryNorm, group, layout.dims))) {
       stats.fallbacks++;
+      const queryAt = query.base / 4 + query.ids[q]! * layout.dp;
       exact.reset();
-      for (const row of allIds) exact.push(squaredDistance64(f32, queryAt, f32, row * layout.dp, layout.dims), row);
+      for (const row of allIds) exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
     }
-    writeTop(exact, result, q, k);
+    return exact;
   });
 }
 
-function provenComplete(exact: TopList, list: TopList, queryNorm: number, group: GroupLayout, dims: number): boolean {
-  // |fl32(|q|^2+|x|^2-2q.x) - |q-x|^2| <= ~(dims+4) u (|q|^2+|x|^2), u = 2^-24; a factor 2 margin
-  // also covers the float32 rounding of the stored norms and the float64 re-check's own error.
-  const eps = (2 * dims + 16) * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm);
+/** The float64 top-k of a shortlist. */
+function recheck(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: number, list: TopList, k: number): TopList {
+  const queryAt = query.base / 4 + query.ids[q]! * layout.dp;
+  const exact = new TopList(k);
+  for (let i = 0; i < list.size; i++) {
+    exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + list.ids[i]! * layout.dp, layout.dims), list.ids[i]!);
+  }
+  return exact;
+}
+
+function provenComplete(exact: TopList, list: TopList, eps: number): boolean {
   const threshold = list.keys[list.capacity - 1]!;
   return exact.size === exact.capacity && exact.keys[exact.capacity - 1]! < threshold - eps;
 }
 
-function shortlist(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
-  const count = query.ids.length;
+/**
+ * |fl32(|q|^2+|x|^2-2q.x) - |q-x|^2| <= ~(dims+4) u (|q|^2+|x|^2), u = 2^-24; a factor 2 margin
+ * also covers the float32 rounding of the stored norms and the float64 re-check's own error.
+ */
+export function float32ErrorBound(queryNorm: number, group: GroupLayout, dims: number): number {
+  return (2 * dims + 16) * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm);
+}
+
+/**
+ * The int16 kernel's value uses q^.x^ (q^ = s_q A_q) for q.x, and q.x - q^.x^ = e_q.x + q^.e_x,
+ * so |error| <= 2 (|e_q| |x| + |q^| |e_x|) <= 2 (|e_q| max|x| + (|q| + |e_q|) max|e_x|); the
+ * integer sum is exact, and the few float32 roundings of the epilogue (norms, scale product,
+ * conversion, subtraction: relative u each on terms <= |q|^2 + |x|^2) and the float64
+ * re-check's own error (dims 2^-53 relative) fit in a 64 u margin.
+ */
+export function codesErrorBound(queryNorm: number, codeError: number, group: GroupLayout): number {
+  const queryLength = Math.sqrt(queryNorm * (1 + 2 ** -20));
+  const quantization = 2 * (codeError * Math.sqrt(group.maxNorm) + (queryLength + codeError) * group.maxCodeError);
+  return quantization * (1 + 2 ** -20) + 64 * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm);
+}
+
+/** Query ids of one block in scratch, padded to the kernel's 4-query register block. */
+function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Array): number {
+  const count = ids.length;
   const padded = Math.ceil(count / 4) * 4;
   const qids = new Int32Array(memory.buffer, scratch.qidsOffset, QUERY_BLOCK);
-  qids.set(query.ids);
-  qids.fill(query.ids[count - 1]!, count, padded);
+  qids.set(ids);
+  qids.fill(ids[count - 1]!, count, padded);
+  return padded;
+}
+
+/** Runs `tile(start, width)` over the group's reference tiles and keeps each query's best `capacity`. */
+function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: number, group: GroupLayout, capacity: number, tile: (start: number, width: number) => void): TopList[] {
   const out = new Float32Array(memory.buffer, scratch.outOffset, QUERY_BLOCK * REF_TILE);
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + (group.length % 2));
   const lists = Array.from({ length: count }, () => new TopList(capacity));
   for (let start = 0; start < group.length; start += REF_TILE) {
     const actual = Math.min(REF_TILE, group.length - start);
     const width = actual + (actual % 2); // the id list's padding supplies the odd tail's partner
-    kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset);
+    tile(start, width);
     for (let q = 0; q < count; q++) scanRow(out, q * width, actual, refIds, start, lists[q]!);
   }
   return lists;
+}
+
+function shortlistFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
+  const padded = stageQueryIds(memory, scratch, query.ids);
+  return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
+    kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset);
+  });
+}
+
+function shortlistCodes(kernel: DistBlockCodes, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
+  const codes = layout.codes!;
+  const source = query.codes!;
+  const padded = stageQueryIds(memory, scratch, query.ids);
+  return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
+    kernel(
+      source.base, source.scalesBase, query.normsBase, scratch.qidsOffset, padded,
+      codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+      codes.dpi * 2, scratch.outOffset,
+    );
+  });
 }
 
 function scanRow(out: Float32Array, at: number, actual: number, refIds: Int32Array, start: number, list: TopList): void {

@@ -11,9 +11,9 @@
  * index -1 / distance Infinity. Distances are float64 recomputed from the float32 data.
  */
 import { createKnnIndexFast, knnSearchFast } from "./search.ts";
-import type { KnnIndex, KnnResult, KnnSearchRequest } from "./types.ts";
+import type { KnnIndex, KnnResult, KnnSearchRequest, ShortlistKernel } from "./types.ts";
 
-export type { KnnIndex, KnnResult, KnnSearchRequest } from "./types.ts";
+export type { KnnIndex, KnnResult, KnnSearchRequest, ShortlistKernel } from "./types.ts";
 export { mergeNeighbours } from "./merge.ts";
 export { weightedVote } from "./vote.ts";
 export { bruteForceKnn } from "./exact.ts";
@@ -24,6 +24,6 @@ export function knnSearch(req: KnnSearchRequest): Promise<KnnResult[]> {
 }
 
 /** A persistent reference set for repeated searches with outside query vectors (m x dims). */
-export function createKnnIndex(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number }): Promise<KnnIndex> {
+export function createKnnIndex(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
   return createKnnIndexFast(data, dims, reference, options);
 }

@@ -3,10 +3,11 @@
  * memory with the wasm kernel, and replies with the exact top-k of each group.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { searchBlock, type DistBlock, type QuerySource } from "./block-search.ts";
+import { searchBlock, type DistBlock, type DistBlockCodes, type Kernels, type QuerySource } from "./block-search.ts";
 import { emptyResult } from "./exact.ts";
 import { searchBlockPruned, seedCount } from "./prune-block.ts";
-import { squaredNorm } from "./layout.ts";
+import { roundUpToFloat32, squaredNorm } from "./layout.ts";
+import { quantizeRow, type RowCodeStats } from "./quantize.ts";
 import type { GroupLayout } from "./layout.ts";
 import type { RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
 import { wasm } from "./wasm-api.ts";
@@ -14,12 +15,13 @@ import { wasm } from "./wasm-api.ts";
 const init = workerData as WorkerInit;
 const instance = new wasm.Instance(init.module, { env: { memory: init.memory } });
 const kernel = instance.exports["dist_block"] as DistBlock;
+const kernels: Kernels = { float32: kernel, int16: instance.exports["dist_block_i16"] as DistBlockCodes };
 const scratch = init.layout.scratch[init.slot]!;
 
 function run(task: WorkerTask): WorkerReply {
   const query = task.kind === "rows" ? rowQueries(task.queries) : stageVectors(task.vectors);
-  const stats = { fallbacks: 0, survivors: 0, pairs: 0 };
-  const reply: WorkerReply = { id: task.id, indices: [], distances: [], fallbacks: 0, survivors: 0, pairs: 0 };
+  const stats = { codeFallbacks: 0, fallbacks: 0, survivors: 0, pairs: 0 };
+  const reply: WorkerReply = { id: task.id, indices: [], distances: [], codeFallbacks: 0, fallbacks: 0, survivors: 0, pairs: 0 };
   const prune = task.kind === "rows" && init.layout.projection !== undefined ? task.prune : "off";
   for (const whole of init.layout.groups) {
     const group = task.kind === "vectors" && task.slice ? sliceOf(whole, task.slice) : whole;
@@ -29,7 +31,7 @@ function run(task: WorkerTask): WorkerReply {
     } else if (prune !== "off" && group.length > seedCount(task.k)) {
       searchBlockPruned(kernel, init.memory, init.layout, scratch, query.ids, group, task.k, result, stats, prune === "count");
     } else if (prune !== "count") {
-      searchBlock(kernel, init.memory, init.layout, scratch, query, group, task.k, result, stats);
+      searchBlock(kernels, init.memory, init.layout, scratch, query, group, task.k, result, stats);
     }
     reply.indices.push(result.indices);
     reply.distances.push(result.distances);
@@ -48,12 +50,18 @@ function sliceOf(group: GroupLayout, [start, end]: RefSlice): GroupLayout {
 }
 
 function rowQueries(ids: Int32Array): QuerySource {
-  return { base: init.layout.dataOffset, normsBase: init.layout.normsOffset, ids };
+  const { codes } = init.layout;
+  return {
+    base: init.layout.dataOffset,
+    normsBase: init.layout.normsOffset,
+    ids,
+    ...(codes && { codes: { base: codes.offset, scalesBase: codes.scalesOffset, errorsBase: codes.errorsOffset } }),
+  };
 }
 
-/** Copies outside vectors into this worker's scratch, padded like the data rows. */
+/** Copies outside vectors into this worker's scratch, padded (and coded) like the data rows. */
 function stageVectors(vectors: Float32Array): QuerySource {
-  const { dims, dp } = init.layout;
+  const { dims, dp, codes } = init.layout;
   const count = vectors.length / dims;
   const f32 = new Float32Array(init.memory.buffer);
   const norms = new Float32Array(init.memory.buffer, scratch.stageNormsOffset, count);
@@ -63,7 +71,23 @@ function stageVectors(vectors: Float32Array): QuerySource {
     f32.fill(0, at + dims, at + dp);
     norms[q] = squaredNorm(vectors, q * dims, dims);
   }
-  return { base: scratch.stageOffset, normsBase: scratch.stageNormsOffset, ids: Int32Array.from({ length: count }, (_, i) => i) };
+  const ids = Int32Array.from({ length: count }, (_, i) => i);
+  if (!codes) return { base: scratch.stageOffset, normsBase: scratch.stageNormsOffset, ids };
+  const codeRows = new Int16Array(init.memory.buffer, scratch.stageCodesOffset, count * codes.dpi);
+  const scales = new Float32Array(init.memory.buffer, scratch.stageScalesOffset, count);
+  const errors = new Float32Array(init.memory.buffer, scratch.stageErrorsOffset, count);
+  const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
+  for (let q = 0; q < count; q++) {
+    quantizeRow(vectors, q * dims, dims, codeRows, q * codes.dpi, codes.dpi, stats);
+    scales[q] = stats.scale;
+    errors[q] = roundUpToFloat32(stats.errorNorm);
+  }
+  return {
+    base: scratch.stageOffset,
+    normsBase: scratch.stageNormsOffset,
+    ids,
+    codes: { base: scratch.stageCodesOffset, scalesBase: scratch.stageScalesOffset, errorsBase: scratch.stageErrorsOffset },
+  };
 }
 
 parentPort!.on("message", (task: WorkerTask) => {

@@ -1,9 +1,11 @@
 import { wasm, type WasmMemory } from "./wasm-api.ts";
 import type { PruneProjection } from "./prune-fit.ts";
+import { paddedCodeLength, quantizeRow, type RowCodeStats } from "./quantize.ts";
 /**
  * Where everything lives in the one shared WebAssembly memory that every kNN worker imports:
  *
  *   [ data rows, zero-padded to a stride of dp floats ][ f32 squared norms, one per row ]
+ *   [ int16 codes of the rows, dpi per row ][ f32 scales ][ f32 code error norms ] (codes only)
  *   [ group 0 ids (even count) ][ group 1 ids ] ...    [ worker 0 scratch ][ worker 1 scratch ] ...
  *
  * The main thread fills the first three parts once; each worker only writes its own scratch.
@@ -24,6 +26,19 @@ export interface GroupLayout {
   maxNorm: number;
   /** max over the group's rows of |x - mu|^2 (prune projection only; 0 without it) */
   maxCenteredNorm: number;
+  /** max over the group's rows of the int16 codes' error norm |x - s·A| (0 without codes) */
+  maxCodeError: number;
+}
+
+/** Where the int16 codes of the rows (quantize.ts) sit, when the search uses them. */
+export interface CodesLayout {
+  /** int16 codes per row, a multiple of 8 */
+  dpi: number;
+  offset: number;
+  /** float32 scale s per row */
+  scalesOffset: number;
+  /** float32 |x - s·A| per row, rounded up */
+  errorsOffset: number;
 }
 
 /** Where the prune projection (prune-fit.ts) sits, when the search has one. */
@@ -52,6 +67,10 @@ export interface ScratchLayout {
   stageNormsOffset: number;
   /** Float32 lower bounds of one query block vs a whole group, tile after tile (prune only) */
   boundsOffset: number;
+  /** int16 codes, scales and error norms of the staged vectors (codes only) */
+  stageCodesOffset: number;
+  stageScalesOffset: number;
+  stageErrorsOffset: number;
 }
 
 export interface MemoryLayout {
@@ -64,6 +83,7 @@ export interface MemoryLayout {
   groups: GroupLayout[];
   scratch: ScratchLayout[];
   projection?: ProjectionLayout;
+  codes?: CodesLayout;
   bytes: number;
 }
 
@@ -76,7 +96,7 @@ export interface ProjectionShape {
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-export function planLayout(rows: number, dims: number, groupLengths: readonly number[], workers: number, shape?: ProjectionShape): MemoryLayout {
+export function planLayout(rows: number, dims: number, groupLengths: readonly number[], workers: number, shape?: ProjectionShape, withCodes = false): MemoryLayout {
   const dp = Math.ceil(dims / 4) * 4;
   let at = 0;
   const take = (bytes: number): number => {
@@ -86,7 +106,9 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
   };
   const dataOffset = take(rows * dp * 4);
   const normsOffset = take(rows * 4);
-  const groups = groupLengths.map((length) => ({ idsOffset: take((length + (length % 2)) * 4), length, maxNorm: 0, maxCenteredNorm: 0 }));
+  const dpi = paddedCodeLength(dims);
+  const codes = withCodes ? { dpi, offset: take(rows * dpi * 2), scalesOffset: take(rows * 4), errorsOffset: take(rows * 4) } : undefined;
+  const groups = groupLengths.map((length) => ({ idsOffset: take((length + (length % 2)) * 4), length, maxNorm: 0, maxCenteredNorm: 0, maxCodeError: 0 }));
   const projection = shape && {
     rank: shape.rank,
     pdp: shape.pdp,
@@ -102,9 +124,12 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
     stageOffset: take(QUERY_BLOCK * dp * 4),
     stageNormsOffset: take(QUERY_BLOCK * 4),
     boundsOffset: take(projection ? QUERY_BLOCK * tiledGroup * 4 : 0),
+    stageCodesOffset: take(codes ? QUERY_BLOCK * dpi * 2 : 0),
+    stageScalesOffset: take(codes ? QUERY_BLOCK * 4 : 0),
+    stageErrorsOffset: take(codes ? QUERY_BLOCK * 4 : 0),
   }));
   if (at > MAX_PAGES * PAGE) throw new RangeError(`knn: ${rows} rows x ${dims} dims do not fit in 4 GiB of wasm memory`);
-  return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, ...(projection && { projection }), bytes: at };
+  return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, ...(projection && { projection }), ...(codes && { codes }), bytes: at };
 }
 
 /** float64 sum of squares of a float32 vector, in j order. */
@@ -115,8 +140,9 @@ export function squaredNorm(values: Float32Array, offset: number, dims: number):
 }
 
 /**
- * Allocates the shared memory and copies the matrix (padded), its norms and the group ids in.
- * Throws a RangeError on a non-finite value: the float32 error bound needs finite inputs.
+ * Allocates the shared memory and copies the matrix (padded), its norms, its int16 codes (with
+ * `withCodes`) and the group ids in. Throws a RangeError on a non-finite value: the error
+ * bounds need finite inputs.
  */
 export function fillSharedMemory(
   data: Float32Array,
@@ -124,9 +150,10 @@ export function fillSharedMemory(
   groups: readonly Int32Array[],
   workers: number,
   projection?: PruneProjection,
+  withCodes = false,
 ): { memory: WasmMemory; layout: MemoryLayout } {
   const rows = data.length / dims;
-  const layout = planLayout(rows, dims, groups.map((g) => g.length), workers, projection);
+  const layout = planLayout(rows, dims, groups.map((g) => g.length), workers, projection, withCodes);
   const pages = Math.max(1, Math.ceil(layout.bytes / PAGE));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const f32 = new Float32Array(memory.buffer);
@@ -138,7 +165,8 @@ export function fillSharedMemory(
     if (!Number.isFinite(norms[row]!)) throw new RangeError(`knn: row ${row} holds a NaN or infinite value`);
   }
   f32.set(norms, layout.normsOffset / 4);
-  groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows));
+  const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims) : undefined;
+  groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows, codeErrors));
   if (projection && layout.projection) writeProjection(memory, layout.projection, projection, groups, layout.groups);
   return { memory, layout };
 }
@@ -157,12 +185,34 @@ function writeProjection(memory: WasmMemory, place: ProjectionLayout, projection
   });
 }
 
-function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number): void {
+/** Codes every row (quantize.ts); returns the error norms for the groups' maxima. */
+function writeCodes(memory: WasmMemory, place: CodesLayout, data: Float32Array, dims: number): Float32Array {
+  const rows = data.length / dims;
+  const codes = new Int16Array(memory.buffer, place.offset, rows * place.dpi);
+  const scales = new Float32Array(memory.buffer, place.scalesOffset, rows);
+  const errors = new Float32Array(memory.buffer, place.errorsOffset, rows);
+  const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
+  for (let row = 0; row < rows; row++) {
+    quantizeRow(data, row * dims, dims, codes, row * place.dpi, place.dpi, stats);
+    scales[row] = stats.scale;
+    errors[row] = roundUpToFloat32(stats.errorNorm);
+  }
+  return errors;
+}
+
+/** The smallest float32 >= value (value >= 0). */
+export function roundUpToFloat32(value: number): number {
+  const rounded = Math.fround(value);
+  return rounded >= value ? rounded : Math.fround(rounded * (1 + 2 ** -23));
+}
+
+function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number, codeErrors?: Float32Array): void {
   const target = new Int32Array(memory.buffer, group.idsOffset, ids.length + (ids.length % 2));
   target.set(ids);
   if (ids.length % 2 === 1) target[ids.length] = ids[ids.length - 1]!;
   for (const row of ids) {
     if (row < 0 || row >= rows) throw new RangeError(`knn: reference row id ${row} is outside 0..${rows - 1}`);
     group.maxNorm = Math.max(group.maxNorm, norms[row]!);
+    if (codeErrors) group.maxCodeError = Math.max(group.maxCodeError, codeErrors[row]!);
   }
 }

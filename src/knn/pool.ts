@@ -6,6 +6,7 @@ import { compiledUrl, wasmPath } from "../core/paths.ts";
 import { fillSharedMemory } from "./layout.ts";
 import type { PruneProjection } from "./prune-fit.ts";
 import type { PruneMode, RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+import type { ShortlistKernel } from "./types.ts";
 
 export type TaskBody =
   | { kind: "rows"; queries: Int32Array; k: number; prune: PruneMode }
@@ -26,16 +27,17 @@ function loadKernel(): Promise<WasmModule> {
  */
 export class KnnPool {
   private closed = false;
+  codeFallbacks = 0;
   fallbacks = 0;
   survivors = 0;
   pairs = 0;
 
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, projection?: PruneProjection): Promise<KnnPool> {
+  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, kernel: ShortlistKernel, projection?: PruneProjection): Promise<KnnPool> {
     const count = Math.max(1, Math.floor(threads));
     const module = await loadKernel();
-    const { memory, layout } = fillSharedMemory(data, dims, groups, count, projection);
+    const { memory, layout } = fillSharedMemory(data, dims, groups, count, projection, kernel === "int16");
     const url = compiledUrl(import.meta.url, "./knn-worker.js");
     const workers = Array.from({ length: count }, (_, slot) => {
       const init: WorkerInit = { module, memory, layout, slot };
@@ -70,6 +72,7 @@ export class KnnPool {
       for (const worker of this.workers) {
         const onMessage = (reply: WorkerReply): void => {
           pending--;
+          this.codeFallbacks += reply.codeFallbacks;
           this.fallbacks += reply.fallbacks;
           this.survivors += reply.survivors;
           this.pairs += reply.pairs;

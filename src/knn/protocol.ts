@@ -25,6 +25,8 @@ export interface WorkerReply {
   /** one per group, each queries*k entries */
   indices: Int32Array[];
   distances: Float64Array[];
+  /** int16 shortlists redone with the float32 kernel, and float32 ones redone by a float64 scan */
+  codeFallbacks: number;
   fallbacks: number;
   /** pruned tasks: float64 distances computed, and the query x reference pairs they stood for */
   survivors: number;

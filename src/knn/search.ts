@@ -6,14 +6,16 @@ import { KnnPool } from "./pool.ts";
 import { fitSample, projectForPruning } from "./prune-fit.ts";
 import { keepPruning, pruneRank, queryBlocks, sampleTasks } from "./prune-plan.ts";
 import type { PruneMode, WorkerReply } from "./protocol.ts";
-import type { KnnIndex, KnnResult, KnnSearchRequest } from "./types.ts";
+import type { KnnIndex, KnnResult, KnnSearchRequest, ShortlistKernel } from "./types.ts";
 
 /** Diagnostics of the last search in this thread (for benches and tests). */
 /** auto mode fits pruning axes only when they hold at least this share of the variance */
 const AUTO_MIN_EXPLAINED = 0.85;
 
 export const lastSearchStats = {
-  /** queries whose float32 shortlist could not be proven complete (brute path) */
+  /** queries whose int16 shortlist could not be proven complete (redone in float32) */
+  codeFallbacks: 0,
+  /** queries whose float32 shortlist could not be proven complete (float64 scan) */
   fallbacks: 0,
   /** "pruned" when the lower-bound prune ran past the sample blocks */
   mode: "brute" as "brute" | "pruned",
@@ -38,7 +40,7 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
   validateRequest(req);
   if (req.signal?.aborted) throw new CancelledError("knn search");
   const results = req.groups.map(() => emptyResult(req.queries.length, req.k));
-  Object.assign(lastSearchStats, { fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN });
+  Object.assign(lastSearchStats, { codeFallbacks: 0, fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN });
   if (req.queries.length === 0 || req.groups.length === 0) return results;
   const fittedRank = pruneRank({ dims: req.dims, k: req.k, queries: req.queries.length, groupLengths: req.groups.map((g) => g.length), mode: req.prune ?? "auto" });
   // auto: skip the projection when its axes would leave over 15% of the variance outside the
@@ -46,7 +48,7 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
   const minExplained = req.prune === "always" ? 0 : AUTO_MIN_EXPLAINED;
   const projection = fittedRank > 0 ? projectForPruning(req.data, req.dims, fitSample(req.groups), fittedRank, minExplained) : undefined;
   const rank = projection ? fittedRank : 0;
-  const pool = await KnnPool.start(req.data, req.dims, req.groups, req.threads, projection);
+  const pool = await KnnPool.start(req.data, req.dims, req.groups, req.threads, req.kernel ?? "int16", projection);
   try {
     const blocks = queryBlocks(req.queries);
     let done = 0;
@@ -73,7 +75,7 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
       pool.pairs = 0;
     } else prune = rank > 0;
     await runBlocks(blocks.map((_, i) => i), prune ? "full" : "off");
-    Object.assign(lastSearchStats, { fallbacks: pool.fallbacks, mode: prune ? "pruned" : "brute", rank, survivors: pool.survivors, prunedPairs: pool.pairs });
+    Object.assign(lastSearchStats, { codeFallbacks: pool.codeFallbacks, fallbacks: pool.fallbacks, mode: prune ? "pruned" : "brute", rank, survivors: pool.survivors, prunedPairs: pool.pairs });
     return results;
   } finally {
     await pool.close();
@@ -96,8 +98,8 @@ function validateRequest(req: KnnSearchRequest): void {
  * (m x dims) and returns their exact top-k among the reference rows (row ids of `data`).
  * Calls are served one at a time, in call order.
  */
-export async function createKnnIndexFast(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number }): Promise<KnnIndex> {
-  const pool = await KnnPool.start(data, dims, [reference], options.threads);
+export async function createKnnIndexFast(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
+  const pool = await KnnPool.start(data, dims, [reference], options.threads, options.kernel ?? "int16");
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {
     if (queries.length % dims !== 0) throw new RangeError(`knn: query length ${queries.length} is not a multiple of dims ${dims}`);

@@ -6,6 +6,13 @@ export interface KnnResult {
   distances: Float64Array;
 }
 
+/**
+ * The approximate kernel that ranks candidates before the float64 re-check: "int16" (default)
+ * multiplies per-row-scaled int16 codes, about twice the speed of "float32"; a shortlist it
+ * cannot prove complete is redone in float32. The results are the same bytes either way.
+ */
+export type ShortlistKernel = "int16" | "float32";
+
 /** One pass of exact kNN: top-k of every query within each reference group. */
 export interface KnnSearchRequest {
   /** row-major matrix holding every row (references and queries) */
@@ -23,6 +30,7 @@ export interface KnnSearchRequest {
    * can; "never" is the brute force. The results are the same bytes in every mode.
    */
   prune?: "auto" | "always" | "never";
+  kernel?: ShortlistKernel;
   signal?: AbortSignal;
   onProgress?(fraction: number): void;
 }

@@ -1,0 +1,154 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { wasmPath } from "../../../src/core/paths.ts";
+import { codesErrorBound, float32ErrorBound, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
+import { squaredDistance64 } from "../../../src/knn/exact.ts";
+import { fillSharedMemory } from "../../../src/knn/layout.ts";
+import { wasm } from "../../../src/knn/wasm-api.ts";
+import { bruteForceKnn, createKnnIndex, knnSearch, type KnnResult } from "../../../src/knn/index.ts";
+import { paddedCodeLength, quantizeRow } from "../../../src/knn/quantize.ts";
+import { lastSearchStats } from "../../../src/knn/search.ts";
+import { gather, gaussianMatrix, range } from "./helpers.ts";
+
+// NOTE: the workers run the compiled JS under dist/, so `npm run build` must have run first.
+
+function expectSameBytes(actual: KnnResult, expected: KnnResult): void {
+  expect(Buffer.from(actual.indices.buffer)).toEqual(Buffer.from(expected.indices.buffer));
+  expect(Buffer.from(actual.distances.buffer)).toEqual(Buffer.from(expected.distances.buffer));
+}
+
+/** Gaussian rows, a heavy-tailed column mix, outliers 1e4 times longer, zero rows and duplicates. */
+function awkwardMatrix(rows: number, dims: number, seed: number): Float32Array {
+  const data = gaussianMatrix(rows, dims, seed);
+  const tails = gaussianMatrix(rows, dims, seed + 1);
+  for (let i = 0; i < data.length; i++) {
+    // every 7th column: a ratio of Gaussians (Cauchy-like, very heavy tails)
+    if (i % 7 === 3) data[i] = data[i]! / Math.max(Math.abs(tails[i]!), 1e-3);
+  }
+  for (let r = 5; r < rows; r += 97) for (let j = 0; j < dims; j++) data[r * dims + j]! *= 1e4;
+  for (let r = 11; r < rows; r += 131) data.fill(0, r * dims, (r + 1) * dims);
+  for (let r = 17; r < rows; r += 53) data.copyWithin(r * dims, (r - 1) * dims, r * dims); // row r = row r-1
+  data[23 * dims] = 3e4; // one element dominating its row
+  return data;
+}
+
+describe("quantizeRow", () => {
+  it("keeps codes in int16, |A| under the overflow bound, and reports an error norm no smaller than the real one", () => {
+    const dims = 230;
+    const dpi = paddedCodeLength(dims);
+    expect(dpi % 8).toBe(0);
+    const rows = 400;
+    const data = awkwardMatrix(rows, dims, 3);
+    data.fill(1e-30, 7 * dims, 8 * dims); // tiny but non-zero values
+    const codes = new Int16Array(rows * dpi).fill(99);
+    const stats = { scale: 0, errorNorm: 0 };
+    let sawZeroRow = false;
+    for (let r = 0; r < rows; r++) {
+      quantizeRow(data, r * dims, dims, codes, r * dpi, dpi, stats);
+      expect(Math.fround(stats.scale)).toBe(stats.scale);
+      expect(stats.scale).toBeGreaterThan(0);
+      let codeSquares = 0;
+      let errorSquares = 0;
+      for (let j = 0; j < dims; j++) {
+        const code = codes[r * dpi + j]!;
+        expect(Math.abs(code)).toBeLessThanOrEqual(32767);
+        codeSquares += code * code;
+        errorSquares += (data[r * dims + j]! - stats.scale * code) ** 2;
+      }
+      for (let j = dims; j < dpi; j++) expect(codes[r * dpi + j]).toBe(0);
+      // any two rows' |A_q| |A_x| < 2^31, so no i32 lane of the kernel can overflow
+      expect(codeSquares).toBeLessThan(2 ** 31);
+      expect(stats.errorNorm).toBeGreaterThanOrEqual(Math.sqrt(errorSquares));
+      // the codes carry the row: error under 1e-3 of its length (0.5 sqrt(dims) / 46331 ~ 1.6e-4)
+      const length = Math.sqrt(Array.from(data.subarray(r * dims, (r + 1) * dims)).reduce((s, v) => s + v * v, 0));
+      expect(stats.errorNorm).toBeLessThanOrEqual(1e-3 * length);
+      if (length === 0) sawZeroRow = true;
+    }
+    expect(sawZeroRow).toBe(true);
+  });
+});
+
+describe("the int16 shortlist gives the float64 brute force's bytes", () => {
+  it.each([31, 230])("on heavy-tailed data with outliers, zero rows and duplicates (%i dims), same as the float32 kernel", async (dims) => {
+    const rows = 2000;
+    const data = awkwardMatrix(rows, dims, dims);
+    const groups = [range(0, 1100), range(1100, 1500)];
+    const queries = range(1000, rows); // 100 queries that are also reference rows
+    const byCodes = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, kernel: "int16", prune: "never" });
+    const byFloat32 = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, kernel: "float32", prune: "never" });
+    groups.forEach((group, g) => {
+      const expected = bruteForceKnn(data, dims, group, gather(data, dims, queries), 10);
+      expectSameBytes(byCodes[g]!, expected);
+      expectSameBytes(byFloat32[g]!, expected);
+    });
+  });
+
+  it("redoes in float32 the shortlists it cannot prove, e.g. 40 rows tied at the k-th distance", async () => {
+    const dims = 16;
+    const data = gaussianMatrix(1500, dims, 9);
+    // 40 copies of row 0 around the query: more equal candidates than the shortlist holds
+    for (let r = 0; r < 40; r++) data.set(data.subarray(0, dims), (200 + r) * dims);
+    const groups = [range(0, 1200)];
+    const queries = Int32Array.from([0, 5, 1300, 1400]);
+    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 1, kernel: "int16", prune: "never" });
+    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
+    expectSameBytes(result!, bruteForceKnn(data, dims, groups[0]!, gather(data, dims, queries), 12));
+  });
+
+  it("answers outside vectors (coded in the worker) like the float32 kernel, alone and in batches", async () => {
+    const dims = 230;
+    const data = awkwardMatrix(3000, dims, 21);
+    const reference = range(0, 2500);
+    const vectors = gather(data, dims, range(2500, 2600)).map((v, i) => v + ((i % 5) - 2) * 1e-3);
+    const byCodes = await createKnnIndex(data, dims, reference, { threads: 2, kernel: "int16" });
+    const byFloat32 = await createKnnIndex(data, dims, reference, { threads: 2, kernel: "float32" });
+    try {
+      const expected = bruteForceKnn(data, dims, reference, vectors, 10);
+      expectSameBytes(await byCodes.search(vectors, 10), expected);
+      expectSameBytes(await byFloat32.search(vectors, 10), expected);
+      const lone = vectors.subarray(0, dims);
+      expectSameBytes(await byCodes.search(lone, 10), bruteForceKnn(data, dims, reference, lone, 10));
+    } finally {
+      await byCodes.close();
+      await byFloat32.close();
+    }
+  });
+});
+
+describe("the kernels' error bounds hold for every pair", () => {
+  it("|kernel value - float64 distance| <= the bound the re-check relies on, int16 and float32", async () => {
+    const dims = 230;
+    const rows = 1200;
+    const data = awkwardMatrix(rows, dims, 5);
+    const queries = range(0, 64);
+    const reference = range(64, 64 + 512);
+    const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
+    const module = await wasm.compile(readFileSync(wasmPath("knn-kernel")));
+    const exports = new wasm.Instance(module, { env: { memory } }).exports;
+    const scratch = layout.scratch[0]!;
+    const codes = layout.codes!;
+    const group = layout.groups[0]!;
+    new Int32Array(memory.buffer, scratch.qidsOffset, 64).set(queries);
+    const f32 = new Float32Array(memory.buffer);
+    const out = new Float32Array(memory.buffer, scratch.outOffset, 64 * 512);
+    const check = (bound: (q: number) => number): number => {
+      let worstRatio = 0;
+      for (let q = 0; q < 64; q++) {
+        for (let r = 0; r < 512; r++) {
+          const exact = squaredDistance64(f32, layout.dataOffset / 4 + q * layout.dp, f32, layout.dataOffset / 4 + reference[r]! * layout.dp, dims);
+          worstRatio = Math.max(worstRatio, Math.abs(out[q * 512 + r]! - exact) / bound(q));
+        }
+      }
+      return worstRatio;
+    };
+    (exports["dist_block_i16"] as DistBlockCodes)(codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64, codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset, 512, codes.dpi * 2, scratch.outOffset);
+    const codeErrors = new Float32Array(memory.buffer, codes.errorsOffset, rows);
+    const int16Ratio = check((q) => codesErrorBound(f32[layout.normsOffset / 4 + q]!, codeErrors[q]!, group));
+    (exports["dist_block"] as DistBlock)(layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64, layout.dataOffset, layout.normsOffset, group.idsOffset, 512, layout.dp * 4, scratch.outOffset);
+    const float32Ratio = check((q) => float32ErrorBound(f32[layout.normsOffset / 4 + q]!, group, dims));
+    expect(int16Ratio).toBeLessThan(1);
+    expect(float32Ratio).toBeLessThan(1);
+    // and the bounds are not vacuous: the int16 error uses a real share of its budget
+    expect(int16Ratio).toBeGreaterThan(1e-3);
+  });
+});
