@@ -1,4 +1,5 @@
-;; Squared-distance block kernel for the exact kNN shortlist (f32x4 SIMD).
+;; Squared-distance block kernels for the exact kNN shortlist (wasm SIMD): dist_block in
+;; float32, dist_block_i16 on int16 codes (below).
 ;;
 ;; dist_block writes out[qi*nr + ri] = |q|^2 + |r|^2 - 2 q.r (float32) for nq query rows and
 ;; nr reference rows, both given as row ids into row-major matrices whose rows are zero-padded
@@ -7,51 +8,46 @@
 ;; registers (11 of x64's 16 xmm), which beat 4x4, 3x4, 6x2 and 8x1 on this class of machine.
 ;;
 ;; Every (q, r) value is computed the same way wherever it sits in a block (lane-wise sums in j
-;; order, then lanes (0+1)+(2+3)), so results never depend on how callers split the work.
-;; f32x4.add/mul are IEEE-exact and never fused, so results are identical across CPUs.
+;; order, then lanes (l0 + l2) + (l1 + l3)), so results never depend on how callers split the
+;; work. f32x4.add/mul are IEEE-exact and never fused, so results are identical across CPUs.
+;; The epilogue handles four queries at once (two shuffle-and-add rounds sum the lanes of four
+;; accumulators into one f32x4) and is written out inline: V8 does not inline wasm calls here,
+;; and calling helpers from the block loop cost a third of the speed.
 (module
   (import "env" "memory" (memory 1 65536 shared))
-
-  ;; (l0 + l1) + (l2 + l3)
-  (func $hsum (param $v v128) (result f32)
-    (f32.add
-      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
-      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
-
-  ;; out[at] = qnorm + rnorm - 2 * hsum(acc)
-  (func $emit (param $acc v128) (param $qn f32) (param $rn f32) (param $at i32)
-    (f32.store (local.get $at)
-      (f32.sub
-        (f32.add (local.get $qn) (local.get $rn))
-        (f32.mul (f32.const 2) (call $hsum (local.get $acc))))))
 
   (func $row (param $base i32) (param $ids i32) (param $i i32) (param $dpb i32) (result i32)
     (i32.add (local.get $base)
       (i32.mul (i32.load (i32.add (local.get $ids) (i32.shl (local.get $i) (i32.const 2)))) (local.get $dpb))))
 
-  (func $norm (param $norms i32) (param $ids i32) (param $i i32) (result f32)
-    (f32.load (i32.add (local.get $norms)
-      (i32.shl (i32.load (i32.add (local.get $ids) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2)))))
-
   (func (export "dist_block")
     (param $qb i32) (param $qn i32) (param $qids i32) (param $nq i32)
     (param $rb i32) (param $rn i32) (param $rids i32) (param $nr i32)
     (param $dpb i32) (param $out i32)
-    (local $qi i32) (local $ri i32) (local $j i32)
-    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32)
-    (local $r0 i32) (local $r1 i32)
+    (local $qi i32) (local $ri i32) (local $j i32) (local $qid i32) (local $rid i32)
+    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $r0 i32) (local $r1 i32)
     (local $x0 v128) (local $x1 v128) (local $y v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
-    (local $o i32) (local $rn0 f32) (local $rn1 f32) (local $qnv f32) (local $stride i32)
+    (local $qn4 v128) (local $ab v128) (local $cd v128)
+    (local $o i32) (local $stride i32)
     (local.set $stride (i32.shl (local.get $nr) (i32.const 2)))
     (local.set $qi (i32.const 0))
     (block $qdone (loop $qloop
       (br_if $qdone (i32.ge_u (local.get $qi) (local.get $nq)))
-      (local.set $q0 (call $row (local.get $qb) (local.get $qids) (local.get $qi) (local.get $dpb)))
-      (local.set $q1 (call $row (local.get $qb) (local.get $qids) (i32.add (local.get $qi) (i32.const 1)) (local.get $dpb)))
-      (local.set $q2 (call $row (local.get $qb) (local.get $qids) (i32.add (local.get $qi) (i32.const 2)) (local.get $dpb)))
-      (local.set $q3 (call $row (local.get $qb) (local.get $qids) (i32.add (local.get $qi) (i32.const 3)) (local.get $dpb)))
+      ;; four query rows and their norms |q|^2 as f32x4
+      (local.set $qid (i32.load offset=0 (i32.add (local.get $qids) (i32.shl (local.get $qi) (i32.const 2)))))
+      (local.set $q0 (i32.add (local.get $qb) (i32.mul (local.get $qid) (local.get $dpb))))
+      (local.set $qn4 (f32x4.splat (f32.load (i32.add (local.get $qn) (i32.shl (local.get $qid) (i32.const 2))))))
+      (local.set $qid (i32.load offset=4 (i32.add (local.get $qids) (i32.shl (local.get $qi) (i32.const 2)))))
+      (local.set $q1 (i32.add (local.get $qb) (i32.mul (local.get $qid) (local.get $dpb))))
+      (local.set $qn4 (f32x4.replace_lane 1 (local.get $qn4) (f32.load (i32.add (local.get $qn) (i32.shl (local.get $qid) (i32.const 2))))))
+      (local.set $qid (i32.load offset=8 (i32.add (local.get $qids) (i32.shl (local.get $qi) (i32.const 2)))))
+      (local.set $q2 (i32.add (local.get $qb) (i32.mul (local.get $qid) (local.get $dpb))))
+      (local.set $qn4 (f32x4.replace_lane 2 (local.get $qn4) (f32.load (i32.add (local.get $qn) (i32.shl (local.get $qid) (i32.const 2))))))
+      (local.set $qid (i32.load offset=12 (i32.add (local.get $qids) (i32.shl (local.get $qi) (i32.const 2)))))
+      (local.set $q3 (i32.add (local.get $qb) (i32.mul (local.get $qid) (local.get $dpb))))
+      (local.set $qn4 (f32x4.replace_lane 3 (local.get $qn4) (f32.load (i32.add (local.get $qn) (i32.shl (local.get $qid) (i32.const 2))))))
       (local.set $ri (i32.const 0))
       (block $rdone (loop $rloop
         (br_if $rdone (i32.ge_u (local.get $ri) (local.get $nr)))
@@ -80,26 +76,42 @@
           (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $y) (local.get $x1))))
           (local.set $j (i32.add (local.get $j) (i32.const 16)))
           (br $jloop)))
-        (local.set $rn0 (call $norm (local.get $rn) (local.get $rids) (local.get $ri)))
-        (local.set $rn1 (call $norm (local.get $rn) (local.get $rids) (i32.add (local.get $ri) (i32.const 1))))
-        ;; o = out + (qi*nr + ri)*4; the next query's row is stride bytes further
         (local.set $o (i32.add (local.get $out)
           (i32.shl (i32.add (i32.mul (local.get $qi) (local.get $nr)) (local.get $ri)) (i32.const 2))))
-        (local.set $qnv (call $norm (local.get $qn) (local.get $qids) (local.get $qi)))
-        (call $emit (local.get $a00) (local.get $qnv) (local.get $rn0) (local.get $o))
-        (call $emit (local.get $a01) (local.get $qnv) (local.get $rn1) (i32.add (local.get $o) (i32.const 4)))
-        (local.set $o (i32.add (local.get $o) (local.get $stride)))
-        (local.set $qnv (call $norm (local.get $qn) (local.get $qids) (i32.add (local.get $qi) (i32.const 1))))
-        (call $emit (local.get $a10) (local.get $qnv) (local.get $rn0) (local.get $o))
-        (call $emit (local.get $a11) (local.get $qnv) (local.get $rn1) (i32.add (local.get $o) (i32.const 4)))
-        (local.set $o (i32.add (local.get $o) (local.get $stride)))
-        (local.set $qnv (call $norm (local.get $qn) (local.get $qids) (i32.add (local.get $qi) (i32.const 2))))
-        (call $emit (local.get $a20) (local.get $qnv) (local.get $rn0) (local.get $o))
-        (call $emit (local.get $a21) (local.get $qnv) (local.get $rn1) (i32.add (local.get $o) (i32.const 4)))
-        (local.set $o (i32.add (local.get $o) (local.get $stride)))
-        (local.set $qnv (call $norm (local.get $qn) (local.get $qids) (i32.add (local.get $qi) (i32.const 3))))
-        (call $emit (local.get $a30) (local.get $qnv) (local.get $rn0) (local.get $o))
-        (call $emit (local.get $a31) (local.get $qnv) (local.get $rn1) (i32.add (local.get $o) (i32.const 4)))
+        ;; reference 0: lanes of a00..a30 summed ((l0 + l2) + (l1 + l3)), four values down column ri+0
+        (local.set $rid (i32.shl (i32.load offset=0 (i32.add (local.get $rids) (i32.shl (local.get $ri) (i32.const 2)))) (i32.const 2)))
+        (local.set $ab (f32x4.add
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a00) (local.get $a10))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a00) (local.get $a10))))
+        (local.set $cd (f32x4.add
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a20) (local.get $a30))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a20) (local.get $a30))))
+        (local.set $y (f32x4.sub
+          (f32x4.add (local.get $qn4) (f32x4.splat (f32.load (i32.add (local.get $rn) (local.get $rid)))))
+          (f32x4.mul (v128.const f32x4 2 2 2 2) (f32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $ab) (local.get $cd))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $ab) (local.get $cd))))))
+        (f32.store offset=0 (local.get $o) (f32x4.extract_lane 0 (local.get $y)))
+        (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 1))) (f32x4.extract_lane 1 (local.get $y)))
+        (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 2))) (f32x4.extract_lane 2 (local.get $y)))
+        (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $y)))
+        ;; reference 1: lanes of a01..a31 summed ((l0 + l2) + (l1 + l3)), four values down column ri+1
+        (local.set $rid (i32.shl (i32.load offset=4 (i32.add (local.get $rids) (i32.shl (local.get $ri) (i32.const 2)))) (i32.const 2)))
+        (local.set $ab (f32x4.add
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a01) (local.get $a11))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a01) (local.get $a11))))
+        (local.set $cd (f32x4.add
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a21) (local.get $a31))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a21) (local.get $a31))))
+        (local.set $y (f32x4.sub
+          (f32x4.add (local.get $qn4) (f32x4.splat (f32.load (i32.add (local.get $rn) (local.get $rid)))))
+          (f32x4.mul (v128.const f32x4 2 2 2 2) (f32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $ab) (local.get $cd))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $ab) (local.get $cd))))))
+        (f32.store offset=4 (local.get $o) (f32x4.extract_lane 0 (local.get $y)))
+        (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 1))) (f32x4.extract_lane 1 (local.get $y)))
+        (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 2))) (f32x4.extract_lane 2 (local.get $y)))
+        (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $y)))
         (local.set $ri (i32.add (local.get $ri) (i32.const 2)))
         (br $rloop)))
       (local.set $qi (i32.add (local.get $qi) (i32.const 4)))
@@ -113,9 +125,8 @@
   ;;
   ;;   out[qi*nr + ri] = (|q|^2 + |r|^2) - ((2 sq) sr) f32(A_q . A_r)
   ;;
-  ;; The epilogue works on four queries at once: the lanes of a0r..a3r are summed by two
-  ;; transpose-and-add rounds, then converted and scaled as one f32x4. It is written out inline
-  ;; (V8 does not inline wasm calls here; calls cost a third of the speed).
+  ;; The epilogue is dist_block's: i32 lanes summed four queries at once (exact), then
+  ;; converted and scaled as one f32x4.
   (func (export "dist_block_i16")
     (param $qb i32) (param $qs i32) (param $qn i32) (param $qids i32) (param $nq i32)
     (param $rb i32) (param $rs i32) (param $rn i32) (param $rids i32) (param $nr i32)
