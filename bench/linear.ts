@@ -65,9 +65,9 @@ function runAll(raw: Raw): Record<string, unknown> {
   const [, ldaSeconds] = timed(() => applyLinearMap(z.data, raw.rows, fitLda(z.data, raw.rows, cols, fitRows, raw.phase, 3)));
   const sampleIds = createRng(1).sample(raw.rows, 100_000);
   const [kmeans, kmeansSeconds] = timed(() => {
-    const sample = new Float32Array(sampleIds.length * cols);
-    sampleIds.forEach((r, i) => sample.set(z.data.subarray(r * cols, (r + 1) * cols), i * cols));
-    const fit = fitMiniBatchKMeans(sample, sampleIds.length, cols, { k: 8, batchSize: 2048, nInit: 4, maxIter: 200, rng: createRng(2) });
+    // the sample is read in place through its row ids, as the cluster stage does
+    const sample = { data: z.data, cols, rowIndex: sampleIds, count: sampleIds.length };
+    const fit = fitMiniBatchKMeans(sample, { k: 8, batchSize: 2048, nInit: 4, maxIter: 200, rng: createRng(2) });
     return { fit, labels: predictCanonical(z.data, raw.rows, cols, fit.centres, 8) };
   });
   return {

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Matrix } from "../src/core/artifact.ts";
 import { InputError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { predictCanonical } from "../src/numeric/kmeans-predict.ts";
@@ -7,7 +6,7 @@ import { fitMiniBatchKMeans } from "../src/numeric/minibatch-kmeans.ts";
 
 export default defineStage({
   name: "cluster",
-  version: "1",
+  version: "2", // 2: SIMD float32 distances: labels still the float64 argmin; inertia and k-means++ odds move by ~1e-6
   summary: "mini-batch k-means (k-means++ init, best of n_init) fitted on a sample; every row gets a cluster id",
   params: z.strictObject({
     k: z.number().int().min(1).default(8).describe("number of clusters"),
@@ -32,8 +31,8 @@ export default defineStage({
       );
     }
     const sampleIds = rng.fork("fit-sample").sample(features.rows, Math.min(params.sample_for_fit, features.rows));
-    const sample = gatherRows(features, sampleIds);
-    const fit = fitMiniBatchKMeans(sample, sampleIds.length, features.cols, {
+    const sample = { data: features.data, cols: features.cols, rowIndex: sampleIds, count: sampleIds.length };
+    const fit = fitMiniBatchKMeans(sample, {
       k: params.k,
       batchSize: params.batch_size,
       nInit: params.n_init,
@@ -61,11 +60,3 @@ export default defineStage({
     };
   },
 });
-
-function gatherRows(features: Matrix, ids: Int32Array): Float32Array {
-  if (ids.length === features.rows) return features.data;
-  const { cols, data } = features;
-  const out = new Float32Array(ids.length * cols);
-  ids.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));
-  return out;
-}

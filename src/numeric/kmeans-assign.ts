@@ -1,83 +1,69 @@
+import { streamSquaredDistances, type PointSet } from "./kmeans-kernel.ts";
+import { distanceBounds, type DistanceBounds } from "./kmeans-error-bound.ts";
+
 /**
- * Nearest-centre assignment, the inner loop of every k-means step. Distances are the exact
- * Σ (x - c)² in float64 (not the ‖x‖² - 2x·c + ‖c‖² shortcut, which cancels badly for points
- * near a centre); two points and two centres at a time keep four sums in registers. Ties go
- * to the lower centre index, as numpy's argmin does.
+ * Nearest-centre assignment, the inner loop of every k-means step. Labels are the argmin of the
+ * float64 Σ (x - c)² that `squaredDistance` computes (ties to the lower centre index, as numpy's
+ * argmin), found without computing it for most points: the SIMD kernel measures every centre in
+ * float32, and only a point whose runner-up might still beat its winner once rounding is
+ * accounted for (kmeans-error-bound.ts) is measured again in float64. The exact difference form
+ * is used throughout, not ‖x‖² - 2x·c + ‖c‖², which cancels badly for points near a centre.
  */
 
-export interface PointSet {
-  /** row-major float32, `cols` values per row */
-  readonly data: Float32Array;
-  readonly cols: number;
-  /** rows of `data` to use, in order; the first `count` rows when absent */
-  readonly rowIndex?: Int32Array;
-  readonly count: number;
-}
-
-/** Writes each point's nearest centre into `labels` (length >= count); returns the inertia Σ min dist². */
+/**
+ * Writes each point's nearest centre into `labels` (length >= count) and returns the inertia:
+ * Σ of each point's float32 distance to its centre, or float64 where the point was re-checked.
+ */
 export function assignNearest(points: PointSet, centres: Float64Array, k: number, labels: Int32Array): number {
-  const { rowIndex, count, cols } = points;
-  const best = new Float64Array(2);
-  const bestLabel = new Int32Array(2);
+  const bounds = distanceBounds(centres, k, points.cols);
   let inertia = 0;
-  // two points at a time share every centre load; each distance is still summed over j in
-  // order, so the result is bit-identical to one point at a time
-  let s = 0;
-  for (; s + 2 <= count; s += 2) {
-    const a = (rowIndex === undefined ? s : rowIndex[s]!) * cols;
-    const b = (rowIndex === undefined ? s + 1 : rowIndex[s + 1]!) * cols;
-    nearestOfPair(points.data, a, b, centres, k, cols, best, bestLabel);
-    labels[s] = bestLabel[0]!;
-    labels[s + 1] = bestLabel[1]!;
-    inertia += best[0]!;
-    inertia += best[1]!;
-  }
-  for (; s < count; s++) {
-    const base = (rowIndex === undefined ? s : rowIndex[s]!) * cols;
-    let min = Infinity;
-    for (let c = 0; c < k; c++) {
-      const d = squaredDistance(points.data, base, centres, c * cols, cols);
-      if (d < min) {
-        min = d;
-        labels[s] = c;
+  streamSquaredDistances(points, centres, k, (first, count, distances, width) => {
+    for (let i = 0; i < count; i++) {
+      const at = i * width;
+      let best = 0;
+      let d1 = distances[at]!;
+      let d2 = Infinity;
+      for (let c = 1; c < k; c++) {
+        const d = distances[at + c]!;
+        if (d < d1) {
+          d2 = d1;
+          d1 = d;
+          best = c;
+        } else if (d < d2) d2 = d;
+      }
+      // every other centre is at least as far as the runner-up: clear of the winner, it cannot win
+      if (bounds.lower(d2, bounds.widest) > bounds.upper(d1, bounds.radii[best]!)) {
+        labels[first + i] = best;
+        inertia += d1;
+      } else {
+        inertia += recheck(points, first + i, centres, k, distances.subarray(at, at + k), bounds, labels);
       }
     }
-    inertia += min;
-  }
+  });
   return inertia;
 }
 
-/** Nearest centre of rows starting at `a` and `b`, two centres at a time (ties: lower index). */
-function nearestOfPair(data: Float32Array, a: number, b: number, centres: Float64Array, k: number, cols: number, best: Float64Array, bestLabel: Int32Array): void {
-  best[0] = Infinity;
-  best[1] = Infinity;
-  let c = 0;
-  for (; c + 2 <= k; c += 2) {
-    const c0 = c * cols;
-    const c1 = c0 + cols;
-    let a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    for (let j = 0; j < cols; j++) {
-      const x = data[a + j]!;
-      const y = data[b + j]!;
-      const u = centres[c0 + j]!;
-      const v = centres[c1 + j]!;
-      const xu = x - u, xv = x - v, yu = y - u, yv = y - v;
-      a0 += xu * xu; a1 += xv * xv; b0 += yu * yu; b1 += yv * yv;
+/** Float64 argmin over the centres the bound cannot rule out; returns that distance. */
+function recheck(points: PointSet, s: number, centres: Float64Array, k: number, screened: Float32Array, bounds: DistanceBounds, labels: Int32Array): number {
+  let cap = Infinity;
+  for (let c = 0; c < k; c++) cap = Math.min(cap, bounds.upper(screened[c]!, bounds.radii[c]!));
+  const { data, cols, rowIndex } = points;
+  const base = (rowIndex === undefined ? s : rowIndex[s]!) * cols;
+  let min = Infinity;
+  let label = 0;
+  for (let c = 0; c < k; c++) {
+    if (bounds.lower(screened[c]!, bounds.radii[c]!) > cap) continue; // strictly farther than some centre
+    const d = squaredDistance(data, base, centres, c * cols, cols);
+    if (d < min) {
+      min = d;
+      label = c;
     }
-    if (a0 < best[0]!) { best[0] = a0; bestLabel[0] = c; }
-    if (a1 < best[0]!) { best[0] = a1; bestLabel[0] = c + 1; }
-    if (b0 < best[1]!) { best[1] = b0; bestLabel[1] = c; }
-    if (b1 < best[1]!) { best[1] = b1; bestLabel[1] = c + 1; }
   }
-  for (; c < k; c++) {
-    const da = squaredDistance(data, a, centres, c * cols, cols);
-    const db = squaredDistance(data, b, centres, c * cols, cols);
-    if (da < best[0]!) { best[0] = da; bestLabel[0] = c; }
-    if (db < best[1]!) { best[1] = db; bestLabel[1] = c; }
-  }
+  labels[s] = label;
+  return min;
 }
 
-/** Σ_j (a[aStart + j] - b[bStart + j])² in float64. */
+/** Σ_j (a[aStart + j] - b[bStart + j])² in float64, in j order: the distance labels are the argmin of. */
 export function squaredDistance(
   a: Float32Array | Float64Array,
   aStart: number,

@@ -1,48 +1,58 @@
 import type { Rng } from "../core/rng.ts";
-import { squaredDistance } from "./kmeans-assign.ts";
+import { compactPoints, streamSquaredDistances, type PackedPoints, type PointSet } from "./kmeans-kernel.ts";
 
 /**
  * Greedy k-means++ seeding as sklearn's `_kmeans_plusplus`: the first centre is a uniform
  * pick; each next one is the best (lowest resulting potential) of 2 + ⌊ln k⌋ candidates drawn
  * with probability proportional to the squared distance to the nearest chosen centre.
- * `points` is m × cols row-major; returns k × cols centres (float64).
+ * Returns k × cols centres (float64), each a copy of one of the points.
+ *
+ * NOTE: the distances here are the kernel's float32 ones. Seeding only samples by them, so
+ * their relative error (~1e-6) just nudges the odds; nothing needs the float64 argmin.
  */
-export function kmeansPlusPlus(points: Float32Array, m: number, cols: number, k: number, rng: Rng): Float64Array {
+export function kmeansPlusPlus(sample: PointSet, k: number, rng: Rng): Float64Array {
+  const points = compactPoints(sample); // streamed k times, so gathered once
+  const { count: m, cols } = points;
   const centres = new Float64Array(k * cols);
   const trials = 2 + Math.floor(Math.log(k));
   const first = rng.int(m);
-  centres.set(points.subarray(first * cols, (first + 1) * cols), 0);
-  let closest = distancesTo(points, m, cols, first);
+  centres.set(pointRow(points, first), 0);
+  let closest = distancesTo(points, [first])[0]!;
   let potential = sum(closest);
-  const candidate = new Float64Array(m);
   for (let c = 1; c < k; c++) {
     const cumulative = cumulativeSum(closest);
+    const ids = Array.from({ length: trials }, () => searchSorted(cumulative, rng.next() * potential));
+    const candidates = distancesTo(points, ids);
+    let best = 0;
     let bestPotential = Infinity;
-    let bestId = 0;
-    let bestDistances = closest;
-    for (let t = 0; t < trials; t++) {
-      const id = searchSorted(cumulative, rng.next() * potential);
-      const distances = distancesTo(points, m, cols, id);
-      for (let i = 0; i < m; i++) candidate[i] = Math.min(closest[i]!, distances[i]!);
+    candidates.forEach((candidate, t) => {
+      for (let i = 0; i < m; i++) candidate[i] = Math.min(closest[i]!, candidate[i]!);
       const candidatePotential = sum(candidate);
       // strict < keeps the first of equal candidates, as numpy's argmin does
-      if (candidatePotential < bestPotential) {
-        bestPotential = candidatePotential;
-        bestId = id;
-        bestDistances = Float64Array.from(candidate);
-      }
-    }
-    centres.set(points.subarray(bestId * cols, (bestId + 1) * cols), c * cols);
-    closest = bestDistances;
+      if (candidatePotential < bestPotential) [best, bestPotential] = [t, candidatePotential];
+    });
+    centres.set(pointRow(points, ids[best]!), c * cols);
+    closest = candidates[best]!;
     potential = bestPotential;
   }
   return centres;
 }
 
-function distancesTo(points: Float32Array, m: number, cols: number, id: number): Float64Array {
-  const out = new Float64Array(m);
-  for (let i = 0; i < m; i++) out[i] = squaredDistance(points, i * cols, points, id * cols, cols);
+/** Squared distances (float32 values) of every point to each of the points `ids`, one array per id. */
+function distancesTo(points: PackedPoints, ids: number[]): Float64Array[] {
+  const centres = new Float32Array(ids.length * points.cols);
+  ids.forEach((id, t) => centres.set(pointRow(points, id), t * points.cols));
+  const out = ids.map(() => new Float64Array(points.count));
+  streamSquaredDistances(points, centres, ids.length, (first, count, distances, width) => {
+    out.forEach((o, t) => {
+      for (let i = 0; i < count; i++) o[first + i] = distances[i * width + t]!;
+    });
+  });
   return out;
+}
+
+function pointRow(points: PackedPoints, i: number): Float32Array {
+  return points.data.subarray(i * points.cols, (i + 1) * points.cols);
 }
 
 function sum(values: Float64Array): number {

@@ -1,6 +1,7 @@
 import { CancelledError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
-import { assignNearest, type PointSet } from "./kmeans-assign.ts";
+import { assignNearest } from "./kmeans-assign.ts";
+import { compactPoints, sumRowsByLabel, type PackedPoints, type PointSet } from "./kmeans-kernel.ts";
 import { kmeansPlusPlus } from "./kmeans-plusplus.ts";
 
 export interface MiniBatchOptions {
@@ -32,21 +33,22 @@ export interface MiniBatchFit {
 }
 
 /**
- * sklearn's MiniBatchKMeans.fit (≥ 1.1 update rule) on the m × cols row-major `data`:
+ * sklearn's MiniBatchKMeans.fit (≥ 1.1 update rule) on the points of `sample` (its m = count
+ * rows, read in place through its rowIndex, so a fit sample needs no copy):
  *   init      nInit k-means++ seedings, each on its own 3·batch random rows; the one with the
  *             lowest inertia on a shared 3·batch validation draw wins
  *   steps     random batch → assign → per-centre running mean with count-based learning rate
  *             (c ← (c·n_c + Σx) / (n_c + b_c)) → re-seed starved centres
  *   stopping  no new minimum of the EWA-smoothed batch inertia for maxNoImprovement steps
  */
-export function fitMiniBatchKMeans(data: Float32Array, m: number, cols: number, options: MiniBatchOptions): MiniBatchFit {
-  const { k, batchSize, rng } = options;
+export function fitMiniBatchKMeans(sample: PointSet, options: MiniBatchOptions): MiniBatchFit {
+  const { k, batchSize } = options;
+  const m = sample.count;
   if (m < k) throw new RangeError(`k-means needs at least k=${k} rows, got ${m}`);
   const initSize = Math.min(Math.max(3 * batchSize, 3 * k), m);
-  const init = bestInit(data, m, cols, initSize, options);
-  const run = runSteps(data, m, cols, init.centres, options);
-  const labels = new Int32Array(m);
-  const inertia = assignNearest({ data, cols, count: m }, run.centres, k, labels);
+  const init = bestInit(sample, initSize, options);
+  const run = runSteps(sample, init.centres, options);
+  const inertia = assignNearest(sample, run.centres, k, new Int32Array(m));
   return {
     centres: run.centres,
     inertia,
@@ -57,15 +59,17 @@ export function fitMiniBatchKMeans(data: Float32Array, m: number, cols: number, 
   };
 }
 
-function bestInit(data: Float32Array, m: number, cols: number, initSize: number, options: MiniBatchOptions) {
+function bestInit(sample: PointSet, initSize: number, options: MiniBatchOptions) {
   const { k, nInit, rng } = options;
-  const validation: PointSet = { data, cols, rowIndex: drawRows(rng, m, initSize), count: initSize };
+  const m = sample.count;
+  const validation = compactPoints(subset(sample, drawRows(rng, m, initSize))); // streamed nInit times
   const scratch = new Int32Array(initSize);
+  const seedingRows = new Float32Array(initSize * sample.cols);
   const inertias: number[] = [];
   let best: { index: number; centres: Float64Array; inertia: number } = { index: 0, centres: new Float64Array(0), inertia: Infinity };
   for (let i = 0; i < Math.max(1, nInit); i++) {
-    const subset = initSize < m ? gatherRows(data, cols, drawRows(rng, m, initSize)) : data.subarray(0, m * cols);
-    const centres = kmeansPlusPlus(subset, initSize, cols, k, rng);
+    const seeding = initSize < m ? compactPoints(subset(sample, drawRows(rng, m, initSize)), seedingRows) : sample;
+    const centres = kmeansPlusPlus(seeding, k, rng);
     const inertia = assignNearest(validation, centres, k, scratch);
     inertias.push(inertia);
     if (inertia < best.inertia) best = { index: i, centres, inertia };
@@ -73,14 +77,16 @@ function bestInit(data: Float32Array, m: number, cols: number, initSize: number,
   return { index: best.index, centres: best.centres, inertias };
 }
 
-function runSteps(data: Float32Array, m: number, cols: number, start: Float64Array, options: MiniBatchOptions) {
+function runSteps(sample: PointSet, start: Float64Array, options: MiniBatchOptions) {
   const { k, batchSize, rng, signal } = options;
+  const m = sample.count;
   const maxNoImprovement = options.maxNoImprovement ?? 10;
   const ratio = options.reassignmentRatio ?? 0.01;
   const totalSteps = Math.max(1, Math.floor((options.maxIter * m) / batchSize));
   const centres = Float64Array.from(start);
   const counts = new Float64Array(k);
   const labels = new Int32Array(batchSize);
+  const batchRows = new Float32Array(batchSize * sample.cols);
   const alpha = Math.min((batchSize * 2) / (m + 1), 1);
   let ewa: number | undefined;
   let ewaMin = Infinity;
@@ -89,7 +95,7 @@ function runSteps(data: Float32Array, m: number, cols: number, start: Float64Arr
   let step = 0;
   while (step < totalSteps) {
     if (signal?.aborted) throw new CancelledError("cluster");
-    const batch: PointSet = { data, cols, rowIndex: drawRows(rng, m, batchSize), count: batchSize };
+    const batch = compactPoints(subset(sample, drawRows(rng, m, batchSize)), batchRows); // assigned, then summed
     sinceReassign += batchSize;
     const reassign = sinceReassign >= 10 * k || counts.some((c) => c === 0);
     if (reassign) sinceReassign = 0;
@@ -109,17 +115,11 @@ function runSteps(data: Float32Array, m: number, cols: number, start: Float64Arr
 }
 
 /** c ← (c·n_c + Σ batch points of c) / (n_c + their count): sklearn's `_minibatch_update_dense`. */
-function updateCentres(batch: PointSet, labels: Int32Array, centres: Float64Array, counts: Float64Array, k: number): void {
-  const { data, cols, rowIndex, count } = batch;
-  const sums = new Float64Array(k * cols);
+function updateCentres(batch: PackedPoints, labels: Int32Array, centres: Float64Array, counts: Float64Array, k: number): void {
+  const { cols, count } = batch;
+  const sums = sumRowsByLabel(batch, labels, k);
   const hits = new Float64Array(k);
-  for (let s = 0; s < count; s++) {
-    const c = labels[s]!;
-    hits[c]! += 1;
-    const base = rowIndex![s]! * cols;
-    const dst = c * cols;
-    for (let j = 0; j < cols; j++) sums[dst + j]! += data[base + j]!;
-  }
+  for (let s = 0; s < count; s++) hits[labels[s]!]! += 1;
   for (let c = 0; c < k; c++) {
     if (hits[c] === 0) continue;
     const total = counts[c]! + hits[c]!;
@@ -132,7 +132,7 @@ function updateCentres(batch: PointSet, labels: Int32Array, centres: Float64Arra
 }
 
 /** sklearn's random reassignment: centres with count < ratio · max count jump to random batch points. */
-function reseedStarved(batch: PointSet, centres: Float64Array, counts: Float64Array, k: number, ratio: number, rng: Rng): void {
+function reseedStarved(batch: PackedPoints, centres: Float64Array, counts: Float64Array, k: number, ratio: number, rng: Rng): void {
   let max = 0;
   for (let c = 0; c < k; c++) max = Math.max(max, counts[c]!);
   let starved: number[] = [];
@@ -144,9 +144,9 @@ function reseedStarved(batch: PointSet, centres: Float64Array, counts: Float64Ar
   }
   if (starved.length === 0) return;
   const picks = rng.sample(batch.count, starved.length);
-  const { data, cols, rowIndex } = batch;
+  const { data, cols } = batch;
   starved.forEach((c, i) => {
-    const base = rowIndex![picks[i]!]! * cols;
+    const base = picks[i]! * cols;
     for (let j = 0; j < cols; j++) centres[c * cols + j] = data[base + j]!;
   });
   let floor = Infinity;
@@ -161,8 +161,9 @@ function drawRows(rng: Rng, m: number, count: number): Int32Array {
   return ids;
 }
 
-function gatherRows(data: Float32Array, cols: number, ids: Int32Array): Float32Array {
-  const out = new Float32Array(ids.length * cols);
-  ids.forEach((r, i) => out.set(data.subarray(r * cols, (r + 1) * cols), i * cols));
-  return out;
+/** The points of `points` at positions `ids`, as row ids into the same data. */
+function subset(points: PointSet, ids: Int32Array): PointSet {
+  const { rowIndex } = points;
+  if (rowIndex !== undefined) for (let i = 0; i < ids.length; i++) ids[i] = rowIndex[ids[i]!]!;
+  return { data: points.data, cols: points.cols, rowIndex: ids, count: ids.length };
 }

@@ -15,6 +15,13 @@ describe("code fingerprint", () => {
     expect(codeFiles(join(root, "dist/stages/classify.js")).some((l) => l.endsWith(" missing"))).toBe(false);
   });
 
+  it("follows the cluster stage into its k-means wasm kernel, compiled or from sources", () => {
+    for (const module of ["dist/stages/cluster.js", "stages/cluster.ts"]) {
+      expect(paths(module)).toContain("dist/wasm/kmeans-kernel.wasm");
+      expect(codeFiles(join(root, module)).filter((l) => l.endsWith(" missing"))).toEqual([]);
+    }
+  });
+
   it("follows the dynamic imports of the TypeScript sources too", () => {
     const files = paths("stages/project.ts");
     expect(files).toContain("src/numeric/lda.ts");

@@ -32,7 +32,7 @@ describe.each(GOLDEN_SETS)("mini-batch k-means vs sklearn and ml-kmeans (%s)", (
   const rows = golden.rows;
   const cols = golden.standardize.kept_cols;
   const { k, batch_size: batchSize, n_init: nInit, max_iter: maxIter } = golden.kmeans;
-  const fits = SEEDS.map((seed) => fitMiniBatchKMeans(z, rows, cols, { k, batchSize, nInit, maxIter, rng: createRng(seed) }));
+  const fits = SEEDS.map((seed) => fitMiniBatchKMeans({ data: z, cols, count: rows }, { k, batchSize, nInit, maxIter, rng: createRng(seed) }));
   const ours = median(fits.map((f) => f.inertia));
 
   // Tolerance: the median inertia over 5 seeds is within 2% of the median of sklearn's
@@ -72,16 +72,27 @@ describe("mini-batch k-means determinism and labels", () => {
   const options = { k: 4, batchSize: 128, nInit: 4, maxIter: 200 };
 
   it("gives identical bytes for the same seed", () => {
-    const a = fitMiniBatchKMeans(z, rows, cols, { ...options, rng: createRng(42) });
-    const b = fitMiniBatchKMeans(z, rows, cols, { ...options, rng: createRng(42) });
+    const a = fitMiniBatchKMeans({ data: z, cols, count: rows }, { ...options, rng: createRng(42) });
+    const b = fitMiniBatchKMeans({ data: z, cols, count: rows }, { ...options, rng: createRng(42) });
     expect(Buffer.from(a.centres.buffer).equals(Buffer.from(b.centres.buffer))).toBe(true);
     const la = predictCanonical(z, rows, cols, a.centres, 4).labels;
     const lb = predictCanonical(z, rows, cols, b.centres, 4).labels;
     expect(Buffer.from(la.buffer).equals(Buffer.from(lb.buffer))).toBe(true);
   });
 
+  it("fits a sample read through rowIndex to the same bytes as a copy of those rows", () => {
+    const ids = createRng(7).sample(rows, Math.floor(rows * 0.7));
+    const copy = new Float32Array(ids.length * cols);
+    ids.forEach((r, i) => copy.set(z.subarray(r * cols, (r + 1) * cols), i * cols));
+    const viaIndex = fitMiniBatchKMeans({ data: z, cols, rowIndex: ids, count: ids.length }, { ...options, rng: createRng(5) });
+    const viaCopy = fitMiniBatchKMeans({ data: copy, cols, count: ids.length }, { ...options, rng: createRng(5) });
+    expect(Buffer.from(viaIndex.centres.buffer).equals(Buffer.from(viaCopy.centres.buffer))).toBe(true);
+    expect(viaIndex.inertia).toBe(viaCopy.inertia);
+    expect(viaIndex.nSteps).toBe(viaCopy.nSteps);
+  });
+
   it("numbers clusters by first appearance, whatever order the centres come in", () => {
-    const fit = fitMiniBatchKMeans(z, rows, cols, { ...options, rng: createRng(1) });
+    const fit = fitMiniBatchKMeans({ data: z, cols, count: rows }, { ...options, rng: createRng(1) });
     const reversed = new Float64Array(fit.centres.length);
     for (let c = 0; c < 4; c++) reversed.set(fit.centres.subarray(c * cols, (c + 1) * cols), (3 - c) * cols);
     const a = predictCanonical(z, rows, cols, fit.centres, 4);
@@ -94,6 +105,6 @@ describe("mini-batch k-means determinism and labels", () => {
   });
 
   it("refuses fewer rows than clusters", () => {
-    expect(() => fitMiniBatchKMeans(z, 3, cols, { ...options, rng: createRng(0) })).toThrow(/at least k=4 rows/);
+    expect(() => fitMiniBatchKMeans({ data: z, cols, count: 3 }, { ...options, rng: createRng(0) })).toThrow(/at least k=4 rows/);
   });
 });
