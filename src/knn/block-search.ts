@@ -59,17 +59,21 @@ export function searchBlock(
 ): void {
   const capacity = shortlistSize(k);
   const codes = layout.codes && query.codes;
+  const f32 = new Float32Array(memory.buffer);
+  const queryNorm = (q: number): number => f32[query.normsBase / 4 + query.ids[q]!]!;
+  if (group.maxNorm > MAX_KERNEL_NORM || query.ids.some((_, q) => !(queryNorm(q) <= MAX_KERNEL_NORM))) {
+    query.ids.forEach((_, q) => writeTop(scan64(f32, layout, query, q, group, k), result, q, k));
+    return;
+  }
   if (!codes || group.length <= capacity) {
     searchFloat32(kernels.float32, memory, layout, scratch, query, group, k, stats).forEach((exact, q) => writeTop(exact, result, q, k));
     return;
   }
-  const f32 = new Float32Array(memory.buffer);
   const unproven: number[] = [];
   shortlistCodes(kernels.int16, memory, layout, scratch, query, group, capacity).forEach((list, q) => {
     const exact = recheck(f32, layout, query, q, list, k);
-    const queryNorm = f32[query.normsBase / 4 + query.ids[q]!]!;
     const codeError = f32[codes.errorsBase / 4 + query.ids[q]!]!;
-    if (provenComplete(exact, list, codesErrorBound(queryNorm, codeError, group))) writeTop(exact, result, q, k);
+    if (provenComplete(exact, list, codesErrorBound(queryNorm(q), codeError, group))) writeTop(exact, result, q, k);
     else unproven.push(q);
   });
   if (unproven.length === 0) return;
@@ -78,20 +82,31 @@ export function searchBlock(
   searchFloat32(kernels.float32, memory, layout, scratch, redo, group, k, stats).forEach((exact, i) => writeTop(exact, result, unproven[i]!, k));
 }
 
+/**
+ * Squared norms above this could overflow float32 inside the kernels (|q|^2 + |x|^2, 2 q.x, the
+ * scale product): queries of such size, or groups holding such rows, get the float64 scan.
+ */
+const MAX_KERNEL_NORM = 2 ** 120;
+
+/** The float64 top-k of query q over the whole group. */
+function scan64(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: number, group: GroupLayout, k: number): TopList {
+  const queryAt = query.base / 4 + query.ids[q]! * layout.dp;
+  const exact = new TopList(k);
+  for (const row of new Int32Array(f32.buffer, group.idsOffset, group.length)) {
+    exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
+  }
+  return exact;
+}
+
 /** The float32 kernel's shortlist, re-checked; a query it cannot prove gets a float64 scan. */
 function searchFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, k: number, stats: BlockStats): TopList[] {
   const f32 = new Float32Array(memory.buffer);
-  const allIds = new Int32Array(memory.buffer, group.idsOffset, group.length);
   return shortlistFloat32(kernel, memory, layout, scratch, query, group, shortlistSize(k)).map((list, q) => {
     const exact = recheck(f32, layout, query, q, list, k);
     const queryNorm = f32[query.normsBase / 4 + query.ids[q]!]!;
-    if (group.length > list.capacity && !provenComplete(exact, list, float32ErrorBound(queryNorm, group, layout.dims))) {
-      stats.fallbacks++;
-      const queryAt = query.base / 4 + query.ids[q]! * layout.dp;
-      exact.reset();
-      for (const row of allIds) exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
-    }
-    return exact;
+    if (group.length <= list.capacity || provenComplete(exact, list, float32ErrorBound(queryNorm, group, layout.dims))) return exact;
+    stats.fallbacks++;
+    return scan64(f32, layout, query, q, group, k);
   });
 }
 
@@ -113,9 +128,10 @@ function provenComplete(exact: TopList, list: TopList, eps: number): boolean {
 /**
  * |fl32(|q|^2+|x|^2-2q.x) - |q-x|^2| <= ~(dims+4) u (|q|^2+|x|^2), u = 2^-24; a factor 2 margin
  * also covers the float32 rounding of the stored norms and the float64 re-check's own error.
+ * Products and sums below 2^-126 are rounded absolutely (2^-150 each, subnormal), hence the floor.
  */
 export function float32ErrorBound(queryNorm: number, group: GroupLayout, dims: number): number {
-  return (2 * dims + 16) * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm);
+  return (2 * dims + 16) * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm) + (2 * dims + 32) * 2 ** -149;
 }
 
 /**
@@ -123,12 +139,14 @@ export function float32ErrorBound(queryNorm: number, group: GroupLayout, dims: n
  * so |error| <= 2 (|e_q| |x| + |q^| |e_x|) <= 2 (|e_q| max|x| + (|q| + |e_q|) max|e_x|); the
  * integer sum is exact, and the few float32 roundings of the epilogue (norms, scale product,
  * conversion, subtraction: relative u each on terms <= |q|^2 + |x|^2) and the float64
- * re-check's own error (dims 2^-53 relative) fit in a 64 u margin.
+ * re-check's own error (dims 2^-53 relative) fit in a 64 u margin. Below 2^-126 float32 rounds
+ * absolutely: the scale product 2 sq sr may lose 2^-150, which the integer sum (< 2^31)
+ * multiplies to 2^-119, so a floor of 2^-116 covers it and the other subnormal roundings.
  */
 export function codesErrorBound(queryNorm: number, codeError: number, group: GroupLayout): number {
   const queryLength = Math.sqrt(queryNorm * (1 + 2 ** -20));
   const quantization = 2 * (codeError * Math.sqrt(group.maxNorm) + (queryLength + codeError) * group.maxCodeError);
-  return quantization * (1 + 2 ** -20) + 64 * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm);
+  return quantization * (1 + 2 ** -20) + 64 * 2 ** -24 * (queryNorm * (1 + 2 ** -20) + group.maxNorm) + 2 ** -116;
 }
 
 /** Query ids of one block in scratch, padded to the kernel's 4-query register block. */

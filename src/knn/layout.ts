@@ -200,10 +200,14 @@ function writeCodes(memory: WasmMemory, place: CodesLayout, data: Float32Array, 
   return errors;
 }
 
-/** The smallest float32 >= value (value >= 0). */
+const oneFloat = new Float32Array(1);
+const oneFloatBits = new Uint32Array(oneFloat.buffer);
+
+/** The smallest float32 >= value (value >= 0), subnormals included: one bit step up when rounding went down. */
 export function roundUpToFloat32(value: number): number {
-  const rounded = Math.fround(value);
-  return rounded >= value ? rounded : Math.fround(rounded * (1 + 2 ** -23));
+  oneFloat[0] = value;
+  if (oneFloat[0]! < value) oneFloatBits[0]!++;
+  return oneFloat[0]!;
 }
 
 function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number, codeErrors?: Float32Array): void {

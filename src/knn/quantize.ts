@@ -36,7 +36,9 @@ const ROUNDING_BIAS = 6755399441055744;
 /**
  * Codes of `dims` float32 values at `values[offset..]` into `codes[codeOffset..]` (dpi wide,
  * zero-padded). s = max(|x|/target, max|x_j|/32767) rounded up, so |A| <= target + 0.5·sqrt(dims)
- * and |x_j/s| < 32767 keeps every code in int16; an all-zero row gets s = 1 and zero codes.
+ * and |x_j/s| < 32767 keeps every code in int16. s is at least 2^-126, a normal float32 (a
+ * subnormal one would round by up to half its value and break both bounds); rows that small
+ * get small or zero codes, and their error norm says so.
  */
 export function quantizeRow(values: Float32Array, offset: number, dims: number, codes: Int16Array, codeOffset: number, dpi: number, out: RowCodeStats): void {
   let sumSquares = 0;
@@ -48,7 +50,7 @@ export function quantizeRow(values: Float32Array, offset: number, dims: number, 
   }
   const bound = Math.max(Math.sqrt(sumSquares) / targetCodeNorm(dims), maxAbs / MAX_CODE);
   // rounded up past float32 rounding and the inverse's error, so |v * inverse| < 32767
-  const scale = bound === 0 ? 1 : Math.fround(bound * (1 + 2 ** -20));
+  const scale = Math.fround(Math.max(bound, 2 ** -126) * (1 + 2 ** -20));
   const inverse = 1 / scale;
   let errorSquares = 0;
   for (let j = 0; j < dims; j++) {

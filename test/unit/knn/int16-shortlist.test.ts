@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
 import { codesErrorBound, float32ErrorBound, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
 import { squaredDistance64 } from "../../../src/knn/exact.ts";
-import { fillSharedMemory } from "../../../src/knn/layout.ts";
+import { fillSharedMemory, roundUpToFloat32 } from "../../../src/knn/layout.ts";
 import { wasm } from "../../../src/knn/wasm-api.ts";
 import { bruteForceKnn, createKnnIndex, knnSearch, type KnnResult } from "../../../src/knn/index.ts";
 import { paddedCodeLength, quantizeRow } from "../../../src/knn/quantize.ts";
@@ -111,6 +111,49 @@ describe("the int16 shortlist gives the float64 brute force's bytes", () => {
     } finally {
       await byCodes.close();
       await byFloat32.close();
+    }
+  });
+});
+
+describe("magnitudes at the edges of float32", () => {
+  // each case once broke a kernel: a scale product that underflowed to 0 (tiny values), or
+  // squared norms that overflowed float32 to Infinity and made Inf - Inf = NaN (huge values)
+  const cases: [string, number[], number[], number, number][] = [
+    ["tiny values: the int16 scale product underflows", [...new Array(9).fill(2 ** -62), 2 ** -61, 2 ** -61], range(0, 10) as unknown as number[], 10, 1],
+    ["tiny values of mixed size", [1e-30, 3e-39, 1e-45, 0, 2e-38, 7e-39, 5e-39], [0, 1, 2, 3, 4, 5], 6, 2],
+    ["huge values: squared norms past float32", [7e18, ...new Array(9).fill(0), 1.9e19, 1.7e19], range(0, 11) as unknown as number[], 11, 1],
+    ["two huge equal rows", [2e19, 2e19], [0], 1, 1],
+  ];
+  it.each(cases)("%s", async (_name, values, reference, query, k) => {
+    const data = Float32Array.from(values);
+    const groups = [Int32Array.from(reference)];
+    const queries = Int32Array.from([query]);
+    const expected = bruteForceKnn(data, 1, groups[0]!, gather(data, 1, queries), k);
+    for (const kernel of ["int16", "float32"] as const) {
+      const [result] = await knnSearch({ data, dims: 1, groups, queries, k, threads: 1, kernel, prune: "never" });
+      expectSameBytes(result!, expected);
+      const index = await createKnnIndex(data, 1, groups[0]!, { threads: 1, kernel });
+      try {
+        expectSameBytes(await index.search(gather(data, 1, queries), k), expected);
+      } finally {
+        await index.close();
+      }
+    }
+  });
+
+  it("codes a row of subnormal values within int16, and rounds error norms up even below 2^-126", () => {
+    const codes = new Int16Array(8);
+    const stats = { scale: 0, errorNorm: 0 };
+    const row = Float32Array.from([6569400 * 2 ** -149, -3 * 2 ** -149]);
+    quantizeRow(row, 0, 2, codes, 0, 8, stats);
+    expect(Math.abs(codes[0]!)).toBeLessThanOrEqual(32767);
+    expect(Math.sign(codes[0]!)).not.toBe(-1);
+    const real = Math.hypot(row[0]! - stats.scale * codes[0]!, row[1]! - stats.scale * codes[1]!);
+    expect(stats.errorNorm).toBeGreaterThanOrEqual(real);
+    for (const value of [1e-46, 3e-45, 1.5e-39, 1e-30, 0.1, 3]) {
+      const up = roundUpToFloat32(value);
+      expect(up).toBeGreaterThanOrEqual(value);
+      expect(Math.fround(up)).toBe(up);
     }
   });
 });
