@@ -10,7 +10,7 @@
  * cached as DIR/.knn-bench/{standardized.f32,roles.i8,meta.json} for bench/python/sklearn_knn.py.
  * Without --data: synthetic low-rank rows (rank 20 + N(0, 0.3) noise), split 44/11/45.
  * --query-stride S searches every S-th query only (timings scale linearly in the query count).
- *   host_split  one knnSearch pass: queries vs groups [train, val], pruned (auto) and brute,
+ *   host_split  one knnSearch pass: queries vs groups [train, val], prune "auto" (the default) and "never",
  *               with the int16 shortlist kernel (default), and brute with the float32 one
  *   latency     createKnnIndex over all rows: 1 query alone, and batches of 64 (per query);
  *               latency_float32 the same with the float32 kernel
@@ -91,7 +91,7 @@ async function hostSplit(data: Float32Array, roles: Int8Array): Promise<Record<s
   const queries = allQueries.filter((_, i) => i % queryStride === 0);
   return {
     train_rows: groups[0]!.length, val_rows: groups[1]!.length, queries_full: allQueries.length, queries_searched: queries.length, query_stride: queryStride,
-    pruned: await timedSearch(data, groups, queries, "auto", "int16"),
+    auto: await timedSearch(data, groups, queries, "auto", "int16"),
     brute: await timedSearch(data, groups, queries, "never", "int16"),
     brute_float32: await timedSearch(data, groups, queries, "never", "float32"),
   };

@@ -8,17 +8,21 @@
  *    "auto" a search big enough to pay for the fit: query x reference pairs x dims >=
  *    FIT_PAYBACK x (fit sample rows x dims^2 + rows x dims x rank) multiply-adds.
  * 2. Keep it or not (after SAMPLE_BLOCKS query blocks, spread evenly, ran the bound pass and
- *    only counted survivors): with f the fraction of pairs whose float64 distance would be needed, the cost per pair relative to the brute
- *    force's dp (padded dims, the f32 kernel) is modelled as
+ *    only counted survivors): with f the fraction of pairs whose float64 distance would be
+ *    needed, the cost per pair in units of one padded dim of the float32 kernel is modelled as
  *        BOUND_COST x pdp  (the bound kernel on short rows plus two scalar scans of its output)
  *      + SURVIVOR_COST x f x dims  (scalar float64 distances, ~8x the f32 SIMD cost per dim)
- *    and pruning is kept when that is below KEEP_BELOW x dp. For 230 dims and rank 31 that is
- *    f < ~4%. The constants are estimates: on the demo data f was 63% (rank 31 holds 47% of the
- *    variance), far on the brute side, so auto mode searches it by brute force.
+ *    and pruning is kept when that is below KEEP_BELOW x the brute force's cost, dp x
+ *    BRUTE_KERNEL_COST (the int16 kernel does a padded dim in half the float32 kernel's time).
+ *    With the int16 kernel, rank 31 can only pay from about 400 dims on (f < ~4% there), so for
+ *    the demo's 224 dims auto mode does not even fit the projection; with the float32 kernel at
+ *    230 dims it pays for f < ~4%. The constants are estimates: on the demo data f was 63%
+ *    (rank 31 holds 47% of the variance), far on the brute side anyway.
  */
 import { QUERY_BLOCK } from "./layout.ts";
 import { PRUNE_FIT_SAMPLE } from "./prune-fit.ts";
 import { seedCount } from "./prune-block.ts";
+import type { ShortlistKernel } from "./types.ts";
 
 /** Principal axes of the projection: 31 + the residual norm fill 32 floats (8 f32x4 loads). */
 export const PRUNE_RANK = 31;
@@ -27,6 +31,8 @@ const FIT_PAYBACK = 4;
 const BOUND_COST = 3;
 const SURVIVOR_COST = 8;
 const KEEP_BELOW = 0.8;
+/** The brute force's cost per padded dim, relative to the float32 kernel's (measured: 2x for int16). */
+const BRUTE_KERNEL_COST: Record<ShortlistKernel, number> = { float32: 1, int16: 0.5 };
 
 export interface PrunePlanInput {
   dims: number;
@@ -34,17 +40,20 @@ export interface PrunePlanInput {
   queries: number;
   groupLengths: readonly number[];
   mode: "auto" | "always" | "never";
+  kernel: ShortlistKernel;
 }
 
 /** The rank to fit, or 0 when this search should not fit a projection at all. */
 export function pruneRank(input: PrunePlanInput): number {
-  const { dims, k, queries, groupLengths, mode } = input;
+  const { dims, k, queries, groupLengths, mode, kernel } = input;
   if (mode === "never" || queries === 0) return 0;
   const rank = Math.min(PRUNE_RANK, dims - 1);
   const pdp = paddedProjection(rank);
   const dp = Math.ceil(dims / 4) * 4;
   if (rank < 1 || 2 * pdp > dp || !groupLengths.some((n) => n > seedCount(k))) return 0;
   if (mode === "always") return rank;
+  // even with no survivors at all the bound pass would cost more than the brute force
+  if (!pruneCanPay(0, dims, rank, kernel)) return 0;
   const rows = groupLengths.reduce((a, b) => a + b, 0);
   const fitWork = Math.min(rows, PRUNE_FIT_SAMPLE) * dims * dims + (rows + queries) * dims * rank;
   return queries * rows * dims >= FIT_PAYBACK * fitWork ? rank : 0;
@@ -55,11 +64,13 @@ export function paddedProjection(rank: number): number {
 }
 
 /** Whether pruning should continue after the sample blocks needed `survivors` of `pairs` float64 distances. */
-export function keepPruning(survivors: number, pairs: number, dims: number, rank: number): boolean {
-  if (pairs === 0) return false;
+export function keepPruning(survivors: number, pairs: number, dims: number, rank: number, kernel: ShortlistKernel): boolean {
+  return pairs > 0 && pruneCanPay(survivors / pairs, dims, rank, kernel);
+}
+
+function pruneCanPay(survivorFraction: number, dims: number, rank: number, kernel: ShortlistKernel): boolean {
   const dp = Math.ceil(dims / 4) * 4;
-  const fraction = survivors / pairs;
-  return BOUND_COST * paddedProjection(rank) + SURVIVOR_COST * fraction * dims < KEEP_BELOW * dp;
+  return BOUND_COST * paddedProjection(rank) + SURVIVOR_COST * survivorFraction * dims < KEEP_BELOW * BRUTE_KERNEL_COST[kernel] * dp;
 }
 
 /** Task indices of the sample blocks: SAMPLE_BLOCKS of `tasks`, evenly spread, ascending. */

@@ -42,13 +42,14 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
   const results = req.groups.map(() => emptyResult(req.queries.length, req.k));
   Object.assign(lastSearchStats, { codeFallbacks: 0, fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN });
   if (req.queries.length === 0 || req.groups.length === 0) return results;
-  const fittedRank = pruneRank({ dims: req.dims, k: req.k, queries: req.queries.length, groupLengths: req.groups.map((g) => g.length), mode: req.prune ?? "auto" });
+  const kernel = req.kernel ?? "int16";
+  const fittedRank = pruneRank({ dims: req.dims, k: req.k, queries: req.queries.length, groupLengths: req.groups.map((g) => g.length), mode: req.prune ?? "auto", kernel });
   // auto: skip the projection when its axes would leave over 15% of the variance outside the
   // bound (the demo data keeps 47% in 31 axes; the sample pass then finds ~60% survivors anyway)
   const minExplained = req.prune === "always" ? 0 : AUTO_MIN_EXPLAINED;
   const projection = fittedRank > 0 ? projectForPruning(req.data, req.dims, fitSample(req.groups), fittedRank, minExplained) : undefined;
   const rank = projection ? fittedRank : 0;
-  const pool = await KnnPool.start(req.data, req.dims, req.groups, req.threads, req.kernel ?? "int16", projection);
+  const pool = await KnnPool.start(req.data, req.dims, req.groups, req.threads, kernel, projection);
   try {
     const blocks = queryBlocks(req.queries);
     let done = 0;
@@ -70,7 +71,7 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
       // turns out weak costs little; its blocks are searched again with the rest
       await pool.run(sampleTasks(blocks.length).map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune: "count" as const })), () => undefined, req.signal);
       lastSearchStats.sampleSurvivorFraction = pool.pairs > 0 ? pool.survivors / pool.pairs : NaN;
-      prune = keepPruning(pool.survivors, pool.pairs, req.dims, rank);
+      prune = keepPruning(pool.survivors, pool.pairs, req.dims, rank, kernel);
       pool.survivors = 0;
       pool.pairs = 0;
     } else prune = rank > 0;

@@ -32,11 +32,11 @@ function lowRankWithTies(): Float32Array {
 }
 
 describe("lower-bound pruning returns the float64 brute force's bytes", () => {
-  it("engages on low-rank data, with ties, for both groups and 1 or 2 threads", async () => {
+  it("engages on low-rank data next to the float32 kernel, with ties, for both groups and 1 or 2 threads", async () => {
     const data = lowRankWithTies();
     const expected = oracle(data, dims, groups, queries, 10);
     for (const threads of [1, 2]) {
-      const results = await knnSearch({ data, dims, groups, queries, k: 10, threads });
+      const results = await knnSearch({ data, dims, groups, queries, k: 10, threads, kernel: "float32" });
       expect(lastSearchStats.mode).toBe("pruned");
       expect(lastSearchStats.prunedPairs).toBe(queries.length * 3000);
       // most pairs never need their full distance
@@ -44,6 +44,11 @@ describe("lower-bound pruning returns the float64 brute force's bytes", () => {
       expect(lastSearchStats.survivors).toBeGreaterThanOrEqual(queries.length * 2 * 10);
       results.forEach((result, g) => expectSameBytes(result, expected[g]!));
     }
+    // next to the int16 kernel (twice as fast) a rank-31 bound pass cannot pay at 200 dims even
+    // with no survivors, so auto does not fit it; same bytes
+    const byCodes = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2 });
+    expect(lastSearchStats.rank).toBe(0);
+    byCodes.forEach((result, g) => expectSameBytes(result, expected[g]!));
     // the duplicated rows really tie: query 0 sees itself and its copies at distance 0
     const [train, val] = await knnSearch({ data, dims, groups, queries: Int32Array.from([0]), k: 3, threads: 1, prune: "always" });
     expect(Array.from(train!.indices.subarray(0, 2))).toEqual([0, 1000]);
