@@ -6,6 +6,8 @@
  * DIR holds features_window_v1.parquet and feature_schema_v1.json. Timed, one core, as the
  * stages run them (same sample sizes and params as pipeline.yaml's defaults):
  *   standardize  NaN → median, z-score, drop constant columns, all rows
+ *   standardize_2_threads  the same on 2 threads, as the stage runs it (helper start and the
+ *                copy into shared memory included); its bytes are checked against the above
  *   pca          fit on a 50k seeded sample + transform all rows
  *   lda          fit on the same 50k sample (phase labels) + transform all rows
  *   kmeans       MiniBatchKMeans k 8, batch 2048, n_init 4, max_iter 200 on a 100k sample,
@@ -26,6 +28,7 @@ import { applyLinearMap } from "../src/numeric/linear-map.ts";
 import { fitMiniBatchKMeans } from "../src/numeric/minibatch-kmeans.ts";
 import { fitPca } from "../src/numeric/pca.ts";
 import { standardize } from "../src/numeric/standardize.ts";
+import { standardizeParallel } from "../src/numeric/standardize-parallel.ts";
 
 const { values } = parseArgs({
   options: { data: { type: "string" }, out: { type: "string" }, compare: { type: "string" }, "export-raw": { type: "string" } },
@@ -50,6 +53,16 @@ function timed<T>(fn: () => T): [T, number] {
   return [result, (performance.now() - start) / 1000];
 }
 
+/** Seconds of standardize on 2 threads; throws unless it gives the bytes of the 1-thread run. */
+async function timeStandardize2Threads(raw: Raw, reference: Float32Array): Promise<number> {
+  const start = performance.now();
+  const { data } = await standardizeParallel(raw.data, raw.rows, raw.cols, { threads: 2 });
+  const seconds = (performance.now() - start) / 1000;
+  const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  if (!bytes(data).equals(bytes(reference))) throw new Error("bench/linear: standardize on 2 threads gave other bytes than on 1");
+  return seconds;
+}
+
 async function exportRaw(raw: Raw, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "features.f32"), new Uint8Array(raw.data.buffer));
@@ -57,8 +70,9 @@ async function exportRaw(raw: Raw, dir: string): Promise<void> {
   await writeFile(join(dir, "shape.json"), JSON.stringify({ rows: raw.rows, cols: raw.cols }));
 }
 
-function runAll(raw: Raw): Record<string, unknown> {
+async function runAll(raw: Raw): Promise<Record<string, unknown>> {
   const [z, standardizeSeconds] = timed(() => standardize(raw.data, raw.rows, raw.cols));
+  const standardize2Seconds = await timeStandardize2Threads(raw, z.data);
   const cols = z.kept.length;
   const fitRows = createRng(0).sample(raw.rows, 50_000);
   const [pca, pcaSeconds] = timed(() => applyLinearMap(z.data, raw.rows, fitPca(z.data, raw.rows, cols, fitRows, 3)));
@@ -74,7 +88,7 @@ function runAll(raw: Raw): Record<string, unknown> {
     rows: raw.rows,
     features_in: raw.cols,
     features_kept: cols,
-    seconds: { standardize: standardizeSeconds, pca: pcaSeconds, lda: ldaSeconds, kmeans: kmeansSeconds },
+    seconds: { standardize: standardizeSeconds, standardize_2_threads: standardize2Seconds, pca: pcaSeconds, lda: ldaSeconds, kmeans: kmeansSeconds },
     kmeans: { inertia_fit_sample: kmeans.fit.inertia, n_steps: kmeans.fit.nSteps, n_iter: kmeans.fit.nIter },
     pca_checksum: pca.reduce((a, v) => a + Math.abs(v), 0),
   };
@@ -90,7 +104,7 @@ const loadSeconds = (performance.now() - loadStart) / 1000;
 if (values["export-raw"]) {
   await exportRaw(raw, values["export-raw"]);
 } else {
-  const result = runAll(raw);
+  const result = await runAll(raw);
   const output: Record<string, unknown> = { piece: "linear", load_seconds: loadSeconds, ...result };
   if (values.compare) {
     const sklearn = JSON.parse(readFileSync(values.compare, "utf8")) as { seconds?: Record<string, number> };

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { matrix } from "../src/core/artifact.ts";
 import { InputError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { MIN_STD, standardize } from "../src/numeric/standardize.ts";
+import { MIN_STD } from "../src/numeric/standardize.ts";
+import { standardizeParallel } from "../src/numeric/standardize-parallel.ts";
 
 export default defineStage({
   name: "standardize",
@@ -17,12 +18,12 @@ export default defineStage({
     features: slot.matrix("n x kept standardized float32 features"),
     transform: slot.json("kept column indices and names, and per kept column median, mean and std; dropped names"),
   },
-  run({ inputs, log, progress }) {
+  async run({ inputs, threads, signal, log, progress }) {
     const { rows, cols, data } = inputs.features;
     const names = featureNames(inputs.schema, cols);
     if (rows === 0) throw new InputError("standardize: the feature table has no rows", "check load.max_rows and the window parquet");
     progress(0, "column statistics");
-    const result = standardize(data, rows, cols);
+    const result = await standardizeParallel(data, rows, cols, { threads, signal, onProgress: progress });
     const kept = Array.from(result.kept);
     const dropped = Array.from(result.dropped, (c) => names[c]!);
     if (kept.length === 0) {

@@ -22,33 +22,57 @@ export interface StandardizeResult extends ColumnStats {
 }
 
 /** Columns are gathered 16 at a time: one 64-byte cache line of each float32 row. */
-const COLUMN_BLOCK = 16;
+export const COLUMN_BLOCK = 16;
 
 /**
  * Per column median, mean and population std of a row-major float32 matrix whose NaNs stand
  * for missing values (replaced by the column median before mean and std are taken).
  */
 export function columnStats(data: Float32Array, rows: number, cols: number): ColumnStats {
-  const medians = new Float64Array(cols);
-  const means = new Float64Array(cols);
-  const stds = new Float64Array(cols);
+  const stats = { medians: new Float64Array(cols), means: new Float64Array(cols), stds: new Float64Array(cols) };
+  columnRangeStats(data, rows, cols, 0, cols, stats, createStatsScratch(rows));
+  return stats;
+}
+
+/** Reusable working memory of `columnRangeStats` for matrices of `rows` rows. */
+export interface StatsScratch {
+  readonly block: Float32Array;
+  readonly blockBits: Uint32Array;
+  readonly keys: Uint32Array;
+  readonly scratch: Uint32Array;
+}
+
+export function createStatsScratch(rows: number): StatsScratch {
   const block = new Float32Array(COLUMN_BLOCK * rows);
-  const blockBits = new Uint32Array(block.buffer);
-  const keys = new Uint32Array(rows);
-  const scratch = new Uint32Array(rows);
-  for (let first = 0; first < cols; first += COLUMN_BLOCK) {
-    const width = Math.min(COLUMN_BLOCK, cols - first);
-    gatherColumns(data, rows, cols, first, width, block);
+  return { block, blockBits: new Uint32Array(block.buffer), keys: new Uint32Array(rows), scratch: new Uint32Array(rows) };
+}
+
+/**
+ * `columnStats` of columns [first, end) only, written into `into` at their own indices. Each
+ * column's numbers depend on that column alone, so any split of the columns gives the same bytes.
+ */
+export function columnRangeStats(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  first: number,
+  end: number,
+  into: ColumnStats,
+  work: StatsScratch,
+): void {
+  const { block, blockBits, keys, scratch } = work;
+  for (let start = first; start < end; start += COLUMN_BLOCK) {
+    const width = Math.min(COLUMN_BLOCK, end - start);
+    gatherColumns(data, rows, cols, start, width, block);
     for (let c = 0; c < width; c++) {
       const column = block.subarray(c * rows, (c + 1) * rows);
       const bits = blockBits.subarray(c * rows, (c + 1) * rows);
       const stats = oneColumnStats(column, bits, keys, scratch);
-      medians[first + c] = stats.median;
-      means[first + c] = stats.mean;
-      stds[first + c] = stats.std;
+      into.medians[start + c] = stats.median;
+      into.means[start + c] = stats.mean;
+      into.stds[start + c] = stats.std;
     }
   }
-  return { medians, means, stds };
 }
 
 /**
@@ -57,16 +81,21 @@ export function columnStats(data: Float32Array, rows: number, cols: number): Col
  */
 export function standardize(data: Float32Array, rows: number, cols: number): StandardizeResult {
   const stats = columnStats(data, rows, cols);
-  const keptList: number[] = [];
-  const droppedList: number[] = [];
-  for (let c = 0; c < cols; c++) {
-    // `!(x > MIN_STD)` also drops a NaN std (a column holding an infinity)
-    if (stats.stds[c]! > MIN_STD) keptList.push(c);
-    else droppedList.push(c);
-  }
-  const kept = Int32Array.from(keptList);
+  const { kept, dropped } = splitByStd(stats.stds);
   const out = applyStandardize(data, rows, cols, kept, stats);
-  return { ...stats, data: out, kept, dropped: Int32Array.from(droppedList) };
+  return { ...stats, data: out, kept, dropped };
+}
+
+/** The columns kept (std > MIN_STD) and dropped, both ascending. */
+export function splitByStd(stds: Float64Array): { kept: Int32Array; dropped: Int32Array } {
+  const kept: number[] = [];
+  const dropped: number[] = [];
+  for (let c = 0; c < stds.length; c++) {
+    // `!(x > MIN_STD)` also drops a NaN std (a column holding an infinity)
+    if (stds[c]! > MIN_STD) kept.push(c);
+    else dropped.push(c);
+  }
+  return { kept: Int32Array.from(kept), dropped: Int32Array.from(dropped) };
 }
 
 /** z-scores of the `kept` columns, NaN → median first; row-major n × kept.length float32. */
@@ -77,14 +106,35 @@ export function applyStandardize(
   kept: Int32Array,
   stats: ColumnStats,
 ): Float32Array {
+  const out = new Float32Array(rows * kept.length);
+  applyRows(data, cols, zScorePlan(kept, stats), 0, rows, out);
+  return out;
+}
+
+/** What each output value needs of its input column: where it is, its median, mean and 1/std. */
+export interface ZScorePlan {
+  readonly kept: Int32Array;
+  readonly medians: Float64Array;
+  readonly means: Float64Array;
+  readonly inverseStds: Float64Array;
+}
+
+export function zScorePlan(kept: Int32Array, stats: ColumnStats): ZScorePlan {
+  return {
+    kept,
+    medians: Float64Array.from(kept, (c) => stats.medians[c]!),
+    means: Float64Array.from(kept, (c) => stats.means[c]!),
+    // a product with the float64 reciprocal differs from the quotient by at most 1 float64 ulp,
+    // far below the float32 rounding that follows
+    inverseStds: Float64Array.from(kept, (c) => 1 / stats.stds[c]!),
+  };
+}
+
+/** Rows [first, end) of `applyStandardize`, written into `out` (n × kept.length) in place. */
+export function applyRows(data: Float32Array, cols: number, plan: ZScorePlan, first: number, end: number, out: Float32Array): void {
+  const { kept, medians: med, means: mean, inverseStds: inverse } = plan;
   const width = kept.length;
-  const med = Float64Array.from(kept, (c) => stats.medians[c]!);
-  const mean = Float64Array.from(kept, (c) => stats.means[c]!);
-  // a product with the float64 reciprocal differs from the quotient by at most 1 float64 ulp,
-  // far below the float32 rounding that follows
-  const inverse = Float64Array.from(kept, (c) => 1 / stats.stds[c]!);
-  const out = new Float32Array(rows * width);
-  for (let r = 0; r < rows; r++) {
+  for (let r = first; r < end; r++) {
     const src = r * cols;
     const dst = r * width;
     for (let j = 0; j < width; j++) {
@@ -93,7 +143,6 @@ export function applyStandardize(
       out[dst + j] = (v - mean[j]!) * inverse[j]!;
     }
   }
-  return out;
 }
 
 function gatherColumns(

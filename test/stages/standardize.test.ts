@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { matrix } from "../../src/core/artifact.ts";
 import { InputError } from "../../src/core/errors.ts";
+import { PARALLEL_MIN_VALUES } from "../../src/numeric/standardize-parallel.ts";
 import standardize from "../../stages/standardize.ts";
 import { stageContext } from "../helpers/stage-context.ts";
 import { sameBytes } from "./linear-fixture.ts";
@@ -35,6 +36,18 @@ describe("standardize stage", () => {
     const a = await standardize.run(stageContext({}, raw(300)));
     const b = await standardize.run(stageContext({}, raw(300)));
     expect(sameBytes(a.features.data, b.features.data)).toBe(true);
+  });
+
+  it("gives identical outputs with 1, 2 and 3 threads on an input big enough to use them", async () => {
+    const inputs = raw(Math.ceil(PARALLEL_MIN_VALUES / 3));
+    const runs = [];
+    for (const threads of [1, 2, 3]) runs.push(await standardize.run({ ...stageContext({}, inputs), threads }));
+    // the threaded path hands back shared memory: this checks that it really ran
+    expect(runs.map((out) => out.features.data.buffer instanceof SharedArrayBuffer)).toEqual([false, true, true]);
+    for (const out of runs.slice(1)) {
+      expect(sameBytes(out.features.data, runs[0]!.features.data)).toBe(true);
+      expect(out.transform).toEqual(runs[0]!.transform);
+    }
   });
 
   it("rejects a schema that does not match the matrix, naming the fix", async () => {

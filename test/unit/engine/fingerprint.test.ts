@@ -22,6 +22,16 @@ describe("code fingerprint", () => {
     }
   });
 
+  it("follows the standardize stage into its helper worker, compiled or from sources", () => {
+    for (const [module, dir, ext] of [["dist/stages/standardize.js", "dist/src", "js"], ["stages/standardize.ts", "src", "ts"]] as const) {
+      const files = paths(module);
+      expect(files).toContain(`${dir}/numeric/standardize-worker.${ext}`);
+      expect(files).toContain(`${dir}/numeric/standardize-tasks.${ext}`);
+      expect(files).toContain(`${dir}/numeric/median.${ext}`);
+      expect(codeFiles(join(root, module)).filter((l) => l.endsWith(" missing"))).toEqual([]);
+    }
+  });
+
   it("follows the dynamic imports of the TypeScript sources too", () => {
     const files = paths("stages/project.ts");
     expect(files).toContain("src/numeric/lda.ts");
