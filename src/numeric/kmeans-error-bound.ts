@@ -11,8 +11,10 @@
  *   reference  d sums cols float64 terms in order: |d - D| ≤ γ₆₄(cols + 2)·D, D = ‖x - c‖²
  *
  * so √d ∈ [low·√(d̃ - η) - ρ, high·√(d̃ + η) + ρ]. The factors and ρ are widened by a further
- * 1e-12 relative for the float64 arithmetic that evaluates the bounds. An overflowed d̃ (∞) or a
- * NaN makes a bound useless but never wrong: callers then fall back to the float64 distance.
+ * 1e-12 relative for the float64 arithmetic that evaluates the bounds. An overflowed d̃ (∞) only
+ * says D̂ is past about the largest float32, so lower() reads it as that largest float32 (a finite
+ * d̃ near it can then still lose to it); upper(∞) is ∞ and a NaN fails every comparison, so
+ * callers fall back to the float64 distance.
  */
 export interface DistanceBounds {
   /** ρ of each centre */
@@ -30,6 +32,7 @@ const U64 = 2 ** -53;
 const SLACK = 1e-12;
 /** far above cols · 2⁻¹⁴⁹, the most float32 underflow can lose */
 const UNDERFLOW = 1e-30;
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Bounds for the float64 k × cols `centres` as the kernel sees them (rounded to float32). */
 export function distanceBounds(centres: Float64Array, k: number, cols: number): DistanceBounds {
@@ -41,7 +44,7 @@ export function distanceBounds(centres: Float64Array, k: number, cols: number): 
   return {
     radii,
     widest: radii.reduce((a, b) => Math.max(a, b), 0),
-    lower: (d, radius) => low * Math.sqrt(Math.max(d - UNDERFLOW, 0)) - radius,
+    lower: (d, radius) => low * Math.sqrt(Math.max(Math.min(d, FLOAT32_MAX) - UNDERFLOW, 0)) - radius,
     upper: (d, radius) => high * Math.sqrt(d + UNDERFLOW) + radius,
   };
 }

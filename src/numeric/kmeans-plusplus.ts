@@ -8,7 +8,9 @@ import { compactPoints, streamSquaredDistances, type PackedPoints, type PointSet
  * Returns k × cols centres (float64), each a copy of one of the points.
  *
  * NOTE: the distances here are the kernel's float32 ones. Seeding only samples by them, so
- * their relative error (~1e-6) just nudges the odds; nothing needs the float64 argmin.
+ * their relative error (~1e-6) just nudges the odds; nothing needs the float64 argmin. Past
+ * float32's range (squared distances over ~3e38, features of ~1e18 and more) the odds are no
+ * longer meaningful (an infinite potential picks the first far point); labels stay exact.
  */
 export function kmeansPlusPlus(sample: PointSet, k: number, rng: Rng): Float64Array {
   const points = compactPoints(sample); // streamed k times, so gathered once

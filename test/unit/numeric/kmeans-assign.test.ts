@@ -59,6 +59,17 @@ describe("assignNearest", () => {
     expect(Math.abs(inertia - expected.inertia) / expected.inertia).toBeLessThan(1e-5);
   });
 
+  it("does not take a float32 distance that overflowed to Infinity for a farther centre", () => {
+    // float64 distances 3.40282355277061e38 (centre 0) and 3.40282355273572e38 (centre 1): the
+    // float32 sum is finite for centre 0 and overflows for centre 1, the true nearest
+    const points = { data: Float32Array.from([0, 0]), cols: 2, count: 1 };
+    const centres = Float64Array.from([1.3043859383539204e19, 1.3043775820655493e19, 1.304381650258572e19, 1.3043818701608976e19]);
+    const labels = new Int32Array(1);
+    assignNearest(points, centres, 2, labels);
+    expect(labels[0]).toBe(bruteForce(points, centres, 2).labels[0]);
+    expect(labels[0]).toBe(1);
+  });
+
   it("reads points through rowIndex exactly as if they were copied out", () => {
     const rng = createRng(3);
     const cols = 10;
