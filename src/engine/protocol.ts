@@ -30,4 +30,5 @@ export type WorkerMessage =
   | { type: "corrupt-input"; slot: string; hash: string }
   | { type: "error"; error: SerializedError };
 
-export type ControlMessage = { type: "abort" };
+/** What the engine sends a stage worker: the stage to run (once), or a request to stop. */
+export type ControlMessage = { type: "run"; request: StageRequest } | { type: "abort" };

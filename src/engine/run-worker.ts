@@ -1,22 +1,77 @@
 import { Worker } from "node:worker_threads";
 import { compiledUrl } from "../core/paths.ts";
-import type { StageRequest, WorkerMessage } from "./protocol.ts";
+import type { ControlMessage, StageRequest, WorkerMessage } from "./protocol.ts";
 
 export interface WorkerHooks {
   onLog(message: string): void;
   onProgress(fraction: number, detail?: string): void;
 }
 
+type FinalMessage = Extract<WorkerMessage, { type: "done" | "error" | "corrupt-input" }>;
+
+const STAGE_WORKER = compiledUrl(import.meta.url, "./stage-worker.js");
+
+/**
+ * Stage workers started ahead of need. Booting one (a V8 isolate, the cache codec with
+ * apache-arrow, zod) takes ~0.2 s, so a run keeps one spare booting while it plans and while
+ * earlier stages work: each stage takes the spare and, if more may follow, a new one starts
+ * behind it. A spare is
+ * unref'd until taken (it never keeps the process alive); close() terminates the last one.
+ * Every worker still runs exactly one stage and exits, so no state crosses stages.
+ */
+export class StageWorkers {
+  private spare: Spare | undefined;
+  private closed = false;
+
+  constructor(private readonly url: URL = STAGE_WORKER) {
+    this.spare = this.boot();
+  }
+
+  /**
+   * The engine's executor: runs one stage in the spare (or a fresh worker), and boots the next
+   * spare only when `more` stages may follow (a needless boot slows the stage on 2 cores).
+   */
+  readonly execute = (request: StageRequest, hooks: WorkerHooks, signal: AbortSignal, more = true): Promise<FinalMessage> => {
+    const taken = this.spare && !this.spare.failed ? this.spare : this.boot();
+    this.spare = this.closed || !more ? undefined : this.boot();
+    return runInWorker(taken, request, hooks, signal);
+  };
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const spare = this.spare;
+    this.spare = undefined;
+    await spare?.worker.terminate();
+  }
+
+  private boot(): Spare {
+    const spare: Spare = { worker: new Worker(this.url), failed: undefined };
+    // a spare that dies before it is taken is noted here (an unheard "error" would throw) and
+    // never handed a stage; runInWorker reports it when it is the only worker there is
+    spare.worker.once("error", (error) => (spare.failed ??= error));
+    spare.worker.once("exit", (code) => (spare.failed ??= new Error(`worker exited with code ${code} before starting`)));
+    spare.worker.unref();
+    return spare;
+  }
+}
+
+interface Spare {
+  worker: Worker;
+  failed: Error | undefined;
+}
+
+/** A stage in a worker of its own, booted now (tests and one-off callers). */
+export function runStageInWorker(request: StageRequest, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
+  const workers = new StageWorkers();
+  return workers.execute(request, hooks, signal).finally(() => workers.close());
+}
+
 /** Result of one stage worker: its final message (done, error or corrupt-input). */
-export function runStageInWorker(
-  request: StageRequest,
-  hooks: WorkerHooks,
-  signal: AbortSignal,
-): Promise<Extract<WorkerMessage, { type: "done" | "error" | "corrupt-input" }>> {
+function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
+  if (failed) return Promise.resolve({ type: "error", error: { name: failed.name, message: `the stage worker could not start: ${failed.message}` } });
   return new Promise((resolve) => {
-    const worker = new Worker(compiledUrl(import.meta.url, "./stage-worker.js"), { workerData: request });
     let settled = false;
-    const finish = (message: Extract<WorkerMessage, { type: "done" | "error" | "corrupt-input" }>) => {
+    const finish = (message: FinalMessage) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", onAbort);
@@ -24,7 +79,7 @@ export function runStageInWorker(
     };
     // abort politely first; a stage stuck in a long synchronous loop is terminated
     const onAbort = () => {
-      worker.postMessage({ type: "abort" });
+      worker.postMessage({ type: "abort" } satisfies ControlMessage);
       setTimeout(() => void worker.terminate(), 2000).unref();
     };
     signal.addEventListener("abort", onAbort, { once: true });
@@ -38,5 +93,8 @@ export function runStageInWorker(
       const message = signal.aborted ? "interrupted" : `worker exited with code ${code} before finishing`;
       finish({ type: "error", error: { name: signal.aborted ? "CancelledError" : "Error", message, ...(signal.aborted ? { exitCode: 130, code: "E_INTERRUPTED" } : {}) } });
     });
+    worker.ref();
+    worker.postMessage({ type: "run", request } satisfies ControlMessage);
+    if (signal.aborted) onAbort();
   });
 }

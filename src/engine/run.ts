@@ -9,10 +9,12 @@ import type { StageRequest, WorkerMessage } from "./protocol.ts";
 import { materializeOutputs, MissingObjectError } from "./outputs.ts";
 import type { WorkerHooks } from "./run-worker.ts";
 
+/** Runs one stage; `more` says whether other selected stages are still waiting to start. */
 export type Executor = (
   request: StageRequest,
   hooks: WorkerHooks,
   signal: AbortSignal,
+  more: boolean,
 ) => Promise<Extract<WorkerMessage, { type: "done" | "error" | "corrupt-input" }>>;
 
 export interface RunRequest {
@@ -68,7 +70,8 @@ export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
         continue;
       }
       const parts = computeParts(stage, req, walk.known) as KeyParts;
-      running.set(name, executeOne(stage, parts, req).then((outcome) => {
+      const more = walk.pending.some((n) => req.scope.has(n));
+      running.set(name, executeOne(stage, parts, req, more).then((outcome) => {
         running.delete(name);
         if (outcome.type === "corrupt") return retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
         settle(walk, outcome.result);
@@ -168,7 +171,7 @@ function decideWithoutRunning(
   return undefined;
 }
 
-async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest): Promise<{ type: "result"; result: StageResult } | { type: "corrupt"; slot: string }> {
+async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean): Promise<{ type: "result"; result: StageResult } | { type: "corrupt"; slot: string }> {
   const key = stageKey(parts);
   const reasons = reasonsFor(stage, parts, req);
   req.emit({ type: "stage:start", stage: stage.name, key, reasons });
@@ -177,7 +180,7 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
   const message = await req.execute(request, {
     onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
     onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
-  }, req.signal);
+  }, req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
     req.emit({ type: "warning", message: `${stage.name}: cache object for input ${message.slot} was damaged; rebuilding it` });

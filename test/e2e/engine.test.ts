@@ -196,6 +196,22 @@ describe("pipeline run: the cache survives damage", () => {
     expect(readFileSync(join(dir, "out/report.txt"), "utf8")).toBe("mean 53.988 sum 6\n");
   });
 
+  it("damage that makes decoding fail is still reported as damage, not as a stage failure", async () => {
+    const dir = toyProject();
+    const cold = await runCli(dir, ["run", "--json"]);
+    const entry = JSON.parse(readFileSync(join(dir, "cache/entries/read", `${cold.json!.stages[0]!.key}.json`), "utf8"));
+    const hash: string = entry.outputs.numbers.hash;
+    const objectFile = join(dir, "cache/objects", hash.slice(0, 2), hash);
+    const bytes = readFileSync(objectFile);
+    for (let i = 0; i < 16; i++) bytes[i]! ^= 0xff; // the Arrow IPC header: decoding throws
+    writeFileSync(objectFile, bytes);
+    const next = await runCli(dir, ["run", "--json", "--force", "sum"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout + next.stderr).toMatch(/corrupted|damaged/);
+    expect(stagesWith(next, "ran")).toEqual(expect.arrayContaining(["read", "sum"]));
+    expect(readFileSync(join(dir, "out/report.txt"), "utf8")).toBe("mean 53.988 sum 6\n");
+  });
+
   it("a truncated object is a miss: the stage reruns", async () => {
     const dir = toyProject();
     const cold = await runCli(dir, ["run", "--json"]);

@@ -5,7 +5,7 @@ import { parseOverride } from "../../config/overrides.ts";
 import { EXIT } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";
 import { runPipeline, type RunOutcome } from "../../engine/run.ts";
-import { runStageInWorker } from "../../engine/run-worker.ts";
+import { StageWorkers } from "../../engine/run-worker.ts";
 import { newRunId, writeRunLog } from "../../engine/run-log.ts";
 import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
@@ -64,6 +64,16 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     io.stdout(RUN_HELP);
     return EXIT.ok;
   }
+  // the first stage worker boots while the project is read and planned
+  const workers = values["dry-run"] ? undefined : new StageWorkers();
+  try {
+    return await runWith(workers, argv, values, positionals, io);
+  } finally {
+    await workers?.close();
+  }
+}
+
+async function runWith(workers: StageWorkers | undefined, argv: readonly string[], values: RunFlags, positionals: string[], io: CliIO): Promise<number> {
   const log = values.json ? io.stderr : io.stdout;
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => log(`warning: ${m}`));
   const scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
@@ -81,7 +91,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       });
   try {
     const started = Date.now();
-    const outcome = await execute(project, scope, forced, values, io, log);
+    const outcome = await execute(project, scope, forced, values, io, log, workers);
     if (!values["dry-run"]) recordRun(project, outcome, started, argv);
     const exitCode = await afterRun(project, outcome, values, log);
     summarize(outcome, Date.now() - started, log);
@@ -92,7 +102,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
 }
 
-async function execute(project: Project, scope: Set<string>, forced: Set<string>, values: RunFlags, io: CliIO, log: (line: string) => void): Promise<RunOutcome> {
+async function execute(project: Project, scope: Set<string>, forced: Set<string>, values: RunFlags, io: CliIO, log: (line: string) => void, workers: StageWorkers | undefined): Promise<RunOutcome> {
   const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
   const outcome = await runPipeline({
     ...baseRunRequest(project),
@@ -105,7 +115,7 @@ async function execute(project: Project, scope: Set<string>, forced: Set<string>
     keepGoing: values["keep-going"] ?? false,
     signal: io.signal,
     emit: (e) => reporter.onEvent(e),
-    execute: runStageInWorker,
+    execute: workers?.execute ?? (() => Promise.reject(new Error("a dry run never executes a stage"))),
   });
   await reporter.close();
   project.hasher.save();

@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { StageRequest } from "../../../src/engine/protocol.ts";
+import { StageWorkers } from "../../../src/engine/run-worker.ts";
+
+const request: StageRequest = { stage: "s", uses: "s", plugins: [], projectDir: ".", cacheRoot: ".", params: {}, seed: 0, threads: 1, inputs: {} };
+const hooks = { onLog: () => {}, onProgress: () => {} };
+
+function workerModule(source: string): URL {
+  const file = join(mkdtempSync(join(tmpdir(), "stage-workers-")), "worker.mjs");
+  writeFileSync(file, source);
+  return pathToFileURL(file);
+}
+
+describe("StageWorkers", () => {
+  it("reports a worker that fails while booting as a stage error, for the spare and the ones after it", async () => {
+    const workers = new StageWorkers(workerModule(`throw new Error("boom at import");`));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the spare has died by now
+      for (const more of [true, false]) {
+        const message = await workers.execute(request, hooks, new AbortController().signal, more);
+        expect(message.type).toBe("error");
+        expect(message.type === "error" && message.error.message).toMatch(/boom at import/);
+      }
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it("hands each stage its own worker, booted ahead, and stops the spare on close", async () => {
+    // a stand-in stage worker: answers "done" with its thread id
+    const url = workerModule(`
+      import { parentPort, threadId } from "node:worker_threads";
+      parentPort.on("message", (m) => { if (m.type === "run") { parentPort.postMessage({ type: "done", outputs: { id: { hash: String(threadId), size: 0, kind: "json" } } }); parentPort.close(); } });
+    `);
+    const workers = new StageWorkers(url);
+    const ids: string[] = [];
+    for (const more of [true, true, false]) {
+      const message = await workers.execute(request, hooks, new AbortController().signal, more);
+      expect(message.type).toBe("done");
+      if (message.type === "done") ids.push(message.outputs["id"]!.hash);
+    }
+    expect(new Set(ids).size).toBe(3);
+    await workers.close();
+  });
+});
