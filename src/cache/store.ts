@@ -74,29 +74,6 @@ export class CacheStore {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /**
-   * The object's bytes at once, and whether they match their hash later: the check runs on
-   * libuv's thread pool while the caller already decodes and computes (a stage worker then
-   * throws its work away if the check fails). A damaged object is reported and deleted, as
-   * getObject does. undefined when the object is missing.
-   */
-  readObjectChecked(hash: string): { bytes: Uint8Array; intact: Promise<boolean> } | undefined {
-    const path = this.objectPath(hash);
-    if (!existsSync(path)) return undefined;
-    const bytes = readFileSync(path);
-    const intact = globalThis.crypto.subtle.digest("SHA-256", bytes).then(
-      (digest) => Buffer.from(digest).toString("hex") === hash,
-      () => false,
-    ).then((ok) => {
-      if (!ok) {
-        this.warn(`cache object ${hash.slice(0, 12)} is corrupted (its bytes no longer match their hash); deleted, it will be recomputed`);
-        rmSync(path, { force: true });
-      }
-      return ok;
-    });
-    return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), intact };
-  }
-
   putEntry(entry: CacheEntry): void {
     writeFileAtomic(this.entryPath(entry.stage, entry.key), Buffer.from(canonicalJson(entry)), this.tmpDir);
   }
