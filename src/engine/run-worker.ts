@@ -60,12 +60,6 @@ interface Spare {
   failed: Error | undefined;
 }
 
-/** A stage in a worker of its own, booted now (tests and one-off callers). */
-export function runStageInWorker(request: StageRequest, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
-  const workers = new StageWorkers();
-  return workers.execute(request, hooks, signal).finally(() => workers.close());
-}
-
 /** Result of one stage worker: its final message (done, error or corrupt-input). */
 function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
   if (failed) return Promise.resolve({ type: "error", error: { name: failed.name, message: `the stage worker could not start: ${failed.message}` } });
