@@ -28,7 +28,7 @@ export const COLUMN_BLOCK = 16;
  * Per column median, mean and population std of a row-major float32 matrix whose NaNs stand
  * for missing values (replaced by the column median before mean and std are taken).
  */
-export function columnStats(data: Float32Array, rows: number, cols: number): ColumnStats {
+function columnStats(data: Float32Array, rows: number, cols: number): ColumnStats {
   const stats = { medians: new Float64Array(cols), means: new Float64Array(cols), stds: new Float64Array(cols) };
   columnRangeStats(data, rows, cols, 0, cols, stats, createStatsScratch(rows));
   return stats;
@@ -99,7 +99,7 @@ export function splitByStd(stds: Float64Array): { kept: Int32Array; dropped: Int
 }
 
 /** z-scores of the `kept` columns, NaN → median first; row-major n × kept.length float32. */
-export function applyStandardize(
+function applyStandardize(
   data: Float32Array,
   rows: number,
   cols: number,
