@@ -26,7 +26,7 @@ export async function executeStage(
         inputs[slot] = input.file;
         continue;
       }
-      const bytes = store.getObject(input.hash);
+      const bytes = await store.readObject(input.hash);
       if (!bytes) {
         post({ type: "corrupt-input", slot, hash: input.hash });
         return;
