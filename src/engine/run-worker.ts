@@ -15,8 +15,8 @@ const STAGE_WORKER = compiledUrl(import.meta.url, "./stage-worker.js");
  * Stage workers started ahead of need. Booting one (a V8 isolate, the cache codec with
  * apache-arrow, zod) takes ~0.2 s, so a run keeps one spare booting while it plans and while
  * earlier stages work: each stage takes the spare and, if more may follow, a new one starts
- * behind it. A spare is
- * unref'd until taken (it never keeps the process alive); close() terminates the last one.
+ * behind it. A spare is unref'd until taken (it never keeps the process alive); close()
+ * terminates the last one.
  * Every worker still runs exactly one stage and exits, so no state crosses stages.
  */
 export class StageWorkers {
