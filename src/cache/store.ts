@@ -70,11 +70,7 @@ export class CacheStore {
     const path = this.objectPath(hash);
     if (!existsSync(path)) return undefined;
     const bytes = readFileSync(path);
-    if (sha256(bytes) !== hash) {
-      this.warn(`cache object ${hash.slice(0, 12)} is corrupted (its bytes no longer match their hash); deleted, it will be recomputed`);
-      rmSync(path, { force: true });
-      return undefined;
-    }
+    if (sha256(bytes) !== hash) return this.discardDamaged(hash, path);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -86,12 +82,14 @@ export class CacheStore {
     const path = this.objectPath(hash);
     if (!existsSync(path)) return undefined;
     const bytes = await readHashing(path, HASH_CHUNK);
-    if (bytes.digest !== hash) {
-      this.warn(`cache object ${hash.slice(0, 12)} is corrupted (its bytes no longer match their hash); deleted, it will be recomputed`);
-      rmSync(path, { force: true });
-      return undefined;
-    }
+    if (bytes.digest !== hash) return this.discardDamaged(hash, path);
     return bytes.data;
+  }
+
+  private discardDamaged(hash: string, path: string): undefined {
+    this.warn(`cache object ${hash.slice(0, 12)} is corrupted (its bytes no longer match their hash); deleted, it will be recomputed`);
+    rmSync(path, { force: true });
+    return undefined;
   }
 
   putEntry(entry: CacheEntry): void {

@@ -6,8 +6,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { searchBlock, type DistBlock, type DistBlockCodes, type Kernels, type QuerySource } from "./block-search.ts";
 import { emptyResult } from "./exact.ts";
 import { searchBlockPruned, seedCount } from "./prune-block.ts";
-import { roundUpToFloat32, squaredNorm } from "./layout.ts";
-import { quantizeRow, type RowCodeStats } from "./quantize.ts";
+import { squaredNorm } from "./layout.ts";
+import { quantizeRows } from "./quantize.ts";
 import type { GroupLayout } from "./layout.ts";
 import type { RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
 import { wasm } from "./wasm-api.ts";
@@ -76,12 +76,7 @@ function stageVectors(vectors: Float32Array): QuerySource {
   const codeRows = new Int16Array(init.memory.buffer, scratch.stageCodesOffset, count * codes.dpi);
   const scales = new Float32Array(init.memory.buffer, scratch.stageScalesOffset, count);
   const errors = new Float32Array(init.memory.buffer, scratch.stageErrorsOffset, count);
-  const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
-  for (let q = 0; q < count; q++) {
-    quantizeRow(vectors, q * dims, dims, codeRows, q * codes.dpi, codes.dpi, stats);
-    scales[q] = stats.scale;
-    errors[q] = roundUpToFloat32(stats.errorNorm);
-  }
+  quantizeRows(vectors, dims, count, codeRows, codes.dpi, scales, errors);
   return {
     base: scratch.stageOffset,
     normsBase: scratch.stageNormsOffset,

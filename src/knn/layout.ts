@@ -1,6 +1,6 @@
 import { wasm, type WasmMemory } from "./wasm-api.ts";
 import type { PruneProjection } from "./prune-fit.ts";
-import { paddedCodeLength, quantizeRow, type RowCodeStats } from "./quantize.ts";
+import { paddedCodeLength, quantizeRows } from "./quantize.ts";
 /**
  * Where everything lives in the one shared WebAssembly memory that every kNN worker imports:
  *
@@ -191,23 +191,8 @@ function writeCodes(memory: WasmMemory, place: CodesLayout, data: Float32Array, 
   const codes = new Int16Array(memory.buffer, place.offset, rows * place.dpi);
   const scales = new Float32Array(memory.buffer, place.scalesOffset, rows);
   const errors = new Float32Array(memory.buffer, place.errorsOffset, rows);
-  const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
-  for (let row = 0; row < rows; row++) {
-    quantizeRow(data, row * dims, dims, codes, row * place.dpi, place.dpi, stats);
-    scales[row] = stats.scale;
-    errors[row] = roundUpToFloat32(stats.errorNorm);
-  }
+  quantizeRows(data, dims, rows, codes, place.dpi, scales, errors);
   return errors;
-}
-
-const oneFloat = new Float32Array(1);
-const oneFloatBits = new Uint32Array(oneFloat.buffer);
-
-/** The smallest float32 >= value (value >= 0), subnormals included: one bit step up when rounding went down. */
-export function roundUpToFloat32(value: number): number {
-  oneFloat[0] = value;
-  if (oneFloat[0]! < value) oneFloatBits[0]!++;
-  return oneFloat[0]!;
 }
 
 function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number, codeErrors?: Float32Array): void {

@@ -64,3 +64,26 @@ export function quantizeRow(values: Float32Array, offset: number, dims: number, 
   out.scale = scale;
   out.errorNorm = Math.sqrt(errorSquares) * (1 + 2 ** -30);
 }
+
+/**
+ * Codes `count` rows of `values` (dims floats each) into `codes` (dpi each), with each row's
+ * float32 scale and its error norm rounded up to float32 (the bound must never understate it).
+ */
+export function quantizeRows(values: Float32Array, dims: number, count: number, codes: Int16Array, dpi: number, scales: Float32Array, errorNorms: Float32Array): void {
+  const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
+  for (let row = 0; row < count; row++) {
+    quantizeRow(values, row * dims, dims, codes, row * dpi, dpi, stats);
+    scales[row] = stats.scale;
+    errorNorms[row] = roundUpToFloat32(stats.errorNorm);
+  }
+}
+
+const oneFloat = new Float32Array(1);
+const oneFloatBits = new Uint32Array(oneFloat.buffer);
+
+/** The smallest float32 >= value (value >= 0), subnormals included: one bit step up when rounding went down. */
+export function roundUpToFloat32(value: number): number {
+  oneFloat[0] = value;
+  if (oneFloat[0]! < value) oneFloatBits[0]!++;
+  return oneFloat[0]!;
+}

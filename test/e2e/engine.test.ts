@@ -181,10 +181,7 @@ describe("pipeline run: selection", () => {
 describe("pipeline run: the cache survives damage", () => {
   it("a corrupted object is reported, recomputed, and the run exits 0", async () => {
     const dir = toyProject();
-    const cold = await runCli(dir, ["run", "--json"]);
-    const entry = JSON.parse(readFileSync(join(dir, "cache/entries/read", `${cold.json!.stages[0]!.key}.json`), "utf8"));
-    const hash: string = entry.outputs.numbers.hash;
-    const objectFile = join(dir, "cache/objects", hash.slice(0, 2), hash);
+    const objectFile = objectFileOf(dir, await runCli(dir, ["run", "--json"]), "read", "numbers");
     const bytes = readFileSync(objectFile);
     bytes[bytes.length - 9]! ^= 0xff; // same size, different bytes
     writeFileSync(objectFile, bytes);
@@ -198,10 +195,7 @@ describe("pipeline run: the cache survives damage", () => {
 
   it("damage that makes decoding fail is still reported as damage, not as a stage failure", async () => {
     const dir = toyProject();
-    const cold = await runCli(dir, ["run", "--json"]);
-    const entry = JSON.parse(readFileSync(join(dir, "cache/entries/read", `${cold.json!.stages[0]!.key}.json`), "utf8"));
-    const hash: string = entry.outputs.numbers.hash;
-    const objectFile = join(dir, "cache/objects", hash.slice(0, 2), hash);
+    const objectFile = objectFileOf(dir, await runCli(dir, ["run", "--json"]), "read", "numbers");
     const bytes = readFileSync(objectFile);
     for (let i = 0; i < 16; i++) bytes[i]! ^= 0xff; // the Arrow IPC header: decoding throws
     writeFileSync(objectFile, bytes);
@@ -214,11 +208,7 @@ describe("pipeline run: the cache survives damage", () => {
 
   it("a truncated object is a miss: the stage reruns", async () => {
     const dir = toyProject();
-    const cold = await runCli(dir, ["run", "--json"]);
-    const key = cold.json!.stages.find((s) => s.name === "big")!.key!;
-    const entry = JSON.parse(readFileSync(join(dir, "cache/entries/big", `${key}.json`), "utf8"));
-    const hash: string = entry.outputs.grid.hash;
-    const objectFile = join(dir, "cache/objects", hash.slice(0, 2), hash);
+    const objectFile = objectFileOf(dir, await runCli(dir, ["run", "--json"]), "big", "grid");
     writeFileSync(objectFile, readFileSync(objectFile).subarray(0, 100));
     const next = await runCli(dir, ["run", "--json"]);
     expect(next.code).toBe(0);
@@ -318,6 +308,14 @@ describe("pipeline.yaml errors exit 3 and name the path", () => {
     expect(result.stderr).toContain("stages.big.params.rows");
   });
 });
+
+/** The cache object file of `stage`'s output `slot`, found through the run's cache entry. */
+function objectFileOf(dir: string, run: Awaited<ReturnType<typeof runCli>>, stage: string, slot: string): string {
+  const key = run.json!.stages.find((s) => s.name === stage)!.key!;
+  const entry = JSON.parse(readFileSync(join(dir, "cache/entries", stage, `${key}.json`), "utf8"));
+  const hash: string = entry.outputs[slot].hash;
+  return join(dir, "cache/objects", hash.slice(0, 2), hash);
+}
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;

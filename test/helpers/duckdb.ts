@@ -13,6 +13,20 @@ export async function duckRows(sql: string): Promise<Record<string, unknown>[]> 
   }
 }
 
+/** SPEC's fit file (knn_v1.parquet) as DuckDB reads it: its 10 columns, in order, with their SQL types. */
+export const FIT_SQL_TYPES: Readonly<Record<string, string>> = {
+  episode_id: "VARCHAR",
+  host_id: "VARCHAR",
+  profile: "VARCHAR",
+  x: "FLOAT",
+  y: "FLOAT",
+  z: "FLOAT",
+  phase_int: "TINYINT",
+  predicted_int: "TINYINT",
+  cluster: "INTEGER",
+  is_train: "BOOLEAN",
+};
+
 /** DuckDB's column name → type (VARCHAR, FLOAT, TINYINT, ...) for a parquet file. */
 export async function duckTypes(path: string): Promise<Record<string, string>> {
   const rows = await duckRows(`describe select * from read_parquet('${path}')`);

@@ -11,7 +11,7 @@ import { packageRoot } from "../../src/core/paths.ts";
 import { readParquet } from "../../src/io/parquet.ts";
 import writeFit from "../../stages/write-fit.ts";
 import { stageContext } from "../helpers/stage-context.ts";
-import { duckChunks, duckRows, duckTypes } from "../helpers/duckdb.ts";
+import { duckChunks, duckRows, duckTypes, FIT_SQL_TYPES } from "../helpers/duckdb.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -46,18 +46,7 @@ describe("write-fit", () => {
     const given = inputs(200);
     const path = join(dir, "knn_v1.parquet");
     await writeFile(path, (await run(given)).fit);
-    expect(await duckTypes(path)).toEqual({
-      episode_id: "VARCHAR",
-      host_id: "VARCHAR",
-      profile: "VARCHAR",
-      x: "FLOAT",
-      y: "FLOAT",
-      z: "FLOAT",
-      phase_int: "TINYINT",
-      predicted_int: "TINYINT",
-      cluster: "INTEGER",
-      is_train: "BOOLEAN",
-    });
+    expect(await duckTypes(path)).toEqual(FIT_SQL_TYPES);
     expect(Object.keys(await duckTypes(path))).toEqual(["episode_id", "host_id", "profile", "x", "y", "z", "phase_int", "predicted_int", "cluster", "is_train"]);
     for (const chunk of await duckChunks(path)) expect(chunk.compression, chunk.column).toBe("ZSTD");
     const rows = await duckRows(`select * from read_parquet('${path}')`);

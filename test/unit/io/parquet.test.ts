@@ -14,7 +14,7 @@ import {
   writeParquet,
   type ColumnSpec,
 } from "../../../src/io/parquet.ts";
-import { duckChunks, duckRows, duckTypes } from "../../helpers/duckdb.ts";
+import { duckChunks, duckRows, duckTypes, FIT_SQL_TYPES } from "../../helpers/duckdb.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -57,16 +57,7 @@ describe("writeParquet, read back by DuckDB", () => {
 
   it("has the columns in order with the expected SQL types", async () => {
     expect(await duckTypes(path)).toEqual({
-      episode_id: "VARCHAR",
-      host_id: "VARCHAR",
-      profile: "VARCHAR",
-      x: "FLOAT",
-      y: "FLOAT",
-      z: "FLOAT",
-      phase_int: "TINYINT",
-      predicted_int: "TINYINT",
-      cluster: "INTEGER",
-      is_train: "BOOLEAN",
+      ...FIT_SQL_TYPES,
       wide: "DOUBLE",
     });
     const names = Object.keys(await duckTypes(path));

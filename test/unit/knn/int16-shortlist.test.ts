@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
 import { codesErrorBound, float32ErrorBound, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
 import { squaredDistance64 } from "../../../src/knn/exact.ts";
-import { fillSharedMemory, roundUpToFloat32 } from "../../../src/knn/layout.ts";
+import { fillSharedMemory } from "../../../src/knn/layout.ts";
 import { wasm } from "../../../src/knn/wasm-api.ts";
 import { bruteForceKnn, createKnnIndex, knnSearch, type KnnResult } from "../../../src/knn/index.ts";
-import { paddedCodeLength, quantizeRow } from "../../../src/knn/quantize.ts";
+import { paddedCodeLength, quantizeRow, roundUpToFloat32 } from "../../../src/knn/quantize.ts";
 import { lastSearchStats } from "../../../src/knn/search.ts";
 import { gather, gaussianMatrix, range } from "./helpers.ts";
 
