@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, extname, join } from "node:path";
-import { builtinStages } from "../../stages/index.ts";
 import { UsageError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
 import type { AnyStage } from "../core/stage.ts";
@@ -15,8 +14,9 @@ export interface RegisteredStage {
 }
 
 /**
- * One stage's definition, importing only its own module (a stage worker needs nothing else,
- * and importing every stage's dependencies would cost each worker most of a second).
+ * One stage's definition, importing only its own module: a stage worker needs nothing else,
+ * and every stage's dependencies (stages/index.ts is imported only by loadRegistry, never
+ * statically here) would add ~50 ms to each worker's boot.
  */
 export async function loadStageDef(uses: string, pluginFiles: readonly string[], projectDir: string): Promise<AnyStage | undefined> {
   const builtin = builtinModule(uses);
@@ -38,6 +38,7 @@ export function builtinModule(name: string): string {
 
 /** Built-in stages plus those of the project's plugin modules (pipeline.yaml `plugins:`). */
 export async function loadRegistry(pluginFiles: readonly string[] = [], projectDir = ""): Promise<RegisteredStage[]> {
+  const { builtinStages } = await import("../../stages/index.ts");
   const registry: RegisteredStage[] = builtinStages.map((def) => ({ def, module: builtinModule(def.name), base: packageRoot() }));
   for (const file of pluginFiles) {
     if (!existsSync(file)) throw new UsageError(`plugin module ${file} does not exist`, "fix the path under `plugins:` in pipeline.yaml");
