@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { InputError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { evaluationMetrics, measureLatency, scoreTestWindows } from "../src/metrics/index.ts";
 import { ROLE, rowsWithRole } from "../src/split/index.ts";
 import { decodeNeighbours } from "../src/split/neighbours.ts";
 
@@ -33,6 +32,10 @@ export default defineStage({
     if (!(phase instanceof Int8Array) || !(role instanceof Int8Array)) {
       throw new InputError("evaluate: meta lacks an Int8 phase column or predictions an Int8 role column", "wire evaluate's inputs to load.meta and classify.predictions");
     }
+    // the KNN engine (and ml-matrix behind it) is imported here, not at the top, so listing the
+    // stages (every CLI call does) stays cheap. (".js": tsc does not rewrite the extension of an
+    // import() that leaves this folder)
+    const { evaluationMetrics, measureLatency, scoreTestWindows } = await import("../src/metrics/index.js");
     const neighbours = decodeNeighbours(inputs.neighbours);
     const report = scoreTestWindows(neighbours, phase);
     progress(0.2, "latency");

@@ -32,7 +32,17 @@ function modulesLoadedBy(script: string, expectExit = 0): string[] {
 
 const compiled = (path: string) => JSON.stringify(pathToFileURL(join(packageRoot(), "dist", path)).href);
 
-describe("what a stage worker loads", () => {
+describe("what the CLI and a stage worker load", () => {
+  it("listing the built-in stages (every CLI call does) loads none of their numeric or I/O dependencies", () => {
+    const loaded = modulesLoadedBy(`
+      const { loadRegistry } = await import(${compiled("src/engine/registry.js")});
+      if ((await loadRegistry()).length < 8) throw new Error("built-in stages missing");
+    `);
+    expect(loaded.filter((url) => url.includes("/dist/stages/")).length).toBeGreaterThanOrEqual(8);
+    expect(loaded.some((url) => url.includes("/node_modules/zod/"))).toBe(true); // the log sees packages
+    expect(loaded.filter((url) => /node_modules\/(ml-matrix|apache-arrow|parquet-wasm|umap-js|undici)\/|\/dist\/src\/knn\//.test(url))).toEqual([]);
+  });
+
   it("its own stage and the cache codec, not every built-in stage (each stage worker would boot ~50 ms slower)", () => {
     const loaded = modulesLoadedBy(`
       const { loadStageDef } = await import(${compiled("src/engine/registry.js")});
