@@ -4,8 +4,9 @@ import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type Scratc
 import type { KnnResult } from "./types.ts";
 
 /** The wasm exports: see knn-kernel.wat. */
-export type DistBlock = (qb: number, qn: number, qids: number, nq: number, rb: number, rn: number, rids: number, nr: number, dpb: number, out: number) => void;
-export type DistBlockCodes = (qb: number, qs: number, qn: number, qids: number, nq: number, rb: number, rs: number, rn: number, rids: number, nr: number, dpb: number, out: number) => void;
+/** The last three arguments of both: per-query thresholds, hit lists and hit counts (scanTile). */
+export type DistBlock = (qb: number, qn: number, qids: number, nq: number, rb: number, rn: number, rids: number, nr: number, dpb: number, out: number, thr: number, hits: number, counts: number) => void;
+export type DistBlockCodes = (qb: number, qs: number, qn: number, qids: number, nq: number, rb: number, rs: number, rn: number, rids: number, nr: number, dpb: number, out: number, thr: number, hits: number, counts: number) => void;
 
 export interface Kernels {
   float32: DistBlock;
@@ -161,22 +162,55 @@ function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Arr
 
 /** Runs `tile(start, width)` over the group's reference tiles and keeps each query's best `capacity`. */
 function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: number, group: GroupLayout, capacity: number, tile: (start: number, width: number) => void): TopList[] {
-  const out = new Float32Array(memory.buffer, scratch.outOffset, QUERY_BLOCK * REF_TILE);
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + (group.length % 2));
   const lists = Array.from({ length: count }, () => new TopList(capacity));
   for (let start = 0; start < group.length; start += REF_TILE) {
     const actual = Math.min(REF_TILE, group.length - start);
     const width = actual + (actual % 2); // the id list's padding supplies the odd tail's partner
+    stageThresholds(memory, scratch, lists);
     tile(start, width);
-    for (let q = 0; q < count; q++) scanRow(out, q * width, actual, refIds, start, lists[q]!);
+    scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, lists);
   }
   return lists;
+}
+
+/**
+ * Each query's admission threshold for the kernel's filter: its list's worst value when the
+ * tile starts (Infinity until the list is full); padding slots of the last quad admit nothing.
+ */
+export function stageThresholds(memory: WasmMemory, scratch: ScratchLayout, lists: readonly TopList[]): void {
+  const thresholds = new Float32Array(memory.buffer, scratch.thresholdsOffset, QUERY_BLOCK);
+  for (let q = 0; q < QUERY_BLOCK; q++) thresholds[q] = q < lists.length ? lists[q]!.worst() : -Infinity;
+}
+
+/**
+ * Pushes a tile's admitted values into the lists. The kernel listed, per quad of queries, the
+ * columns where one of the four values was <= its query's threshold; a list's worst value only
+ * falls while the tile is scanned, so every value a full scan would keep is among them, and
+ * each query still sees its columns in ascending order: the lists are the full scan's.
+ */
+export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: number, width: number, actual: number, refIds: Int32Array, start: number, lists: readonly TopList[]): void {
+  const out = new Float32Array(memory.buffer, outOffset, QUERY_BLOCK * width);
+  const hits = new Int32Array(memory.buffer, scratch.hitsOffset, (QUERY_BLOCK / 4) * REF_TILE);
+  const counts = new Int32Array(memory.buffer, scratch.hitCountsOffset, QUERY_BLOCK / 4);
+  for (let quad = 0; quad * 4 < lists.length; quad++) {
+    const last = Math.min(quad * 4 + 4, lists.length);
+    for (let h = 0; h < counts[quad]!; h++) {
+      const r = hits[quad * width + h]!;
+      if (r >= actual) continue; // the odd tail's padding partner
+      for (let q = quad * 4; q < last; q++) {
+        const value = out[q * width + r]!;
+        const list = lists[q]!;
+        if (value <= list.worst()) list.push(value, refIds[start + r]!);
+      }
+    }
+  }
 }
 
 function shortlistFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
   const padded = stageQueryIds(memory, scratch, query.ids);
   return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
-    kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset);
+    kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch));
   });
 }
 
@@ -188,18 +222,12 @@ function shortlistCodes(kernel: DistBlockCodes, memory: WasmMemory, layout: Memo
     kernel(
       source.base, source.scalesBase, query.normsBase, scratch.qidsOffset, padded,
       codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
-      codes.dpi * 2, scratch.outOffset,
+      codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
     );
   });
 }
 
-function scanRow(out: Float32Array, at: number, actual: number, refIds: Int32Array, start: number, list: TopList): void {
-  let worst = list.worst();
-  for (let r = 0; r < actual; r++) {
-    const value = out[at + r]!;
-    if (value <= worst) {
-      list.push(value, refIds[start + r]!);
-      worst = list.worst();
-    }
-  }
+/** The kernels' filter arguments: thresholds, hits and hit counts in this worker's scratch. */
+export function filterArgs(scratch: ScratchLayout): [number, number, number] {
+  return [scratch.thresholdsOffset, scratch.hitsOffset, scratch.hitCountsOffset];
 }

@@ -13,6 +13,13 @@
 ;; The epilogue handles four queries at once (two shuffle-and-add rounds sum the lanes of four
 ;; accumulators into one f32x4) and is written out inline: V8 does not inline wasm calls here,
 ;; and calling helpers from the block loop cost a third of the speed.
+;;
+;; Both kernels also filter, so that the caller's scan touches only what it may keep: given
+;; thr[qi] (f32, the most a value of query qi may be to enter its shortlist), each quad of
+;; queries (qi = 4m..4m+3) lists in hits[m*nr ..] the columns ri, ascending, where one of its
+;; four values is <= its threshold, and stores the list's length in counts[m] (i32). out still
+;; holds every value. Padding lanes take thr = -inf. This took the host-split search from
+;; 12.9 to 11.5 s: scanning the whole tile in JavaScript cost ~15 % of the time.
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -24,13 +31,14 @@
     (param $qb i32) (param $qn i32) (param $qids i32) (param $nq i32)
     (param $rb i32) (param $rn i32) (param $rids i32) (param $nr i32)
     (param $dpb i32) (param $out i32)
+    (param $thr i32) (param $hits i32) (param $counts i32)
     (local $qi i32) (local $ri i32) (local $j i32) (local $qid i32) (local $rid i32)
     (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $r0 i32) (local $r1 i32)
     (local $x0 v128) (local $x1 v128) (local $y v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $qn4 v128) (local $ab v128) (local $cd v128)
-    (local $o i32) (local $stride i32)
+    (local $o i32) (local $stride i32) (local $thr4 v128) (local $h i32) (local $n i32)
     (local.set $stride (i32.shl (local.get $nr) (i32.const 2)))
     (local.set $qi (i32.const 0))
     (block $qdone (loop $qloop
@@ -48,6 +56,10 @@
       (local.set $qid (i32.load offset=12 (i32.add (local.get $qids) (i32.shl (local.get $qi) (i32.const 2)))))
       (local.set $q3 (i32.add (local.get $qb) (i32.mul (local.get $qid) (local.get $dpb))))
       (local.set $qn4 (f32x4.replace_lane 3 (local.get $qn4) (f32.load (i32.add (local.get $qn) (i32.shl (local.get $qid) (i32.const 2))))))
+      ;; the four queries' thresholds, and where this quad's hits go
+      (local.set $thr4 (v128.load (i32.add (local.get $thr) (i32.shl (local.get $qi) (i32.const 2)))))
+      (local.set $h (i32.add (local.get $hits) (i32.mul (local.get $qi) (local.get $nr))))
+      (local.set $n (i32.const 0))
       (local.set $ri (i32.const 0))
       (block $rdone (loop $rloop
         (br_if $rdone (i32.ge_u (local.get $ri) (local.get $nr)))
@@ -95,6 +107,10 @@
         (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 1))) (f32x4.extract_lane 1 (local.get $y)))
         (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 2))) (f32x4.extract_lane 2 (local.get $y)))
         (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $y)))
+        (if (v128.any_true (f32x4.le (local.get $y) (local.get $thr4)))
+          (then
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (local.get $ri))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         ;; reference 1: lanes of a01..a31 summed ((l0 + l2) + (l1 + l3)), four values down column ri+1
         (local.set $rid (i32.shl (i32.load offset=4 (i32.add (local.get $rids) (i32.shl (local.get $ri) (i32.const 2)))) (i32.const 2)))
         (local.set $ab (f32x4.add
@@ -112,8 +128,13 @@
         (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 1))) (f32x4.extract_lane 1 (local.get $y)))
         (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 2))) (f32x4.extract_lane 2 (local.get $y)))
         (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $y)))
+        (if (v128.any_true (f32x4.le (local.get $y) (local.get $thr4)))
+          (then
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (i32.add (local.get $ri) (i32.const 1)))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         (local.set $ri (i32.add (local.get $ri) (i32.const 2)))
         (br $rloop)))
+      (i32.store (i32.add (local.get $counts) (local.get $qi)) (local.get $n))
       (local.set $qi (i32.add (local.get $qi) (i32.const 4)))
       (br $qloop))))
 
@@ -131,13 +152,14 @@
     (param $qb i32) (param $qs i32) (param $qn i32) (param $qids i32) (param $nq i32)
     (param $rb i32) (param $rs i32) (param $rn i32) (param $rids i32) (param $nr i32)
     (param $dpb i32) (param $out i32)
+    (param $thr i32) (param $hits i32) (param $counts i32)
     (local $qi i32) (local $ri i32) (local $j i32) (local $qid i32) (local $rid i32)
     (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $r0 i32) (local $r1 i32)
     (local $x0 v128) (local $x1 v128) (local $y v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local $qn4 v128) (local $qs4 v128) (local $ab v128) (local $cd v128) (local $v v128)
-    (local $o i32) (local $stride i32)
+    (local $o i32) (local $stride i32) (local $thr4 v128) (local $h i32) (local $n i32)
     (local.set $stride (i32.shl (local.get $nr) (i32.const 2)))
     (local.set $qi (i32.const 0))
     (block $qdone (loop $qloop
@@ -160,6 +182,10 @@
       (local.set $qn4 (f32x4.replace_lane 3 (local.get $qn4) (f32.load (i32.add (local.get $qn) (i32.shl (local.get $qid) (i32.const 2))))))
       (local.set $qs4 (f32x4.replace_lane 3 (local.get $qs4) (f32.load (i32.add (local.get $qs) (i32.shl (local.get $qid) (i32.const 2))))))
       (local.set $qs4 (f32x4.mul (local.get $qs4) (v128.const f32x4 2 2 2 2)))
+      ;; the four queries' thresholds, and where this quad's hits go
+      (local.set $thr4 (v128.load (i32.add (local.get $thr) (i32.shl (local.get $qi) (i32.const 2)))))
+      (local.set $h (i32.add (local.get $hits) (i32.mul (local.get $qi) (local.get $nr))))
+      (local.set $n (i32.const 0))
       (local.set $ri (i32.const 0))
       (block $rdone (loop $rloop
         (br_if $rdone (i32.ge_u (local.get $ri) (local.get $nr)))
@@ -209,6 +235,10 @@
         (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 1))) (f32x4.extract_lane 1 (local.get $v)))
         (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 2))) (f32x4.extract_lane 2 (local.get $v)))
         (f32.store offset=0 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))
+        (if (v128.any_true (f32x4.le (local.get $v) (local.get $thr4)))
+          (then
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (local.get $ri))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         ;; reference 1: [sum a01, sum a11, sum a21, sum a31] -> four values down column ri+1
         (local.set $rid (i32.shl (i32.load offset=4 (i32.add (local.get $rids) (i32.shl (local.get $ri) (i32.const 2)))) (i32.const 2)))
         (local.set $ab (i32x4.add
@@ -228,7 +258,12 @@
         (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 1))) (f32x4.extract_lane 1 (local.get $v)))
         (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 2))) (f32x4.extract_lane 2 (local.get $v)))
         (f32.store offset=4 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))
+        (if (v128.any_true (f32x4.le (local.get $v) (local.get $thr4)))
+          (then
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (i32.add (local.get $ri) (i32.const 1)))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         (local.set $ri (i32.add (local.get $ri) (i32.const 2)))
         (br $rloop)))
+      (i32.store (i32.add (local.get $counts) (local.get $qi)) (local.get $n))
       (local.set $qi (i32.add (local.get $qi) (i32.const 4)))
       (br $qloop)))))

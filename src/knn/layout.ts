@@ -61,6 +61,12 @@ export interface ScratchLayout {
   qidsOffset: number;
   /** Float32 kernel output, QUERY_BLOCK x REF_TILE */
   outOffset: number;
+  /** Float32 admission threshold per query slot of the block (the kernel's filter) */
+  thresholdsOffset: number;
+  /** Int32 kernel hits: per quad of queries, the tile columns where one of its values passed */
+  hitsOffset: number;
+  /** Int32 hit count per quad */
+  hitCountsOffset: number;
   /** outside query vectors (KnnIndex.search), QUERY_BLOCK rows of dp floats */
   stageOffset: number;
   /** their Float32 squared norms */
@@ -121,6 +127,9 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
   const scratch = Array.from({ length: workers }, () => ({
     qidsOffset: take(QUERY_BLOCK * 4),
     outOffset: take(QUERY_BLOCK * REF_TILE * 4),
+    thresholdsOffset: take(QUERY_BLOCK * 4),
+    hitsOffset: take((QUERY_BLOCK / 4) * REF_TILE * 4),
+    hitCountsOffset: take((QUERY_BLOCK / 4) * 4),
     stageOffset: take(QUERY_BLOCK * dp * 4),
     stageNormsOffset: take(QUERY_BLOCK * 4),
     boundsOffset: take(projection ? QUERY_BLOCK * tiledGroup * 4 : 0),

@@ -1,5 +1,5 @@
 import type { WasmMemory } from "./wasm-api.ts";
-import type { DistBlock } from "./block-search.ts";
+import { filterArgs, scanTile, stageThresholds, type DistBlock } from "./block-search.ts";
 import { squaredDistance64, TopList, writeTop } from "./exact.ts";
 import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
 import type { KnnResult } from "./types.ts";
@@ -70,27 +70,15 @@ function computeBounds(kernel: DistBlock, memory: WasmMemory, projection: Projec
   const qids = new Int32Array(memory.buffer, scratch.qidsOffset, QUERY_BLOCK);
   qids.set(ids);
   qids.fill(ids[count - 1]!, count, padded);
-  const bounds = new Float32Array(memory.buffer, scratch.boundsOffset, QUERY_BLOCK * Math.ceil(group.length / REF_TILE) * REF_TILE);
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length);
   const lists = Array.from({ length: count }, () => new TopList(capacity));
   for (let start = 0; start < group.length; start += REF_TILE) {
     const actual = Math.min(REF_TILE, group.length - start);
     const width = actual + (actual % 2);
-    const tileOffset = scratch.boundsOffset + start * QUERY_BLOCK * 4;
-    kernel(projection.offset, projection.normsOffset, scratch.qidsOffset, padded, projection.offset, projection.normsOffset, group.idsOffset + start * 4, width, projection.pdp * 4, tileOffset);
-    const tileAt = start * QUERY_BLOCK;
-    for (let q = 0; q < count; q++) {
-      const list = lists[q]!;
-      let worst = list.worst();
-      const at = tileAt + q * width;
-      for (let r = 0; r < actual; r++) {
-        const value = bounds[at + r]!;
-        if (value <= worst) {
-          list.push(value, refIds[start + r]!);
-          worst = list.worst();
-        }
-      }
-    }
+    const tileOffset = scratch.boundsOffset + start * QUERY_BLOCK * 4; // kept whole: scanBounds reads every bound
+    stageThresholds(memory, scratch, lists);
+    kernel(projection.offset, projection.normsOffset, scratch.qidsOffset, padded, projection.offset, projection.normsOffset, group.idsOffset + start * 4, width, projection.pdp * 4, tileOffset, ...filterArgs(scratch));
+    scanTile(memory, scratch, tileOffset, width, actual, refIds, start, lists);
   }
   return lists;
 }

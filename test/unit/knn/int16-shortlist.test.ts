@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
-import { codesErrorBound, float32ErrorBound, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
-import { squaredDistance64 } from "../../../src/knn/exact.ts";
+import { codesErrorBound, filterArgs, float32ErrorBound, scanTile, stageThresholds, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
+import { squaredDistance64, TopList } from "../../../src/knn/exact.ts";
 import { fillSharedMemory } from "../../../src/knn/layout.ts";
 import { wasm } from "../../../src/knn/wasm-api.ts";
 import { bruteForceKnn, createKnnIndex, knnSearch, type KnnResult } from "../../../src/knn/index.ts";
@@ -184,14 +184,57 @@ describe("the kernels' error bounds hold for every pair", () => {
       }
       return worstRatio;
     };
-    (exports["dist_block_i16"] as DistBlockCodes)(codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64, codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset, 512, codes.dpi * 2, scratch.outOffset);
+    (exports["dist_block_i16"] as DistBlockCodes)(codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64, codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset, 512, codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch));
     const codeErrors = new Float32Array(memory.buffer, codes.errorsOffset, rows);
     const int16Ratio = check((q) => codesErrorBound(f32[layout.normsOffset / 4 + q]!, codeErrors[q]!, group));
-    (exports["dist_block"] as DistBlock)(layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64, layout.dataOffset, layout.normsOffset, group.idsOffset, 512, layout.dp * 4, scratch.outOffset);
+    (exports["dist_block"] as DistBlock)(layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64, layout.dataOffset, layout.normsOffset, group.idsOffset, 512, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch));
     const float32Ratio = check((q) => float32ErrorBound(f32[layout.normsOffset / 4 + q]!, group, dims));
     expect(int16Ratio).toBeLessThan(1);
     expect(float32Ratio).toBeLessThan(1);
     // and the bounds are not vacuous: the int16 error uses a real share of its budget
     expect(int16Ratio).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("the kernels' filter", () => {
+  it("lists every column a full scan of the tile would keep, so the shortlists are the full scan's", async () => {
+    const dims = 230;
+    const data = awkwardMatrix(1100, dims, 9);
+    const queries = range(0, 62); // not a multiple of 4: the last quad has padding lanes
+    const reference = range(100, 100 + 901); // two tiles, the second of odd width
+    const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
+    const module = await wasm.compile(readFileSync(wasmPath("knn-kernel")));
+    const exports = new wasm.Instance(module, { env: { memory } }).exports;
+    const scratch = layout.scratch[0]!;
+    const codes = layout.codes!;
+    const group = layout.groups[0]!;
+    new Int32Array(memory.buffer, scratch.qidsOffset, 64).set([...queries, 61, 61]);
+    const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + 1);
+    for (const [name, call] of [
+      ["int16", (start: number, width: number) => (exports["dist_block_i16"] as DistBlockCodes)(codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64, codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width, codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch))],
+      ["float32", (start: number, width: number) => (exports["dist_block"] as DistBlock)(layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch))],
+    ] as const) {
+      const filtered = Array.from(queries, () => new TopList(18));
+      const full = Array.from(queries, () => new TopList(18));
+      let listed = 0;
+      for (let start = 0; start < group.length; start += 512) {
+        const actual = Math.min(512, group.length - start);
+        const width = actual + (actual % 2);
+        stageThresholds(memory, scratch, filtered);
+        call(start, width);
+        scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, filtered);
+        const out = new Float32Array(memory.buffer, scratch.outOffset, 64 * width);
+        full.forEach((list, q) => {
+          for (let r = 0; r < actual; r++) if (out[q * width + r]! <= list.worst()) list.push(out[q * width + r]!, refIds[start + r]!);
+        });
+        if (start > 0) listed += new Int32Array(memory.buffer, scratch.hitCountsOffset, 16).reduce((a, b) => a + b, 0);
+      }
+      for (let q = 0; q < queries.length; q++) {
+        expect([...filtered[q]!.ids], `${name} query ${q}`).toEqual([...full[q]!.ids]);
+        expect([...filtered[q]!.keys], `${name} query ${q}`).toEqual([...full[q]!.keys]);
+      }
+      // and it filters: in the second tile most columns were not listed for any quad
+      expect(listed, name).toBeLessThan((16 * 389) / 2);
+    }
   });
 });
