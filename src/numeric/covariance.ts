@@ -1,8 +1,12 @@
+import { existsSync, readFileSync } from "node:fs";
+import { wasmPath } from "../core/paths.ts";
+
 /**
  * Scatter matrices Σ (x - c)(x - c)ᵀ over selected rows of a row-major float32 matrix, with
- * float64 accumulation. This is the O(n·d²) part of PCA and LDA, so it is cache- and
- * register-blocked: rows are copied (centred, as float64) into a column-major tile of
- * TILE_ROWS rows, and each 2 × 4 block of the output is accumulated in 8 locals over the tile.
+ * float64 accumulation. This is the O(n·d²) part of PCA and LDA, so it runs in a wasm SIMD
+ * kernel (scatter-kernel.wat): rows are copied (centred, as float64) into a column-major tile
+ * of TILE_ROWS rows in the kernel's memory, and each 2 × 4 block of the output is accumulated
+ * in registers over the tile (50k x 224: 0.75 s in blocked JavaScript, ~0.2 s here).
  * The summation order depends only on the row order, so results are reproducible.
  */
 
@@ -37,15 +41,47 @@ export function columnMeans(input: ScatterInput): Float64Array {
 export function scatterMatrix(input: ScatterInput, centres: Float64Array, group?: Int32Array): Float64Array {
   const { cols } = input;
   const padded = (cols + 3) & ~3;
-  const tile = new Float64Array(TILE_ROWS * padded); // padding columns stay zero
-  const acc = new Float64Array(padded * padded);
+  const accOffset = TILE_ROWS * padded * 8;
+  const kernel = reserve(accOffset + padded * padded * 8);
+  const tile = new Float64Array(kernel.memory.buffer, 0, TILE_ROWS * padded);
+  const acc = new Float64Array(kernel.memory.buffer, accOffset, padded * padded);
+  tile.fill(0); // padding columns stay zero
+  acc.fill(0);
   const count = selectedCount(input);
   for (let start = 0; start < count; start += TILE_ROWS) {
     const height = Math.min(TILE_ROWS, count - start);
     fillTile(input, centres, group, start, height, tile);
-    accumulateTile(tile, height, padded, acc);
+    // the kernel takes rows in pairs: an odd tail gets a zero row
+    if (height % 2 === 1) for (let j = 0; j < cols; j++) tile[j * TILE_ROWS + height] = 0;
+    kernel.accumulate_tile(0, TILE_ROWS, height + (height % 2), padded, accOffset);
   }
   return symmetricFromUpper(acc, padded, cols);
+}
+
+interface KernelExports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  accumulate_tile(tile: number, rows: number, height: number, padded: number, acc: number): void;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, never>) => { readonly exports: unknown };
+}
+
+let kernel: KernelExports | undefined;
+
+/** The kernel (one instance per thread, made on first use) with at least `bytes` of memory. */
+function reserve(bytes: number): KernelExports {
+  if (!kernel) {
+    const file = wasmPath("scatter-kernel");
+    if (!existsSync(file)) throw new Error(`scatter kernel ${file} is missing; run \`npm run build\``);
+    // the lib setting (ES2023, no DOM) does not declare the WebAssembly global, hence the local type
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    kernel = new wasm.Instance(new wasm.Module(readFileSync(file)), {}).exports as KernelExports;
+  }
+  const missing = bytes - kernel.memory.buffer.byteLength;
+  if (missing > 0) kernel.memory.grow(Math.ceil(missing / 65536));
+  return kernel;
 }
 
 function fillTile(
@@ -62,35 +98,6 @@ function fillTile(
     const base = rowAt(input, s) * cols;
     const centre = (group === undefined ? 0 : group[s]!) * cols;
     for (let j = 0; j < cols; j++) tile[j * TILE_ROWS + t] = data[base + j]! - centres[centre + j]!;
-  }
-}
-
-/** acc[i][j] += Σ_t tile[i][t]·tile[j][t] for the upper 2 × 4 blocks (some spill below the diagonal). */
-function accumulateTile(tile: Float64Array, height: number, padded: number, acc: Float64Array): void {
-  for (let i = 0; i < padded; i += 2) {
-    const a0 = i * TILE_ROWS;
-    const a1 = a0 + TILE_ROWS;
-    for (let j = i & ~3; j < padded; j += 4) {
-      const b0 = j * TILE_ROWS;
-      const b1 = b0 + TILE_ROWS;
-      const b2 = b1 + TILE_ROWS;
-      const b3 = b2 + TILE_ROWS;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      for (let t = 0; t < height; t++) {
-        const x0 = tile[a0 + t]!;
-        const x1 = tile[a1 + t]!;
-        const y0 = tile[b0 + t]!;
-        const y1 = tile[b1 + t]!;
-        const y2 = tile[b2 + t]!;
-        const y3 = tile[b3 + t]!;
-        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-      }
-      const r0 = i * padded + j;
-      const r1 = r0 + padded;
-      acc[r0]! += s00; acc[r0 + 1]! += s01; acc[r0 + 2]! += s02; acc[r0 + 3]! += s03;
-      acc[r1]! += s10; acc[r1 + 1]! += s11; acc[r1 + 2]! += s12; acc[r1 + 3]! += s13;
-    }
   }
 }
 

@@ -41,6 +41,13 @@ describe("scatterMatrix", () => {
     want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(w))));
   });
 
+  it("gives the same bytes after a larger call left other values in the kernel's memory", () => {
+    const before = scatterMatrix({ data, rows, cols }, new Float64Array(cols));
+    const wide = Float32Array.from({ length: 129 * 37 }, () => rng.next() * 9 - 3);
+    scatterMatrix({ data: wide, rows: 129, cols: 37 }, new Float64Array(37));
+    expect(Buffer.from(scatterMatrix({ data, rows, cols }, new Float64Array(cols)).buffer)).toEqual(Buffer.from(before.buffer));
+  });
+
   it("is exactly symmetric", () => {
     const got = scatterMatrix({ data, rows, cols }, new Float64Array(cols));
     for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) expect(got[i * cols + j]).toBe(got[j * cols + i]);
