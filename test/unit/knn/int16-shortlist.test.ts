@@ -159,6 +159,34 @@ describe("magnitudes at the edges of float32", () => {
   });
 });
 
+/**
+ * Both kernels on a shared memory holding `data`, with one group (`reference`) and 64 query
+ * slots; tile[kind](start, width) runs one kernel call over that group's columns start.. .
+ */
+async function kernelsOn(data: Float32Array, dims: number, reference: Int32Array) {
+  const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
+  const module = await wasm.compile(readFileSync(wasmPath("knn-kernel")));
+  const exports = new wasm.Instance(module, { env: { memory } }).exports;
+  const scratch = layout.scratch[0]!;
+  const codes = layout.codes!;
+  const group = layout.groups[0]!;
+  const tile = {
+    int16: (start: number, width: number) =>
+      (exports["dist_block_i16"] as DistBlockCodes)(
+        codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64,
+        codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+        codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
+      ),
+    float32: (start: number, width: number) =>
+      (exports["dist_block"] as DistBlock)(
+        layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64,
+        layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+        layout.dp * 4, scratch.outOffset, ...filterArgs(scratch),
+      ),
+  };
+  return { memory, layout, scratch, codes, group, tile };
+}
+
 describe("the kernels' error bounds hold for every pair", () => {
   it("|kernel value - float64 distance| <= the bound the re-check relies on, int16 and float32", async () => {
     const dims = 230;
@@ -166,12 +194,7 @@ describe("the kernels' error bounds hold for every pair", () => {
     const data = awkwardMatrix(rows, dims, 5);
     const queries = range(0, 64);
     const reference = range(64, 64 + 512);
-    const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
-    const module = await wasm.compile(readFileSync(wasmPath("knn-kernel")));
-    const exports = new wasm.Instance(module, { env: { memory } }).exports;
-    const scratch = layout.scratch[0]!;
-    const codes = layout.codes!;
-    const group = layout.groups[0]!;
+    const { memory, layout, scratch, codes, group, tile } = await kernelsOn(data, dims, reference);
     new Int32Array(memory.buffer, scratch.qidsOffset, 64).set(queries);
     const f32 = new Float32Array(memory.buffer);
     const out = new Float32Array(memory.buffer, scratch.outOffset, 64 * 512);
@@ -185,10 +208,10 @@ describe("the kernels' error bounds hold for every pair", () => {
       }
       return worstRatio;
     };
-    (exports["dist_block_i16"] as DistBlockCodes)(codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64, codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset, 512, codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch));
+    tile.int16(0, 512);
     const codeErrors = new Float32Array(memory.buffer, codes.errorsOffset, rows);
     const int16Ratio = check((q) => codesErrorBound(f32[layout.normsOffset / 4 + q]!, codeErrors[q]!, group));
-    (exports["dist_block"] as DistBlock)(layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64, layout.dataOffset, layout.normsOffset, group.idsOffset, 512, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch));
+    tile.float32(0, 512);
     const float32Ratio = check((q) => float32ErrorBound(f32[layout.normsOffset / 4 + q]!, group, dims));
     expect(int16Ratio).toBeLessThan(1);
     expect(float32Ratio).toBeLessThan(1);
@@ -203,17 +226,12 @@ describe("the kernels' filter", () => {
     const data = awkwardMatrix(1100, dims, 9);
     const queries = range(0, 62); // not a multiple of 4: the last quad has padding lanes
     const reference = range(100, 100 + 901); // two tiles, the second of odd width
-    const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
-    const module = await wasm.compile(readFileSync(wasmPath("knn-kernel")));
-    const exports = new wasm.Instance(module, { env: { memory } }).exports;
-    const scratch = layout.scratch[0]!;
-    const codes = layout.codes!;
-    const group = layout.groups[0]!;
+    const { memory, scratch, group, tile } = await kernelsOn(data, dims, reference);
     new Int32Array(memory.buffer, scratch.qidsOffset, 64).set([...queries, 61, 61]);
     const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + 1);
     for (const [name, call] of [
-      ["int16", (start: number, width: number) => (exports["dist_block_i16"] as DistBlockCodes)(codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64, codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width, codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch))],
-      ["float32", (start: number, width: number) => (exports["dist_block"] as DistBlock)(layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch))],
+      ["int16", tile.int16],
+      ["float32", tile.float32],
     ] as const) {
       const filtered = Array.from(queries, () => new TopList(18));
       const full = Array.from(queries, () => new TopList(18));
