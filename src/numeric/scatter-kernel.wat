@@ -1,6 +1,6 @@
 ;; The O(n d^2) part of PCA and LDA (covariance.ts): acc += tile^T tile over one tile of rows,
 ;; in float64 SIMD. The tile is column-major: column i holds `rows` float64 values (the first
-;; `height` used, height even; callers zero the rest), so a column pair (t, t+1) is one f64x2.
+;; `height` used, height even; callers zero the rest), so rows t and t+1 of a column are one f64x2.
 ;; Each 2 x 4 block of the upper triangle (i step 2, j from i rounded down to 4, step 4) keeps
 ;; eight f64x2 sums in registers: even rows in lane 0 and odd rows in lane 1, each summed in t
 ;; order, then lane 0 + lane 1 is added to acc[i][j] (row-major, `padded` wide). The order
