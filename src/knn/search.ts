@@ -1,5 +1,5 @@
 import { CancelledError } from "../core/errors.ts";
-import { emptyResult } from "./exact.ts";
+import { emptyResult, gatherRows } from "./exact.ts";
 import { mergeNeighbours } from "./merge.ts";
 import { QUERY_BLOCK } from "./layout.ts";
 import { KnnPool } from "./pool.ts";
@@ -83,6 +83,12 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
   }
 }
 
+function validateRows(ids: Int32Array, rows: number): void {
+  for (const row of ids) {
+    if (!Number.isInteger(row) || row < 0 || row >= rows) throw new RangeError(`knn: reference row id ${row} is outside 0..${rows - 1}`);
+  }
+}
+
 function validateRequest(req: KnnSearchRequest): void {
   const rows = req.data.length / req.dims;
   if (!Number.isInteger(req.dims) || req.dims < 1 || !Number.isInteger(rows)) {
@@ -98,15 +104,26 @@ function validateRequest(req: KnnSearchRequest): void {
  * Persistent workers holding `reference` rows of `data`; search() takes outside vectors
  * (m x dims) and returns their exact top-k among the reference rows (row ids of `data`).
  * Calls are served one at a time, in call order.
+ * Only the reference rows are copied to the workers' memory (evaluate's index holds 54k of
+ * 150k rows), in ascending row order, so ties still fall to the lower row id.
  */
 export async function createKnnIndexFast(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
-  const pool = await KnnPool.start(data, dims, [reference], options.threads, options.kernel ?? "int16");
+  validateRows(reference, data.length / dims);
+  const rows = Int32Array.from(reference).sort();
+  const local = Int32Array.from(rows, (_, i) => i);
+  const held = gatherRows(data, dims, rows);
+  for (let i = 0; i < rows.length; i++) {
+    // checked here to name the row of `data` (the pool would name its own position)
+    for (let j = i * dims; j < (i + 1) * dims; j++) if (!Number.isFinite(held[j]!)) throw new RangeError(`knn: row ${rows[i]} holds a NaN or infinite value`);
+  }
+  const pool = await KnnPool.start(held, dims, [local], options.threads, options.kernel ?? "int16");
+  const toRowIds = (result: KnnResult): KnnResult => ({ indices: result.indices.map((i) => (i < 0 ? i : rows[i]!)), distances: result.distances });
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {
     if (queries.length % dims !== 0) throw new RangeError(`knn: query length ${queries.length} is not a multiple of dims ${dims}`);
     if (!queries.every(Number.isFinite)) throw new RangeError("knn: a query vector holds a NaN or infinite value");
     const count = queries.length / dims;
-    if (count < options.threads && reference.length >= 2 * options.threads) return searchSliced(queries, k);
+    if (count < options.threads && rows.length >= 2 * options.threads) return searchSliced(queries, k);
     const result = emptyResult(count, k);
     // a small batch is spread over every worker (64 queries on 2 threads: 2 blocks of 32), in
     // multiples of the kernel's 4-query register block; placement is by block, so results do
@@ -120,7 +137,7 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
       result.indices.set(reply.indices[0]!, index * block * k);
       result.distances.set(reply.distances[0]!, index * block * k);
     });
-    return result;
+    return toRowIds(result);
   };
   /**
    * Fewer queries than workers (one window alone): every worker scans a slice of the reference
@@ -128,13 +145,13 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
    * answer is the same as one worker's full scan.
    */
   const searchSliced = async (queries: Float32Array, k: number): Promise<KnnResult> => {
-    const step = Math.ceil(reference.length / options.threads / 2) * 2;
-    const slices = Array.from({ length: options.threads }, (_, i) => [i * step, Math.min(reference.length, (i + 1) * step)] as const).filter(([a, b]) => b > a);
+    const step = Math.ceil(rows.length / options.threads / 2) * 2;
+    const slices = Array.from({ length: options.threads }, (_, i) => [i * step, Math.min(rows.length, (i + 1) * step)] as const).filter(([a, b]) => b > a);
     const parts: KnnResult[] = [];
     await pool.run(slices.map((slice) => ({ kind: "vectors" as const, vectors: queries, k, slice })), (index, reply) => {
       parts[index] = { indices: reply.indices[0]!, distances: reply.distances[0]! };
     });
-    return parts.slice(1).reduce((merged, part) => mergeNeighbours(merged, part, k), parts[0]!);
+    return toRowIds(parts.slice(1).reduce((merged, part) => mergeNeighbours(merged, part, k), parts[0]!));
   };
   return {
     search: (queries, k) => {

@@ -138,6 +138,34 @@ describe("createKnnIndex", () => {
     }
   });
 
+  it("holds only its reference rows: given unsorted, with ties, it answers with row ids of the data like the brute force", async () => {
+    const dims = 9;
+    const data = gaussianMatrix(800, dims, 31);
+    for (const row of [650, 210, 433]) data.copyWithin(row * dims, 77 * dims, 78 * dims); // ties at distance 0
+    data[5 * dims] = NaN; // outside the reference: never read
+    const reference = Int32Array.from([650, 77, 433, ...range(300, 420), 210, ...range(700, 800), 12]);
+    const query = data.slice(77 * dims, 78 * dims);
+    const batch = gaussianMatrix(40, dims, 32);
+    for (const threads of [1, 2]) {
+      const index = await createKnnIndex(data, dims, reference, { threads });
+      try {
+        const lone = await index.search(query, 8);
+        expectSameBytes(lone, bruteForceKnn(data, dims, reference, query, 8));
+        expect(Array.from(lone.indices.subarray(0, 4))).toEqual([77, 210, 433, 650]);
+        expectSameBytes(await index.search(batch, 5), bruteForceKnn(data, dims, reference, batch, 5));
+      } finally {
+        await index.close();
+      }
+    }
+  });
+
+  it("names the data row that holds a NaN, not its place in the index", async () => {
+    const dims = 4;
+    const data = gaussianMatrix(50, dims, 3);
+    data[37 * dims + 2] = Infinity;
+    await expect(createKnnIndex(data, dims, range(30, 50), { threads: 1 })).rejects.toThrow(/row 37 holds a NaN or infinite value/);
+  });
+
   it("splits a lone query over the workers by reference slices, with ties across the slices kept in row order", async () => {
     const dims = 12;
     const data = gaussianMatrix(900, dims, 5);
