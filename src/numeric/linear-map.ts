@@ -22,8 +22,8 @@ export function applyLinearMap(data: Float32Array, rows: number, map: LinearMap)
   }
   const out = new Float32Array(rows * outDims);
   // up to four axes per pass over a row: four independent sums keep the FPU busy where one
-  // waits on its own additions (1.7x faster at 3 axes here); each sum still runs in j order, so the
-  // bytes are the same as one axis at a time
+  // waits on its own additions (1.7x faster at 3 axes here); each sum still runs in j order,
+  // so the bytes are the same as one axis at a time
   for (let k = 0; k < outDims; k += 4) {
     const a0 = k * cols;
     const a1 = Math.min(k + 1, outDims - 1) * cols;
