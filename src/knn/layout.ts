@@ -151,7 +151,8 @@ export function squaredNorm(values: Float32Array, offset: number, dims: number):
 /**
  * Allocates the shared memory and copies the matrix (padded), its norms, its int16 codes (with
  * `withCodes`) and the group ids in. Throws a RangeError on a non-finite value: the error
- * bounds need finite inputs.
+ * bounds need finite inputs. The message names row `rowIds[r]` when the caller's rows are a
+ * gathered subset (rowIds[r] = the caller's id of row r), else row r.
  */
 export function fillSharedMemory(
   data: Float32Array,
@@ -160,6 +161,7 @@ export function fillSharedMemory(
   workers: number,
   projection?: PruneProjection,
   withCodes = false,
+  rowIds?: Int32Array,
 ): { memory: WasmMemory; layout: MemoryLayout } {
   const rows = data.length / dims;
   const layout = planLayout(rows, dims, groups.map((g) => g.length), workers, projection, withCodes);
@@ -171,7 +173,7 @@ export function fillSharedMemory(
     const source = data.subarray(row * dims, row * dims + dims);
     f32.set(source, layout.dataOffset / 4 + row * layout.dp);
     norms[row] = squaredNorm(data, row * dims, dims);
-    if (!Number.isFinite(norms[row]!)) throw new RangeError(`knn: row ${row} holds a NaN or infinite value`);
+    if (!Number.isFinite(norms[row]!)) throw new RangeError(`knn: row ${rowIds?.[row] ?? row} holds a NaN or infinite value`);
   }
   f32.set(norms, layout.normsOffset / 4);
   const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims) : undefined;

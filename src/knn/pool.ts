@@ -34,10 +34,11 @@ export class KnnPool {
 
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, kernel: ShortlistKernel, projection?: PruneProjection): Promise<KnnPool> {
+  /** `rowIds`: see fillSharedMemory (a pool over gathered rows names the caller's rows in errors). */
+  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, kernel: ShortlistKernel, projection?: PruneProjection, rowIds?: Int32Array): Promise<KnnPool> {
     const count = Math.max(1, Math.floor(threads));
     const module = await loadKernel();
-    const { memory, layout } = fillSharedMemory(data, dims, groups, count, projection, kernel === "int16");
+    const { memory, layout } = fillSharedMemory(data, dims, groups, count, projection, kernel === "int16", rowIds);
     const url = compiledUrl(import.meta.url, "./knn-worker.js");
     const workers = Array.from({ length: count }, (_, slot) => {
       const init: WorkerInit = { module, memory, layout, slot };

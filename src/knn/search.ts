@@ -111,12 +111,7 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
   validateRows(reference, data.length / dims);
   const rows = Int32Array.from(reference).sort();
   const local = Int32Array.from(rows, (_, i) => i);
-  const held = gatherRows(data, dims, rows);
-  for (let i = 0; i < rows.length; i++) {
-    // checked here to name the row of `data` (the pool would name its own position)
-    for (let j = i * dims; j < (i + 1) * dims; j++) if (!Number.isFinite(held[j]!)) throw new RangeError(`knn: row ${rows[i]} holds a NaN or infinite value`);
-  }
-  const pool = await KnnPool.start(held, dims, [local], options.threads, options.kernel ?? "int16");
+  const pool = await KnnPool.start(gatherRows(data, dims, rows), dims, [local], options.threads, options.kernel ?? "int16", undefined, rows);
   const toRowIds = (result: KnnResult): KnnResult => ({ indices: result.indices.map((i) => (i < 0 ? i : rows[i]!)), distances: result.distances });
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {

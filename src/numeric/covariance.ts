@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
 import { wasmPath } from "../core/paths.ts";
+import { reserveKernel, type KernelMemory } from "./wasm-kernel.ts";
 
 /**
  * Scatter matrices Σ (x - c)(x - c)ᵀ over selected rows of a row-major float32 matrix, with
@@ -42,7 +42,7 @@ export function scatterMatrix(input: ScatterInput, centres: Float64Array, group?
   const { cols } = input;
   const padded = (cols + 3) & ~3;
   const accOffset = TILE_ROWS * padded * 8;
-  const kernel = reserve(accOffset + padded * padded * 8);
+  const kernel = reserveKernel<KernelExports>(wasmPath("scatter-kernel"), accOffset + padded * padded * 8);
   const tile = new Float64Array(kernel.memory.buffer, 0, TILE_ROWS * padded);
   const acc = new Float64Array(kernel.memory.buffer, accOffset, padded * padded);
   tile.fill(0); // padding columns stay zero
@@ -58,30 +58,8 @@ export function scatterMatrix(input: ScatterInput, centres: Float64Array, group?
   return symmetricFromUpper(acc, padded, cols);
 }
 
-interface KernelExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+interface KernelExports extends KernelMemory {
   accumulate_tile(tile: number, rows: number, height: number, padded: number, acc: number): void;
-}
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, never>) => { readonly exports: unknown };
-}
-
-let kernel: KernelExports | undefined;
-
-/** The kernel (one instance per thread, made on first use) with at least `bytes` of memory. */
-function reserve(bytes: number): KernelExports {
-  if (!kernel) {
-    const file = wasmPath("scatter-kernel");
-    if (!existsSync(file)) throw new Error(`scatter kernel ${file} is missing; run \`npm run build\``);
-    // the lib setting (ES2023, no DOM) does not declare the WebAssembly global, hence the local type
-    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    kernel = new wasm.Instance(new wasm.Module(readFileSync(file)), {}).exports as KernelExports;
-  }
-  const missing = bytes - kernel.memory.buffer.byteLength;
-  if (missing > 0) kernel.memory.grow(Math.ceil(missing / 65536));
-  return kernel;
 }
 
 function fillTile(

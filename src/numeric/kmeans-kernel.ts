@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
 import { wasmPath } from "../core/paths.ts";
+import { reserveKernel, type KernelMemory } from "./wasm-kernel.ts";
 
 /**
  * The JavaScript side of kmeans-kernel.wat: float32 distances of points to a few centres, and
@@ -30,18 +30,10 @@ export type DistanceVisitor = (first: number, count: number, distances: Float32A
 /** About 1 MiB of points per block, so a block and its centres stay in cache. */
 const BLOCK_BYTES = 1 << 20;
 
-interface KernelExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+interface KernelExports extends KernelMemory {
   sq_dists(rows: number, n: number, centres: number, k: number, strideBytes: number, out: number): void;
   add_rows(rows: number, n: number, labels: number, sums: number, strideBytes: number): void;
 }
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, never>) => { readonly exports: unknown };
-}
-
-let kernel: KernelExports | undefined;
 
 /**
  * Streams every point of `points` through the kernel against the k × cols row-major `centres`
@@ -112,20 +104,7 @@ function blockShape(cols: number): { stride: number; blockRows: number } {
 }
 
 function reserve(bytes: number): KernelExports {
-  const instance = loadKernel();
-  const missing = bytes - instance.memory.buffer.byteLength;
-  if (missing > 0) instance.memory.grow(Math.ceil(missing / 65536));
-  return instance;
-}
-
-function loadKernel(): KernelExports {
-  if (kernel) return kernel;
-  const file = wasmPath("kmeans-kernel");
-  if (!existsSync(file)) throw new Error(`k-means kernel ${file} is missing; run \`npm run build\``);
-  // the lib setting (ES2023, no DOM) does not declare the WebAssembly global, hence the local type
-  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  kernel = new wasm.Instance(new wasm.Module(readFileSync(file)), {}).exports as KernelExports;
-  return kernel;
+  return reserveKernel<KernelExports>(wasmPath("kmeans-kernel"), bytes);
 }
 
 /** Copies points first … first+n-1 into block rows 0 … n-1, `stride` floats apart. */
