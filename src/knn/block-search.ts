@@ -160,8 +160,11 @@ function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Arr
   return padded;
 }
 
-/** Runs `tile(start, width)` over the group's reference tiles and keeps each query's best `capacity`. */
-function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: number, group: GroupLayout, capacity: number, tile: (start: number, width: number) => void): TopList[] {
+/**
+ * Runs `tile(start, width)` over the group's reference tiles and keeps each query's best
+ * `capacity`; `packed` says the kernel stores only admitted values (scanTile).
+ */
+function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: number, group: GroupLayout, capacity: number, tile: (start: number, width: number) => void, packed: boolean): TopList[] {
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + (group.length % 2));
   const lists = Array.from({ length: count }, () => new TopList(capacity));
   for (let start = 0; start < group.length; start += REF_TILE) {
@@ -169,7 +172,7 @@ function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: numbe
     const width = actual + (actual % 2); // the id list's padding supplies the odd tail's partner
     stageThresholds(memory, scratch, lists);
     tile(start, width);
-    scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, lists);
+    scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, lists, packed);
   }
   return lists;
 }
@@ -188,8 +191,10 @@ export function stageThresholds(memory: WasmMemory, scratch: ScratchLayout, list
  * columns where one of the four values was <= its query's threshold; a list's worst value only
  * falls while the tile is scanned, so every value a full scan would keep is among them, and
  * each query still sees its columns in ascending order: the lists are the full scan's.
+ * Values are out[q * width + r] (dist_block), or with `packed` (dist_block_i16, which stores
+ * only what it lists) out[4 (m width + n) + q - 4m] for the n-th column listed by quad m.
  */
-export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: number, width: number, actual: number, refIds: Int32Array, start: number, lists: readonly TopList[]): void {
+export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: number, width: number, actual: number, refIds: Int32Array, start: number, lists: readonly TopList[], packed = false): void {
   const out = new Float32Array(memory.buffer, outOffset, QUERY_BLOCK * width);
   const hits = new Int32Array(memory.buffer, scratch.hitsOffset, (QUERY_BLOCK / 4) * REF_TILE);
   const counts = new Int32Array(memory.buffer, scratch.hitCountsOffset, QUERY_BLOCK / 4);
@@ -198,8 +203,9 @@ export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: 
     for (let h = 0; h < counts[quad]!; h++) {
       const r = hits[quad * width + h]!;
       if (r >= actual) continue; // the odd tail's padding partner
+      const packedAt = (quad * width + h) * 4 - quad * 4;
       for (let q = quad * 4; q < last; q++) {
-        const value = out[q * width + r]!;
+        const value = out[packed ? packedAt + q : q * width + r]!;
         const list = lists[q]!;
         if (value <= list.worst()) list.push(value, refIds[start + r]!);
       }
@@ -211,20 +217,37 @@ function shortlistFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryL
   const padded = stageQueryIds(memory, scratch, query.ids);
   return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
     kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch));
-  });
+  }, false);
 }
 
 function shortlistCodes(kernel: DistBlockCodes, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
   const codes = layout.codes!;
   const source = query.codes!;
   const padded = stageQueryIds(memory, scratch, query.ids);
+  stageQuadCodes(memory, scratch, source.base, codes.dpi, padded);
   return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
     kernel(
-      source.base, source.scalesBase, query.normsBase, scratch.qidsOffset, padded,
-      codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+      scratch.quadCodesOffset, source.scalesBase, query.normsBase, scratch.qidsOffset, padded,
+      group.codeRowsOffset + start * 4, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
       codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
     );
-  });
+  }, true);
+}
+
+/**
+ * Copies the block's query codes (rows of `dpi` int16 at `base`, picked by the staged query
+ * ids) to scratch in the order dist_block_i16 reads them: quad by quad, and within a quad the
+ * four queries' 8-code chunks side by side, so one pointer serves all four loads.
+ */
+export function stageQuadCodes(memory: WasmMemory, scratch: ScratchLayout, base: number, dpi: number, padded: number): void {
+  const codes = new Int16Array(memory.buffer);
+  const qids = new Int32Array(memory.buffer, scratch.qidsOffset, padded);
+  const staged = scratch.quadCodesOffset / 2;
+  for (let slot = 0; slot < padded; slot++) {
+    const from = base / 2 + qids[slot]! * dpi;
+    const to = staged + (slot >> 2) * 4 * dpi + (slot & 3) * 8;
+    for (let chunk = 0; chunk < dpi; chunk += 8) codes.copyWithin(to + chunk * 4, from + chunk, from + chunk + 8);
+  }
 }
 
 /** The kernels' filter arguments: thresholds, hits and hit counts in this worker's scratch. */

@@ -46,7 +46,7 @@ function run(task: WorkerTask): WorkerReply {
  * stays the whole group's, which only widens the error bound.
  */
 function sliceOf(group: GroupLayout, [start, end]: RefSlice): GroupLayout {
-  return { ...group, idsOffset: group.idsOffset + start * 4, length: Math.max(0, Math.min(end, group.length) - start) };
+  return { ...group, idsOffset: group.idsOffset + start * 4, codeRowsOffset: group.codeRowsOffset + start * 4, length: Math.max(0, Math.min(end, group.length) - start) };
 }
 
 function rowQueries(ids: Int32Array): QuerySource {

@@ -21,6 +21,8 @@ const MAX_PAGES = 65536;
 export interface GroupLayout {
   /** byte offset of the group's row ids (Int32, padded to an even count by repeating the last) */
   idsOffset: number;
+  /** byte offset of the byte addresses of those rows' int16 codes, in the same order (codes only) */
+  codeRowsOffset: number;
   length: number;
   /** max over the group's rows of the squared norm (float64), for the float32 error bound */
   maxNorm: number;
@@ -77,6 +79,8 @@ export interface ScratchLayout {
   stageCodesOffset: number;
   stageScalesOffset: number;
   stageErrorsOffset: number;
+  /** the block's query codes as the int16 kernel reads them: by quad, interleaved (codes only) */
+  quadCodesOffset: number;
 }
 
 export interface MemoryLayout {
@@ -114,7 +118,14 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
   const normsOffset = take(rows * 4);
   const dpi = paddedCodeLength(dims);
   const codes = withCodes ? { dpi, offset: take(rows * dpi * 2), scalesOffset: take(rows * 4), errorsOffset: take(rows * 4) } : undefined;
-  const groups = groupLengths.map((length) => ({ idsOffset: take((length + (length % 2)) * 4), length, maxNorm: 0, maxCenteredNorm: 0, maxCodeError: 0 }));
+  const groups = groupLengths.map((length) => ({
+    idsOffset: take((length + (length % 2)) * 4),
+    codeRowsOffset: take(codes ? (length + (length % 2)) * 4 : 0),
+    length,
+    maxNorm: 0,
+    maxCenteredNorm: 0,
+    maxCodeError: 0,
+  }));
   const projection = shape && {
     rank: shape.rank,
     pdp: shape.pdp,
@@ -136,6 +147,7 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
     stageCodesOffset: take(codes ? QUERY_BLOCK * dpi * 2 : 0),
     stageScalesOffset: take(codes ? QUERY_BLOCK * 4 : 0),
     stageErrorsOffset: take(codes ? QUERY_BLOCK * 4 : 0),
+    quadCodesOffset: take(codes ? QUERY_BLOCK * dpi * 2 : 0),
   }));
   if (at > MAX_PAGES * PAGE) throw new RangeError(`knn: ${rows} rows x ${dims} dims do not fit in 4 GiB of wasm memory`);
   return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, ...(projection && { projection }), ...(codes && { codes }), bytes: at };
@@ -177,7 +189,7 @@ export function fillSharedMemory(
   }
   f32.set(norms, layout.normsOffset / 4);
   const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims) : undefined;
-  groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows, codeErrors));
+  groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows, layout.codes && codeErrors && { place: layout.codes, errors: codeErrors }));
   if (projection && layout.projection) writeProjection(memory, layout.projection, projection, groups, layout.groups);
   return { memory, layout };
 }
@@ -206,13 +218,17 @@ function writeCodes(memory: WasmMemory, place: CodesLayout, data: Float32Array, 
   return errors;
 }
 
-function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number, codeErrors?: Float32Array): void {
+function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number, codes?: { place: CodesLayout; errors: Float32Array }): void {
   const target = new Int32Array(memory.buffer, group.idsOffset, ids.length + (ids.length % 2));
   target.set(ids);
   if (ids.length % 2 === 1) target[ids.length] = ids[ids.length - 1]!;
   for (const row of ids) {
     if (row < 0 || row >= rows) throw new RangeError(`knn: reference row id ${row} is outside 0..${rows - 1}`);
     group.maxNorm = Math.max(group.maxNorm, norms[row]!);
-    if (codeErrors) group.maxCodeError = Math.max(group.maxCodeError, codeErrors[row]!);
+    if (codes) group.maxCodeError = Math.max(group.maxCodeError, codes.errors[row]!);
+  }
+  if (codes) {
+    const addresses = new Int32Array(memory.buffer, group.codeRowsOffset, target.length);
+    target.forEach((row, i) => (addresses[i] = codes.place.offset + row * codes.place.dpi * 2));
   }
 }

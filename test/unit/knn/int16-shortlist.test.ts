@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
-import { codesErrorBound, filterArgs, float32ErrorBound, scanTile, stageThresholds, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
+import { codesErrorBound, filterArgs, float32ErrorBound, scanTile, stageQuadCodes, stageThresholds, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
 import { squaredDistance64, TopList } from "../../../src/knn/exact.ts";
 import { fillSharedMemory } from "../../../src/knn/layout.ts";
 import { wasm } from "../../../src/knn/wasm-api.ts";
@@ -161,7 +161,9 @@ describe("magnitudes at the edges of float32", () => {
 
 /**
  * Both kernels on a shared memory holding `data`, with one group (`reference`) and 64 query
- * slots; tile[kind](start, width) runs one kernel call over that group's columns start.. .
+ * slots. tile[kind].run(start, width) runs one kernel call over that group's columns start..;
+ * tile[kind].packed is how scanTile reads its output; after a run with every threshold at
+ * Infinity (admitAll), tile[kind].value(q, r, width) is query slot q's value of column r.
  */
 async function kernelsOn(data: Float32Array, dims: number, reference: Int32Array) {
   const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
@@ -170,21 +172,34 @@ async function kernelsOn(data: Float32Array, dims: number, reference: Int32Array
   const scratch = layout.scratch[0]!;
   const codes = layout.codes!;
   const group = layout.groups[0]!;
+  const out = (width: number) => new Float32Array(memory.buffer, scratch.outOffset, 64 * width);
   const tile = {
-    int16: (start: number, width: number) =>
-      (exports["dist_block_i16"] as DistBlockCodes)(
-        codes.offset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64,
-        codes.offset, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
-        codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
-      ),
-    float32: (start: number, width: number) =>
-      (exports["dist_block"] as DistBlock)(
-        layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64,
-        layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width,
-        layout.dp * 4, scratch.outOffset, ...filterArgs(scratch),
-      ),
+    int16: {
+      run: (start: number, width: number) => {
+        stageQuadCodes(memory, scratch, codes.offset, codes.dpi, 64);
+        (exports["dist_block_i16"] as DistBlockCodes)(
+          scratch.quadCodesOffset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64,
+          group.codeRowsOffset + start * 4, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+          codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
+        );
+      },
+      packed: true,
+      // every column admitted: the n-th hit of a quad is column n
+      value: (q: number, r: number, width: number) => out(width)[((q >> 2) * width + r) * 4 + (q & 3)]!,
+    },
+    float32: {
+      run: (start: number, width: number) =>
+        (exports["dist_block"] as DistBlock)(
+          layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64,
+          layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+          layout.dp * 4, scratch.outOffset, ...filterArgs(scratch),
+        ),
+      packed: false,
+      value: (q: number, r: number, width: number) => out(width)[q * width + r]!,
+    },
   };
-  return { memory, layout, scratch, codes, group, tile };
+  const admitAll = () => new Float32Array(memory.buffer, scratch.thresholdsOffset, 64).fill(Infinity);
+  return { memory, layout, scratch, codes, group, tile, admitAll };
 }
 
 describe("the kernels' error bounds hold for every pair", () => {
@@ -194,25 +209,25 @@ describe("the kernels' error bounds hold for every pair", () => {
     const data = awkwardMatrix(rows, dims, 5);
     const queries = range(0, 64);
     const reference = range(64, 64 + 512);
-    const { memory, layout, scratch, codes, group, tile } = await kernelsOn(data, dims, reference);
+    const { memory, layout, scratch, codes, group, tile, admitAll } = await kernelsOn(data, dims, reference);
     new Int32Array(memory.buffer, scratch.qidsOffset, 64).set(queries);
     const f32 = new Float32Array(memory.buffer);
-    const out = new Float32Array(memory.buffer, scratch.outOffset, 64 * 512);
-    const check = (bound: (q: number) => number): number => {
+    const check = (value: (q: number, r: number, width: number) => number, bound: (q: number) => number): number => {
       let worstRatio = 0;
       for (let q = 0; q < 64; q++) {
         for (let r = 0; r < 512; r++) {
           const exact = squaredDistance64(f32, layout.dataOffset / 4 + q * layout.dp, f32, layout.dataOffset / 4 + reference[r]! * layout.dp, dims);
-          worstRatio = Math.max(worstRatio, Math.abs(out[q * 512 + r]! - exact) / bound(q));
+          worstRatio = Math.max(worstRatio, Math.abs(value(q, r, 512) - exact) / bound(q));
         }
       }
       return worstRatio;
     };
-    tile.int16(0, 512);
+    admitAll();
+    tile.int16.run(0, 512);
     const codeErrors = new Float32Array(memory.buffer, codes.errorsOffset, rows);
-    const int16Ratio = check((q) => codesErrorBound(f32[layout.normsOffset / 4 + q]!, codeErrors[q]!, group));
-    tile.float32(0, 512);
-    const float32Ratio = check((q) => float32ErrorBound(f32[layout.normsOffset / 4 + q]!, group, dims));
+    const int16Ratio = check(tile.int16.value, (q) => codesErrorBound(f32[layout.normsOffset / 4 + q]!, codeErrors[q]!, group));
+    tile.float32.run(0, 512);
+    const float32Ratio = check(tile.float32.value, (q) => float32ErrorBound(f32[layout.normsOffset / 4 + q]!, group, dims));
     expect(int16Ratio).toBeLessThan(1);
     expect(float32Ratio).toBeLessThan(1);
     // and the bounds are not vacuous: the int16 error uses a real share of its budget
@@ -226,26 +241,24 @@ describe("the kernels' filter", () => {
     const data = awkwardMatrix(1100, dims, 9);
     const queries = range(0, 62); // not a multiple of 4: the last quad has padding lanes
     const reference = range(100, 100 + 901); // two tiles, the second of odd width
-    const { memory, scratch, group, tile } = await kernelsOn(data, dims, reference);
+    const { memory, scratch, group, tile, admitAll } = await kernelsOn(data, dims, reference);
     new Int32Array(memory.buffer, scratch.qidsOffset, 64).set([...queries, 61, 61]);
     const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + 1);
-    for (const [name, call] of [
-      ["int16", tile.int16],
-      ["float32", tile.float32],
-    ] as const) {
+    for (const [name, kernel] of Object.entries(tile)) {
       const filtered = Array.from(queries, () => new TopList(18));
       const full = Array.from(queries, () => new TopList(18));
       let listed = 0;
       for (let start = 0; start < group.length; start += 512) {
         const actual = Math.min(512, group.length - start);
         const width = actual + (actual % 2);
-        stageThresholds(memory, scratch, filtered);
-        call(start, width);
-        scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, filtered);
-        const out = new Float32Array(memory.buffer, scratch.outOffset, 64 * width);
+        admitAll();
+        kernel.run(start, width);
         full.forEach((list, q) => {
-          for (let r = 0; r < actual; r++) if (out[q * width + r]! <= list.worst()) list.push(out[q * width + r]!, refIds[start + r]!);
+          for (let r = 0; r < actual; r++) if (kernel.value(q, r, width) <= list.worst()) list.push(kernel.value(q, r, width), refIds[start + r]!);
         });
+        stageThresholds(memory, scratch, filtered);
+        kernel.run(start, width);
+        scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, filtered, kernel.packed);
         if (start > 0) listed += new Int32Array(memory.buffer, scratch.hitCountsOffset, 16).reduce((a, b) => a + b, 0);
       }
       for (let q = 0; q < queries.length; q++) {
