@@ -161,14 +161,20 @@ function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Arr
 }
 
 /**
+ * Width of a group's first tile. The lists are empty when it starts, so the kernel admits every
+ * value of it; a narrow first tile fills them (capacity ~2k) and gives the next tiles a threshold.
+ */
+const FIRST_TILE = 64;
+
+/**
  * Runs `tile(start, width)` over the group's reference tiles and keeps each query's best
  * `capacity`; `packed` says the kernel stores only admitted values (scanTile).
  */
 function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: number, group: GroupLayout, capacity: number, tile: (start: number, width: number) => void, packed: boolean): TopList[] {
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + (group.length % 2));
   const lists = Array.from({ length: count }, () => new TopList(capacity));
-  for (let start = 0; start < group.length; start += REF_TILE) {
-    const actual = Math.min(REF_TILE, group.length - start);
+  for (let start = 0; start < group.length; start += start === 0 ? FIRST_TILE : REF_TILE) {
+    const actual = Math.min(start === 0 ? FIRST_TILE : REF_TILE, group.length - start);
     const width = actual + (actual % 2); // the id list's padding supplies the odd tail's partner
     stageThresholds(memory, scratch, lists);
     tile(start, width);
