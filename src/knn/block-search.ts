@@ -1,6 +1,7 @@
 import type { WasmMemory } from "./wasm-api.ts";
 import { squaredDistance64, TopList, writeTop } from "./exact.ts";
 import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ScratchLayout } from "./layout.ts";
+import { roundUpToFloat32 } from "./quantize.ts";
 import type { KnnResult } from "./types.ts";
 
 /** The wasm exports: see knn-kernel.wat. */
@@ -33,7 +34,7 @@ export function shortlistSize(k: number): number {
 export interface BlockStats {
   /** int16 shortlists redone with the float32 kernel */
   codeFallbacks: number;
-  /** float32 shortlists redone by a float64 scan */
+  /** float32 shortlists finished by finishByLimit */
   fallbacks: number;
 }
 
@@ -44,8 +45,9 @@ export interface BlockStats {
  * exact when d_k^2 < T - eps, where T is the worst kept approximate value and eps bounds the
  * approximation's error: every row left out has approximate value >= T, so its true value is
  * >= T - eps > d_k^2. The int16 kernel (twice as fast) goes first when the layout has codes;
- * a query it cannot prove is redone with the float32 kernel, and one that cannot prove either
- * (ties or near-duplicates at the boundary) by a float64 scan.
+ * a query it cannot prove (ties or near-duplicates at the boundary) is redone with the float32
+ * kernel, whose error bound is tighter, and one that cannot prove either is finished by
+ * finishByLimit.
  */
 export function searchBlock(
   kernels: Kernels,
@@ -58,29 +60,26 @@ export function searchBlock(
   result: KnnResult,
   stats: BlockStats,
 ): void {
-  const capacity = shortlistSize(k);
   const codes = layout.codes && query.codes;
   const f32 = new Float32Array(memory.buffer);
-  const queryNorm = (q: number): number => f32[query.normsBase / 4 + query.ids[q]!]!;
-  if (group.maxNorm > MAX_KERNEL_NORM || query.ids.some((_, q) => !(queryNorm(q) <= MAX_KERNEL_NORM))) {
+  const queryNorm = (q: number, source: QuerySource): number => f32[source.normsBase / 4 + source.ids[q]!]!;
+  if (group.maxNorm > MAX_KERNEL_NORM || query.ids.some((_, q) => !(queryNorm(q, query) <= MAX_KERNEL_NORM))) {
     query.ids.forEach((_, q) => writeTop(scan64(f32, layout, query, q, group, k), result, q, k));
     return;
   }
-  if (!codes || group.length <= capacity) {
-    searchFloat32(kernels.float32, memory, layout, scratch, query, group, k, stats).forEach((exact, q) => writeTop(exact, result, q, k));
-    return;
-  }
-  const unproven: number[] = [];
-  shortlistCodes(kernels.int16, memory, layout, scratch, query, group, capacity).forEach((list, q) => {
-    const exact = recheck(f32, layout, query, q, list, k);
-    const codeError = f32[codes.errorsBase / 4 + query.ids[q]!]!;
-    if (provenComplete(exact, list, codesErrorBound(queryNorm(q), codeError, group))) writeTop(exact, result, q, k);
-    else unproven.push(q);
-  });
-  if (unproven.length === 0) return;
-  stats.codeFallbacks += unproven.length;
-  const redo = { ...query, ids: Int32Array.from(unproven, (q) => query.ids[q]!) };
-  searchFloat32(kernels.float32, memory, layout, scratch, redo, group, k, stats).forEach((exact, i) => writeTop(exact, result, unproven[i]!, k));
+  const search = { memory, layout, scratch, group, k };
+  const float32 = (source: QuerySource): TopList[] =>
+    searchWith(search, source, float32Tiles(kernels.float32, search, source), (q) => float32ErrorBound(queryNorm(q, source), group, layout.dims), (redo, limits) => {
+      stats.fallbacks += redo.ids.length;
+      return finishByLimit(search, redo, float32Tiles(kernels.float32, search, redo), limits);
+    });
+  const exact = !codes || group.length <= shortlistSize(k)
+    ? float32(query)
+    : searchWith(search, query, codeTiles(kernels.int16, search, query), (q) => codesErrorBound(queryNorm(q, query), f32[codes.errorsBase / 4 + query.ids[q]!]!, group), (redo) => {
+        stats.codeFallbacks += redo.ids.length;
+        return float32(redo);
+      });
+  exact.forEach((list, q) => writeTop(list, result, q, k));
 }
 
 /**
@@ -88,6 +87,78 @@ export function searchBlock(
  * scale product): queries of such size, or groups holding such rows, get the float64 scan.
  */
 const MAX_KERNEL_NORM = 2 ** 120;
+
+/** What one block's search of one group works in. */
+interface GroupSearch {
+  memory: WasmMemory;
+  layout: MemoryLayout;
+  scratch: ScratchLayout;
+  group: GroupLayout;
+  k: number;
+}
+
+/** One kernel bound to a staged block of queries: tile(start, width) runs it over columns start.. of the group. */
+interface TileKernel {
+  tile(start: number, width: number): void;
+  /** it stores only the values it admits (dist_block_i16; see scanTile) */
+  packed: boolean;
+}
+
+/**
+ * The exact top-k of each query: the kernel's shortlist (the kernel staged for `query`)
+ * re-checked in float64, where it is proven complete (errorBound(q) is the kernel's error for query q). The others go to `finish`
+ * with their limits (finishByLimit).
+ */
+function searchWith(
+  search: GroupSearch,
+  query: QuerySource,
+  kernel: TileKernel,
+  errorBound: (q: number) => number,
+  finish: (redo: QuerySource, limits: number[]) => TopList[],
+): TopList[] {
+  const { memory, layout, group, k } = search;
+  const f32 = new Float32Array(memory.buffer);
+  const exact: TopList[] = [];
+  const unproven: number[] = [];
+  const limits: number[] = [];
+  shortlist(search, query.ids.length, kernel, shortlistSize(k)).forEach((list, q) => {
+    exact[q] = recheck(f32, layout, query, q, list, k);
+    const eps = errorBound(q);
+    if (group.length <= list.capacity || provenComplete(exact[q]!, list, eps)) return;
+    unproven.push(q);
+    limits.push(exact[q]!.keys[k - 1]! + eps);
+  });
+  if (unproven.length > 0) {
+    const redo = { ...query, ids: Int32Array.from(unproven, (q) => query.ids[q]!) };
+    finish(redo, limits).forEach((list, i) => (exact[unproven[i]!] = list));
+  }
+  return exact;
+}
+
+/** Each query's best `capacity` kernel values, with the rows they belong to. */
+function shortlist(search: GroupSearch, count: number, kernel: TileKernel, capacity: number): TopList[] {
+  const lists = Array.from({ length: count }, () => new TopList(capacity));
+  eachTile(search, count, kernel, (q) => lists[q]!.worst(), pushInto(lists));
+  return lists;
+}
+
+/**
+ * Finishes queries whose shortlist could not be proven complete. limits[q] = D + eps, with D
+ * the k-th float64 distance of the shortlist (D >= the true k-th distance, the shortlist's k
+ * being real rows) and eps the kernel's error bound: every row of the true top-k has a kernel
+ * value <= D + eps. One more pass admits every row under that limit, however many (40 rows
+ * tied at the k-th distance, say), and their float64 top-k is exact.
+ */
+function finishByLimit(search: GroupSearch, query: QuerySource, kernel: TileKernel, limits: readonly number[]): TopList[] {
+  const { memory, layout, k } = search;
+  const f32 = new Float32Array(memory.buffer);
+  const staged = limits.map(roundUpToFloat32); // the kernel compares float32 values
+  const exact = limits.map(() => new TopList(k));
+  eachTile(search, limits.length, kernel, (q) => staged[q]!, (q, value, row) => {
+    if (value <= staged[q]!) exact[q]!.push(squaredDistance64(f32, query.base / 4 + query.ids[q]! * layout.dp, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
+  });
+  return exact;
+}
 
 /** The float64 top-k of query q over the whole group. */
 function scan64(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: number, group: GroupLayout, k: number): TopList {
@@ -97,18 +168,6 @@ function scan64(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: 
     exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
   }
   return exact;
-}
-
-/** The float32 kernel's shortlist, re-checked; a query it cannot prove gets a float64 scan. */
-function searchFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, k: number, stats: BlockStats): TopList[] {
-  const f32 = new Float32Array(memory.buffer);
-  return shortlistFloat32(kernel, memory, layout, scratch, query, group, shortlistSize(k)).map((list, q) => {
-    const exact = recheck(f32, layout, query, q, list, k);
-    const queryNorm = f32[query.normsBase / 4 + query.ids[q]!]!;
-    if (group.length <= list.capacity || provenComplete(exact, list, float32ErrorBound(queryNorm, group, layout.dims))) return exact;
-    stats.fallbacks++;
-    return scan64(f32, layout, query, q, group, k);
-  });
 }
 
 /** The float64 top-k of a shortlist. */
@@ -166,78 +225,86 @@ function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Arr
  */
 const FIRST_TILE = 64;
 
+/** Receives an admitted kernel value of query slot q for group row `row`. */
+export type Accept = (q: number, value: number, row: number) => void;
+
 /**
- * Runs `tile(start, width)` over the group's reference tiles and keeps each query's best
- * `capacity`; `packed` says the kernel stores only admitted values (scanTile).
+ * Runs the kernel over the group's reference tiles; before each tile, query q's admission
+ * threshold is limit(q), and accept receives what the kernel admitted (scanTile).
  */
-function shortlistTiles(memory: WasmMemory, scratch: ScratchLayout, count: number, group: GroupLayout, capacity: number, tile: (start: number, width: number) => void, packed: boolean): TopList[] {
+function eachTile(search: GroupSearch, count: number, kernel: TileKernel, limit: (q: number) => number, accept: Accept): void {
+  const { memory, scratch, group } = search;
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + (group.length % 2));
-  const lists = Array.from({ length: count }, () => new TopList(capacity));
   for (let start = 0; start < group.length; start += start === 0 ? FIRST_TILE : REF_TILE) {
     const actual = Math.min(start === 0 ? FIRST_TILE : REF_TILE, group.length - start);
     const width = actual + (actual % 2); // the id list's padding supplies the odd tail's partner
-    stageThresholds(memory, scratch, lists);
-    tile(start, width);
-    scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, lists, packed);
+    stageThresholds(memory, scratch, count, limit);
+    kernel.tile(start, width);
+    scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, count, accept, kernel.packed);
   }
-  return lists;
 }
 
-/**
- * Each query's admission threshold for the kernel's filter: its list's worst value when the
- * tile starts (Infinity until the list is full); padding slots of the last quad admit nothing.
- */
-export function stageThresholds(memory: WasmMemory, scratch: ScratchLayout, lists: readonly TopList[]): void {
+/** accept for a shortlist: the value enters query q's list when it beats the worst kept. */
+export function pushInto(lists: readonly TopList[]): Accept {
+  return (q, value, row) => {
+    const list = lists[q]!;
+    if (value <= list.worst()) list.push(value, row);
+  };
+}
+
+/** Query slot q's admission threshold for the kernel's filter is limit(q); padding slots of the last quad admit nothing. */
+export function stageThresholds(memory: WasmMemory, scratch: ScratchLayout, count: number, limit: (q: number) => number): void {
   const thresholds = new Float32Array(memory.buffer, scratch.thresholdsOffset, QUERY_BLOCK);
-  for (let q = 0; q < QUERY_BLOCK; q++) thresholds[q] = q < lists.length ? lists[q]!.worst() : -Infinity;
+  for (let q = 0; q < QUERY_BLOCK; q++) thresholds[q] = q < count ? limit(q) : -Infinity;
 }
 
 /**
- * Pushes a tile's admitted values into the lists. The kernel listed, per quad of queries, the
- * columns where one of the four values was <= its query's threshold; a list's worst value only
- * falls while the tile is scanned, so every value a full scan would keep is among them, and
- * each query still sees its columns in ascending order: the lists are the full scan's.
+ * Hands a tile's admitted values to accept. The kernel listed, per quad of queries, the
+ * columns where one of the four values was <= its query's threshold, ascending; so each query
+ * sees its columns in order, and with shortlist thresholds (a list's worst value, which only
+ * falls during the tile) every value a full scan would keep is among them.
  * Values are out[q * width + r] (dist_block), or with `packed` (dist_block_i16, which stores
  * only what it lists) out[4 (m width + n) + q - 4m] for the n-th column listed by quad m.
  */
-export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: number, width: number, actual: number, refIds: Int32Array, start: number, lists: readonly TopList[], packed = false): void {
+export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: number, width: number, actual: number, refIds: Int32Array, start: number, count: number, accept: Accept, packed = false): void {
   const out = new Float32Array(memory.buffer, outOffset, QUERY_BLOCK * width);
   const hits = new Int32Array(memory.buffer, scratch.hitsOffset, (QUERY_BLOCK / 4) * REF_TILE);
   const counts = new Int32Array(memory.buffer, scratch.hitCountsOffset, QUERY_BLOCK / 4);
-  for (let quad = 0; quad * 4 < lists.length; quad++) {
-    const last = Math.min(quad * 4 + 4, lists.length);
+  for (let quad = 0; quad * 4 < count; quad++) {
+    const last = Math.min(quad * 4 + 4, count);
     for (let h = 0; h < counts[quad]!; h++) {
       const r = hits[quad * width + h]!;
       if (r >= actual) continue; // the odd tail's padding partner
       const packedAt = (quad * width + h) * 4 - quad * 4;
-      for (let q = quad * 4; q < last; q++) {
-        const value = out[packed ? packedAt + q : q * width + r]!;
-        const list = lists[q]!;
-        if (value <= list.worst()) list.push(value, refIds[start + r]!);
-      }
+      for (let q = quad * 4; q < last; q++) accept(q, out[packed ? packedAt + q : q * width + r]!, refIds[start + r]!);
     }
   }
 }
 
-function shortlistFloat32(kernel: DistBlock, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
+function float32Tiles(kernel: DistBlock, search: GroupSearch, query: QuerySource): TileKernel {
+  const { memory, layout, scratch, group } = search;
   const padded = stageQueryIds(memory, scratch, query.ids);
-  return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
-    kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch));
-  }, false);
+  return {
+    packed: false,
+    tile: (start, width) => kernel(query.base, query.normsBase, scratch.qidsOffset, padded, layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width, layout.dp * 4, scratch.outOffset, ...filterArgs(scratch)),
+  };
 }
 
-function shortlistCodes(kernel: DistBlockCodes, memory: WasmMemory, layout: MemoryLayout, scratch: ScratchLayout, query: QuerySource, group: GroupLayout, capacity: number): TopList[] {
+function codeTiles(kernel: DistBlockCodes, search: GroupSearch, query: QuerySource): TileKernel {
+  const { memory, layout, scratch, group } = search;
   const codes = layout.codes!;
   const source = query.codes!;
   const padded = stageQueryIds(memory, scratch, query.ids);
   stageQuadCodes(memory, scratch, source.base, codes.dpi, padded);
-  return shortlistTiles(memory, scratch, query.ids.length, group, capacity, (start, width) => {
-    kernel(
-      scratch.quadCodesOffset, source.scalesBase, query.normsBase, scratch.qidsOffset, padded,
-      group.codeRowsOffset + start * 4, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
-      codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
-    );
-  }, true);
+  return {
+    packed: true,
+    tile: (start, width) =>
+      kernel(
+        scratch.quadCodesOffset, source.scalesBase, query.normsBase, scratch.qidsOffset, padded,
+        group.codeRowsOffset + start * 4, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
+        codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
+      ),
+  };
 }
 
 /**

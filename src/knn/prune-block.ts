@@ -1,5 +1,5 @@
 import type { WasmMemory } from "./wasm-api.ts";
-import { filterArgs, scanTile, stageThresholds, type DistBlock } from "./block-search.ts";
+import { filterArgs, pushInto, scanTile, stageThresholds, type DistBlock } from "./block-search.ts";
 import { squaredDistance64, TopList, writeTop } from "./exact.ts";
 import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
 import type { KnnResult } from "./types.ts";
@@ -76,9 +76,9 @@ function computeBounds(kernel: DistBlock, memory: WasmMemory, projection: Projec
     const actual = Math.min(REF_TILE, group.length - start);
     const width = actual + (actual % 2);
     const tileOffset = scratch.boundsOffset + start * QUERY_BLOCK * 4; // kept whole: scanBounds reads every bound
-    stageThresholds(memory, scratch, lists);
+    stageThresholds(memory, scratch, count, (q) => lists[q]!.worst());
     kernel(projection.offset, projection.normsOffset, scratch.qidsOffset, padded, projection.offset, projection.normsOffset, group.idsOffset + start * 4, width, projection.pdp * 4, tileOffset, ...filterArgs(scratch));
-    scanTile(memory, scratch, tileOffset, width, actual, refIds, start, lists);
+    scanTile(memory, scratch, tileOffset, width, actual, refIds, start, count, pushInto(lists));
   }
   return lists;
 }

@@ -15,7 +15,7 @@ const AUTO_MIN_EXPLAINED = 0.85;
 export const lastSearchStats = {
   /** queries whose int16 shortlist could not be proven complete (redone in float32) */
   codeFallbacks: 0,
-  /** queries whose float32 shortlist could not be proven complete (float64 scan) */
+  /** queries whose float32 shortlist could not be proven complete (finished by a limit pass) */
   fallbacks: 0,
   /** "pruned" when the lower-bound prune ran past the sample blocks */
   mode: "brute" as "brute" | "pruned",

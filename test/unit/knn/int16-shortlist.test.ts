@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
-import { codesErrorBound, filterArgs, float32ErrorBound, scanTile, stageQuadCodes, stageThresholds, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
+import { codesErrorBound, filterArgs, float32ErrorBound, pushInto, scanTile, stageQuadCodes, stageThresholds, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
 import { squaredDistance64, TopList } from "../../../src/knn/exact.ts";
 import { fillSharedMemory } from "../../../src/knn/layout.ts";
 import { wasm } from "../../../src/knn/wasm-api.ts";
@@ -256,9 +256,9 @@ describe("the kernels' filter", () => {
         full.forEach((list, q) => {
           for (let r = 0; r < actual; r++) if (kernel.value(q, r, width) <= list.worst()) list.push(kernel.value(q, r, width), refIds[start + r]!);
         });
-        stageThresholds(memory, scratch, filtered);
+        stageThresholds(memory, scratch, filtered.length, (q) => filtered[q]!.worst());
         kernel.run(start, width);
-        scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, filtered, kernel.packed);
+        scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, filtered.length, pushInto(filtered), kernel.packed);
         if (start > 0) listed += new Int32Array(memory.buffer, scratch.hitCountsOffset, 16).reduce((a, b) => a + b, 0);
       }
       for (let q = 0; q < queries.length; q++) {

@@ -35,7 +35,7 @@ describe("knnSearch equals the float64 brute force", () => {
 
   it("orders exact ties by row id, including many duplicates past the shortlist", async () => {
     // every row is a point of a coarse integer grid, so distances repeat a lot; 40 copies of
-    // one point exceed the float32 shortlist and force the float64 fallback
+    // one point exceed the shortlists of both kernels and force the limit pass
     const dims = 7;
     const rows = 1200;
     const data = gaussianMatrix(rows, dims, 4).map(Math.round);
@@ -43,9 +43,13 @@ describe("knnSearch equals the float64 brute force", () => {
     const copiesOfRow0 = Array.from(groupRowsEqualTo(data, dims, 0, 1000));
     const groups = [range(0, 1000)];
     const queries = Int32Array.from([0, 1, 2, 1000, 1100, 1199]);
-    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2 });
-    expectSameBytes(result!, oracle(data, dims, groups, queries, 12)[0]!);
+    const [byFloat32] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2, kernel: "float32" });
     expect(lastSearchStats.fallbacks).toBeGreaterThan(0);
+    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2 });
+    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
+    expect(lastSearchStats.fallbacks).toBeGreaterThan(0);
+    expectSameBytes(result!, oracle(data, dims, groups, queries, 12)[0]!);
+    expectSameBytes(byFloat32!, result!);
     // query 0 has over 40 rows at distance 0 (itself and the copies): the lowest ids win
     expect(copiesOfRow0.length).toBeGreaterThan(40);
     expect(Array.from(result!.indices.subarray(0, 12))).toEqual(copiesOfRow0.slice(0, 12));
