@@ -5,7 +5,7 @@
 
 With --data DIR holding DIR/.knn-bench/ (the standardized demo matrix and host-split roles that
 bench/knn.ts writes; numpy cannot read parquet here), the job runs on those rows and roles.
---query-stride S predicts every S-th query only, as bench/knn.ts does.
+--query-stride S predicts every S-th query only (a quick check; `npm run bench` predicts every query).
 Otherwise: same synthetic recipe as bench/knn.ts (rank-20 signal + N(0, 0.3) noise, float32; numpy's
 generator, so the values differ but not the distribution) and the same split: 44% train,
 11% val, 45% test. The host split needs two sklearn fits:
