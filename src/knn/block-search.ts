@@ -122,8 +122,8 @@ function searchWith(
   const unproven: number[] = [];
   const limits: number[] = [];
   shortlist(search, query.ids.length, kernel, shortlistSize(k)).forEach((list, q) => {
-    exact[q] = recheck(f32, layout, query, q, list, k);
     const eps = errorBound(q);
+    exact[q] = recheck(f32, layout, query, q, list, k, eps);
     if (group.length <= list.capacity || provenComplete(exact[q]!, list, eps)) return;
     unproven.push(q);
     limits.push(exact[q]!.keys[k - 1]! + eps);
@@ -170,11 +170,14 @@ function scan64(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: 
   return exact;
 }
 
-/** The float64 top-k of a shortlist. */
-function recheck(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: number, list: TopList, k: number): TopList {
+/** The float64 top-k of a shortlist whose values are within eps of the float64 distances. */
+function recheck(f32: Float32Array, layout: MemoryLayout, query: QuerySource, q: number, list: TopList, k: number, eps: number): TopList {
   const queryAt = query.base / 4 + query.ids[q]! * layout.dp;
   const exact = new TopList(k);
   for (let i = 0; i < list.size; i++) {
+    // the list ascends: once a value is beyond the k-th exact distance so far by more than the
+    // kernel's error, this row and every later one are truly farther, and cannot enter
+    if (exact.size === k && list.keys[i]! - eps > exact.keys[k - 1]!) break;
     exact.push(squaredDistance64(f32, queryAt, f32, layout.dataOffset / 4 + list.ids[i]! * layout.dp, layout.dims), list.ids[i]!);
   }
   return exact;
@@ -260,9 +263,10 @@ export function stageThresholds(memory: WasmMemory, scratch: ScratchLayout, coun
 
 /**
  * Hands a tile's admitted values to accept. The kernel listed, per quad of queries, the
- * columns where one of the four values was <= its query's threshold, ascending; so each query
- * sees its columns in order, and with shortlist thresholds (a list's worst value, which only
- * falls during the tile) every value a full scan would keep is among them.
+ * columns where one of the four values was <= its query's threshold, ascending, with the lanes
+ * that passed; so each query sees its admitted columns in order, and with shortlist thresholds
+ * (a list's worst value, which only falls during the tile) every value a full scan would keep
+ * is among them.
  * Values are out[q * width + r] (dist_block), or with `packed` (dist_block_i16, which stores
  * only what it lists) out[4 (m width + n) + q - 4m] for the n-th column listed by quad m.
  */
@@ -273,10 +277,13 @@ export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: 
   for (let quad = 0; quad * 4 < count; quad++) {
     const last = Math.min(quad * 4 + 4, count);
     for (let h = 0; h < counts[quad]!; h++) {
-      const r = hits[quad * width + h]!;
+      const hit = hits[quad * width + h]!;
+      const r = hit & 0xffff;
       if (r >= actual) continue; // the odd tail's padding partner
       const packedAt = (quad * width + h) * 4 - quad * 4;
-      for (let q = quad * 4; q < last; q++) accept(q, out[packed ? packedAt + q : q * width + r]!, refIds[start + r]!);
+      for (let q = quad * 4; q < last; q++) {
+        if ((hit >>> (16 + q - quad * 4)) & 1) accept(q, out[packed ? packedAt + q : q * width + r]!, refIds[start + r]!);
+      }
     }
   }
 }
