@@ -223,8 +223,9 @@ function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Arr
 }
 
 /**
- * Width of a group's first tile. The lists are empty when it starts, so the kernel admits every
- * value of it; a narrow first tile fills them (capacity ~2k) and gives the next tiles a threshold.
+ * Width of a group's first tile; each next one is twice as wide, up to REF_TILE. The lists are
+ * empty when the first starts, so the kernel admits all of it; it fills them (capacity ~2k),
+ * and the thresholds, staged once per tile, fall fastest while the tiles are narrow.
  */
 const FIRST_TILE = 64;
 
@@ -238,8 +239,8 @@ export type Accept = (q: number, value: number, row: number) => void;
 function eachTile(search: GroupSearch, count: number, kernel: TileKernel, limit: (q: number) => number, accept: Accept): void {
   const { memory, scratch, group } = search;
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length + (group.length % 2));
-  for (let start = 0; start < group.length; start += start === 0 ? FIRST_TILE : REF_TILE) {
-    const actual = Math.min(start === 0 ? FIRST_TILE : REF_TILE, group.length - start);
+  for (let start = 0, size = FIRST_TILE; start < group.length; start += size, size = Math.min(2 * size, REF_TILE)) {
+    const actual = Math.min(size, group.length - start);
     const width = actual + (actual % 2); // the id list's padding supplies the odd tail's partner
     stageThresholds(memory, scratch, count, limit);
     kernel.tile(start, width);
