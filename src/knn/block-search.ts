@@ -32,7 +32,7 @@ export function shortlistSize(k: number): number {
 
 /** How often a shortlist could not be proven complete. */
 export interface BlockStats {
-  /** int16 shortlists redone with the float32 kernel */
+  /** int16 shortlists finished by an int16 limit pass (the float32 kernel redoes any it drops) */
   codeFallbacks: number;
   /** float32 shortlists finished by finishByLimit */
   fallbacks: number;
@@ -44,10 +44,10 @@ export interface BlockStats {
  * Phase 2 recomputes those in float64 (squaredDistance64) and keeps the best k. The result is
  * exact when d_k^2 < T - eps, where T is the worst kept approximate value and eps bounds the
  * approximation's error: every row left out has approximate value >= T, so its true value is
- * >= T - eps > d_k^2. The int16 kernel (twice as fast) goes first when the layout has codes;
- * a query it cannot prove (ties or near-duplicates at the boundary) is redone with the float32
- * kernel, whose error bound is tighter, and one that cannot prove either is finished by
- * finishByLimit.
+ * >= T - eps > d_k^2. The int16 kernel (twice as fast) serves when the layout has codes, else
+ * the float32 one. A query the shortlist cannot prove (ties or near-duplicates at the boundary)
+ * is finished by finishByLimit with the same kernel; when the int16 limit admits more than
+ * LIMIT_PASS_ROWS rows (a loose error bound), the float32 kernel, whose bound is tighter, redoes it.
  */
 export function searchBlock(
   kernels: Kernels,
@@ -71,13 +71,16 @@ export function searchBlock(
   const float32 = (source: QuerySource): TopList[] =>
     searchWith(search, source, float32Tiles(kernels.float32, search, source), (q) => float32ErrorBound(queryNorm(q, source), group, layout.dims), (redo, limits) => {
       stats.fallbacks += redo.ids.length;
-      return finishByLimit(search, redo, float32Tiles(kernels.float32, search, redo), limits);
+      return finishByLimit(search, redo, float32Tiles(kernels.float32, search, redo), limits) as TopList[]; // no row cap: none is dropped
     });
   const exact = !codes || group.length <= shortlistSize(k)
     ? float32(query)
-    : searchWith(search, query, codeTiles(kernels.int16, search, query), (q) => codesErrorBound(queryNorm(q, query), f32[codes.errorsBase / 4 + query.ids[q]!]!, group), (redo) => {
+    : searchWith(search, query, codeTiles(kernels.int16, search, query), (q) => codesErrorBound(queryNorm(q, query), f32[codes.errorsBase / 4 + query.ids[q]!]!, group), (redo, limits) => {
         stats.codeFallbacks += redo.ids.length;
-        return float32(redo);
+        const finished = finishByLimit(search, redo, codeTiles(kernels.int16, search, redo), limits, LIMIT_PASS_ROWS);
+        const overflowed = finished.flatMap((list, i) => (list ? [] : [i]));
+        if (overflowed.length > 0) float32({ ...redo, ids: Int32Array.from(overflowed, (i) => redo.ids[i]!) }).forEach((list, j) => (finished[overflowed[j]!] = list));
+        return finished as TopList[];
       });
   exact.forEach((list, q) => writeTop(list, result, q, k));
 }
@@ -87,6 +90,9 @@ export function searchBlock(
  * scale product): queries of such size, or groups holding such rows, get the float64 scan.
  */
 const MAX_KERNEL_NORM = 2 ** 120;
+
+/** Most rows an int16 limit pass re-checks in float64 for one query before the float32 kernel takes over. */
+const LIMIT_PASS_ROWS = 4096;
 
 /** What one block's search of one group works in. */
 interface GroupSearch {
@@ -146,16 +152,20 @@ function shortlist(search: GroupSearch, count: number, kernel: TileKernel, capac
  * Finishes queries whose shortlist could not be proven complete. limits[q] = D + eps, with D
  * the k-th float64 distance of the shortlist (D >= the true k-th distance, the shortlist's k
  * being real rows) and eps the kernel's error bound: every row of the true top-k has a kernel
- * value <= D + eps. One more pass admits every row under that limit, however many (40 rows
- * tied at the k-th distance, say), and their float64 top-k is exact.
+ * value <= D + eps. One more pass admits every row under that limit (40 rows tied at the k-th
+ * distance, say), and their float64 top-k is exact. A query that admits more than maxRows
+ * rows is dropped from the pass and left undefined.
  */
-function finishByLimit(search: GroupSearch, query: QuerySource, kernel: TileKernel, limits: readonly number[]): TopList[] {
+function finishByLimit(search: GroupSearch, query: QuerySource, kernel: TileKernel, limits: readonly number[], maxRows = Infinity): (TopList | undefined)[] {
   const { memory, layout, k } = search;
   const f32 = new Float32Array(memory.buffer);
   const staged = limits.map(roundUpToFloat32); // the kernel compares float32 values
-  const exact = limits.map(() => new TopList(k));
-  eachTile(search, limits.length, kernel, (q) => staged[q]!, (q, value, row) => {
-    if (value <= staged[q]!) exact[q]!.push(squaredDistance64(f32, query.base / 4 + query.ids[q]! * layout.dp, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
+  const exact: (TopList | undefined)[] = limits.map(() => new TopList(k));
+  const admitted = limits.map(() => 0);
+  eachTile(search, limits.length, kernel, (q) => (exact[q] ? staged[q]! : -Infinity), (q, value, row) => {
+    if (!(value <= staged[q]!) || !exact[q]) return;
+    if (++admitted[q]! > maxRows) exact[q] = undefined;
+    else exact[q].push(squaredDistance64(f32, query.base / 4 + query.ids[q]! * layout.dp, f32, layout.dataOffset / 4 + row * layout.dp, layout.dims), row);
   });
   return exact;
 }

@@ -13,7 +13,7 @@ import type { KnnIndex, KnnResult, KnnSearchRequest, ShortlistKernel } from "./t
 const AUTO_MIN_EXPLAINED = 0.85;
 
 export const lastSearchStats = {
-  /** queries whose int16 shortlist could not be proven complete (redone in float32) */
+  /** queries whose int16 shortlist could not be proven complete (finished by a limit pass) */
   codeFallbacks: 0,
   /** queries whose float32 shortlist could not be proven complete (finished by a limit pass) */
   fallbacks: 0,

@@ -84,7 +84,20 @@ describe("the int16 shortlist gives the float64 brute force's bytes", () => {
     });
   });
 
-  it("redoes in float32 the shortlists it cannot prove, e.g. 40 rows tied at the k-th distance", async () => {
+  it("hands to the float32 kernel a query whose limit pass admits more than 4096 rows (5000 copies of it)", async () => {
+    const dims = 8;
+    const data = gaussianMatrix(6000, dims, 3);
+    for (let r = 1; r <= 5000; r++) data.copyWithin(r * dims, 0, dims);
+    const groups = [range(0, 6000)];
+    const queries = Int32Array.from([0, 5500]);
+    const [result] = await knnSearch({ data, dims, groups, queries, k: 10, threads: 1, kernel: "int16", prune: "never" });
+    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
+    expect(lastSearchStats.fallbacks).toBeGreaterThan(0); // the float32 shortlist cannot prove 5001 ties either
+    expectSameBytes(result!, bruteForceKnn(data, dims, groups[0]!, gather(data, dims, queries), 10));
+    expect(Array.from(result!.indices.subarray(0, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it("finishes the shortlists it cannot prove with a limit pass, e.g. 40 rows tied at the k-th distance", async () => {
     const dims = 16;
     const data = gaussianMatrix(1500, dims, 9);
     // 40 copies of row 0 around the query: more equal candidates than the shortlist holds
