@@ -5,7 +5,7 @@
  *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap] [--out FILE]
  *
  * pipeline   cold run, warm no-op run (median of 3; and whether it read the inputs), peak RSS, stage times,
- *            and standardize, project and cluster rerun alone (median of 3)
+ *            and standardize, project, cluster, classify and evaluate rerun alone (median of 3)
  * <piece>    node dist/bench/<piece>.js --data DIR --out FILE, then its Python peer if any
  */
 import { spawnSync } from "node:child_process";
@@ -90,14 +90,14 @@ if (only.has("pipeline")) {
     warm_all_cached: ((lastJsonLine(warm.stdout) as { stages?: { status: string }[] })?.stages ?? []).every((s) => s.status !== "ran"),
     warm_input_bytes_hashed: warmLog.inputBytesHashed ?? null,
     warm_over_cold: round(warm.seconds / cold.seconds),
-    stage_alone_seconds: stagesAlone(["standardize", "project", "cluster"]),
+    stage_alone_seconds: stagesAlone(["standardize", "project", "cluster", "classify", "evaluate"]),
   };
 }
 
 /**
  * In the cold run, project, cluster and classify share the 2 cores; sklearn's steps run one
- * after another. So each of the quick stages is also rerun alone (`--only S --force S`), the
- * median of 3, to compare like with like.
+ * after another. So each stage that has a sklearn peer is also rerun alone (`--only S --force S`),
+ * the median of 3, to compare like with like.
  */
 function stagesAlone(stages: string[]): Record<string, number> {
   return Object.fromEntries(stages.map((stage) => {
