@@ -60,7 +60,6 @@ export function searchBlock(
   result: KnnResult,
   stats: BlockStats,
 ): void {
-  const codes = layout.codes && query.codes;
   const f32 = new Float32Array(memory.buffer);
   const queryNorm = (q: number, source: QuerySource): number => f32[source.normsBase / 4 + source.ids[q]!]!;
   if (group.maxNorm > MAX_KERNEL_NORM || query.ids.some((_, q) => !(queryNorm(q, query) <= MAX_KERNEL_NORM))) {
@@ -73,15 +72,15 @@ export function searchBlock(
       stats.fallbacks += redo.ids.length;
       return finishByLimit(search, redo, float32Tiles(kernels.float32, search, redo), limits) as TopList[]; // no row cap: none is dropped
     });
-  const exact = !codes || group.length <= shortlistSize(k)
-    ? float32(query)
-    : searchWith(search, query, codeTiles(kernels.int16, search, query), (q) => codesErrorBound(queryNorm(q, query), f32[codes.errorsBase / 4 + query.ids[q]!]!, group), (redo, limits) => {
-        stats.codeFallbacks += redo.ids.length;
-        const finished = finishByLimit(search, redo, codeTiles(kernels.int16, search, redo), limits, LIMIT_PASS_ROWS);
-        const overflowed = finished.flatMap((list, i) => (list ? [] : [i]));
-        if (overflowed.length > 0) float32({ ...redo, ids: Int32Array.from(overflowed, (i) => redo.ids[i]!) }).forEach((list, j) => (finished[overflowed[j]!] = list));
-        return finished as TopList[];
-      });
+  const int16 = (source: QuerySource): TopList[] =>
+    searchWith(search, source, codeTiles(kernels.int16, search, source), (q) => codesErrorBound(queryNorm(q, source), f32[source.codes!.errorsBase / 4 + source.ids[q]!]!, group), (redo, limits) => {
+      stats.codeFallbacks += redo.ids.length;
+      const finished = finishByLimit(search, redo, codeTiles(kernels.int16, search, redo), limits, LIMIT_PASS_ROWS);
+      const dropped = finished.flatMap((list, i) => (list ? [] : [i]));
+      if (dropped.length > 0) float32({ ...redo, ids: Int32Array.from(dropped, (i) => redo.ids[i]!) }).forEach((list, j) => (finished[dropped[j]!] = list));
+      return finished as TopList[];
+    });
+  const exact = layout.codes && query.codes && group.length > shortlistSize(k) ? int16(query) : float32(query);
   exact.forEach((list, q) => writeTop(list, result, q, k));
 }
 
@@ -111,9 +110,9 @@ interface TileKernel {
 }
 
 /**
- * The exact top-k of each query: the kernel's shortlist (the kernel staged for `query`)
- * re-checked in float64, where it is proven complete (errorBound(q) is the kernel's error for query q). The others go to `finish`
- * with their limits (finishByLimit).
+ * The exact top-k of each query: the shortlist of `kernel` (staged for `query`) re-checked in
+ * float64, where it is proven complete (errorBound(q) is the kernel's error for query q). The
+ * others go to `finish` with their limits (finishByLimit).
  */
 function searchWith(
   search: GroupSearch,
