@@ -7,7 +7,7 @@ import type { KnnResult } from "./types.ts";
 /** The wasm exports: see knn-kernel.wat. */
 /** The last three arguments of both: per-query thresholds, hit lists and hit counts (scanTile). */
 export type DistBlock = (qb: number, qn: number, qids: number, nq: number, rb: number, rn: number, rids: number, nr: number, dpb: number, out: number, thr: number, hits: number, counts: number) => void;
-export type DistBlockCodes = (qb: number, qs: number, qn: number, qids: number, nq: number, rb: number, rs: number, rn: number, rids: number, nr: number, dpb: number, out: number, thr: number, hits: number, counts: number) => void;
+export type DistBlockCodes = (qb: number, qs: number, qn: number, qids: number, nq: number, rrows: number, rs: number, rn: number, rids: number, nr: number, dpb: number, out: number, thr: number, hits: number, counts: number) => void;
 
 export interface Kernels {
   float32: DistBlock;

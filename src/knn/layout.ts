@@ -6,9 +6,10 @@ import { paddedCodeLength, quantizeRows } from "./quantize.ts";
  *
  *   [ data rows, zero-padded to a stride of dp floats ][ f32 squared norms, one per row ]
  *   [ int16 codes of the rows, dpi per row ][ f32 scales ][ f32 code error norms ] (codes only)
- *   [ group 0 ids (even count) ][ group 1 ids ] ...    [ worker 0 scratch ][ worker 1 scratch ] ...
+ *   [ group 0 ids (even count) ][ their code rows' byte addresses (codes only) ][ group 1 ... ] ...
+ *   [ worker 0 scratch ][ worker 1 scratch ] ...
  *
- * The main thread fills the first three parts once; each worker only writes its own scratch.
+ * The main thread fills all but the scratch once; each worker only writes its own scratch.
  */
 
 /**
