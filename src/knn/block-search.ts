@@ -281,7 +281,7 @@ export function stageThresholds(memory: WasmMemory, scratch: ScratchLayout, coun
  * only what it lists) out[4 (m width + n) + q - 4m] for the n-th column listed by quad m.
  */
 export function scanTile(memory: WasmMemory, scratch: ScratchLayout, outOffset: number, width: number, actual: number, refIds: Int32Array, start: number, count: number, accept: Accept, packed = false): void {
-  const out = new Float32Array(memory.buffer, outOffset, QUERY_BLOCK * width);
+  const out = new Float32Array(memory.buffer, outOffset, Math.ceil(count / 4) * 4 * width);
   const hits = new Int32Array(memory.buffer, scratch.hitsOffset, (QUERY_BLOCK / 4) * REF_TILE);
   const counts = new Int32Array(memory.buffer, scratch.hitCountsOffset, QUERY_BLOCK / 4);
   for (let quad = 0; quad * 4 < count; quad++) {

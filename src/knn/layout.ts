@@ -17,6 +17,8 @@ import { paddedCodeLength, quantizeRows } from "./quantize.ts";
  * L2 by every quad of it. 128 searched the demo's host split 3.5 % faster than 64; 256 no faster.
  */
 export const QUERY_BLOCK = 128;
+/** Queries whose prune bounds are held at once (prune-block.ts): the bounds scratch is this x the largest group. */
+export const PRUNE_QUERIES = 64;
 /** References per kernel call: 512 padded 230-D rows (~475 KB) stay in L2; 512 measured best of 128..1024. */
 export const REF_TILE = 512;
 const PAGE = 65536;
@@ -77,7 +79,7 @@ export interface ScratchLayout {
   stageOffset: number;
   /** their Float32 squared norms */
   stageNormsOffset: number;
-  /** Float32 lower bounds of one query block vs a whole group, tile after tile (prune only) */
+  /** Float32 lower bounds of PRUNE_QUERIES queries vs a whole group, tile after tile (prune only) */
   boundsOffset: number;
   /** int16 codes, scales and error norms of the staged vectors (codes only) */
   stageCodesOffset: number;
@@ -147,7 +149,7 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
     hitCountsOffset: take((QUERY_BLOCK / 4) * 4),
     stageOffset: take(QUERY_BLOCK * dp * 4),
     stageNormsOffset: take(QUERY_BLOCK * 4),
-    boundsOffset: take(projection ? QUERY_BLOCK * tiledGroup * 4 : 0),
+    boundsOffset: take(projection ? PRUNE_QUERIES * tiledGroup * 4 : 0),
     stageCodesOffset: take(codes ? QUERY_BLOCK * dpi * 2 : 0),
     stageScalesOffset: take(codes ? QUERY_BLOCK * 4 : 0),
     stageErrorsOffset: take(codes ? QUERY_BLOCK * 4 : 0),

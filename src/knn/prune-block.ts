@@ -1,7 +1,7 @@
 import type { WasmMemory } from "./wasm-api.ts";
 import { filterArgs, pushInto, scanTile, stageThresholds, type DistBlock } from "./block-search.ts";
 import { squaredDistance64, TopList, writeTop } from "./exact.ts";
-import { QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
+import { PRUNE_QUERIES, QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
 import type { KnnResult } from "./types.ts";
 
 /** Rows ranked best by their bound whose float64 distances set the threshold T. */
@@ -42,6 +42,25 @@ export function searchBlockPruned(
   stats: PruneStats,
   countOnly = false,
 ): void {
+  for (let start = 0; start < ids.length; start += PRUNE_QUERIES) {
+    searchPart(kernel, memory, layout, scratch, ids.subarray(start, start + PRUNE_QUERIES), start, group, k, result, stats, countOnly);
+  }
+}
+
+/** searchBlockPruned for at most PRUNE_QUERIES queries, the first of which is slot `first` of the block. */
+function searchPart(
+  kernel: DistBlock,
+  memory: WasmMemory,
+  layout: MemoryLayout,
+  scratch: ScratchLayout,
+  ids: Int32Array,
+  first: number,
+  group: GroupLayout,
+  k: number,
+  result: KnnResult,
+  stats: PruneStats,
+  countOnly: boolean,
+): void {
   const projection = layout.projection!;
   const seeds = computeBounds(kernel, memory, projection, scratch, ids, group, seedCount(k));
   const f32 = new Float32Array(memory.buffer);
@@ -59,7 +78,7 @@ export function searchBlockPruned(
     };
     scanBounds(f32, scratch, q, group, memory, threshold, projection.coef, centered, ids[q]!, evaluate);
     stats.pairs += group.length;
-    writeTop(exact, result, q, k);
+    writeTop(exact, result, first + q, k);
   });
 }
 
@@ -75,7 +94,7 @@ function computeBounds(kernel: DistBlock, memory: WasmMemory, projection: Projec
   for (let start = 0; start < group.length; start += REF_TILE) {
     const actual = Math.min(REF_TILE, group.length - start);
     const width = actual + (actual % 2);
-    const tileOffset = scratch.boundsOffset + start * QUERY_BLOCK * 4; // kept whole: scanBounds reads every bound
+    const tileOffset = scratch.boundsOffset + start * PRUNE_QUERIES * 4; // kept whole: scanBounds reads every bound
     stageThresholds(memory, scratch, count, (q) => lists[q]!.worst());
     kernel(projection.offset, projection.normsOffset, scratch.qidsOffset, padded, projection.offset, projection.normsOffset, group.idsOffset + start * 4, width, projection.pdp * 4, tileOffset, ...filterArgs(scratch));
     scanTile(memory, scratch, tileOffset, width, actual, refIds, start, count, pushInto(lists));
@@ -107,7 +126,7 @@ function scanBounds(
   for (let start = 0; start < group.length; start += REF_TILE) {
     const actual = Math.min(REF_TILE, group.length - start);
     const width = actual + (actual % 2);
-    const at = boundsAt + start * QUERY_BLOCK + q * width;
+    const at = boundsAt + start * PRUNE_QUERIES + q * width;
     for (let r = 0; r < actual; r++) {
       const value = f32[at + r]!;
       if (value > loose) continue;
