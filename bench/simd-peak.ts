@@ -14,9 +14,10 @@ import { Worker } from "node:worker_threads";
 const CHAINS = 12;
 const ITERATIONS = 20_000_000;
 
+type Wabt = Awaited<ReturnType<typeof import("wabt")>>;
+
 /** A module whose f(n) runs n iterations of CHAINS independent `step` chains. */
-async function loopModule(step: (acc: string) => string, init: string): Promise<Uint8Array> {
-  const wabt = await (await import("wabt")).default();
+function loopModule(wabt: Wabt, step: (acc: string) => string, init: string): Uint8Array {
   const locals = Array.from({ length: CHAINS }, (_, i) => `(local $a${i} v128)`).join(" ");
   const inits = Array.from({ length: CHAINS }, (_, i) => `(local.set $a${i} ${init})`).join(" ");
   const body = Array.from({ length: CHAINS }, (_, i) => `(local.set $a${i} ${step(`(local.get $a${i})`)})`).join(" ");
@@ -51,8 +52,9 @@ async function rate(bytes: Uint8Array, threads: number): Promise<number> {
 }
 
 export async function measureSimdPeak(threads: number): Promise<{ threads: number; f32_gflops: number; int16_gops: number; pmaddwd_per_second_per_thread: number }> {
-  const mul = await rate(await loopModule((a) => `(f32x4.mul ${a} (v128.const f32x4 1.0000001 1.0000001 1.0000001 1.0000001))`, "(f32x4.splat (f32.const 1))"), threads);
-  const add = await rate(await loopModule((a) => `(f32x4.add ${a} (v128.const f32x4 1 1 1 1))`, "(f32x4.splat (f32.const 1))"), threads);
-  const dot = await rate(await loopModule((a) => `(i32x4.dot_i16x8_s ${a} (v128.const i16x8 1 1 1 1 1 1 1 1))`, "(i32x4.splat (i32.const 1))"), threads);
+  const wabt = await (await import("wabt")).default();
+  const mul = await rate(loopModule(wabt, (a) => `(f32x4.mul ${a} (v128.const f32x4 1.0000001 1.0000001 1.0000001 1.0000001))`, "(f32x4.splat (f32.const 1))"), threads);
+  const add = await rate(loopModule(wabt, (a) => `(f32x4.add ${a} (v128.const f32x4 1 1 1 1))`, "(f32x4.splat (f32.const 1))"), threads);
+  const dot = await rate(loopModule(wabt, (a) => `(i32x4.dot_i16x8_s ${a} (v128.const i16x8 1 1 1 1 1 1 1 1))`, "(i32x4.splat (i32.const 1))"), threads);
   return { threads, f32_gflops: (4 * (mul + add)) / 1e9, int16_gops: (16 * dot) / 1e9, pmaddwd_per_second_per_thread: dot / threads };
 }

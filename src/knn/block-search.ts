@@ -222,7 +222,7 @@ export function codesErrorBound(queryNorm: number, codeError: number, group: Gro
 }
 
 /** Query ids of one block in scratch, padded to the kernel's 4-query register block. */
-function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Array): number {
+export function stageQueryIds(memory: WasmMemory, scratch: ScratchLayout, ids: Int32Array): number {
   const count = ids.length;
   const padded = Math.ceil(count / 4) * 4;
   const qids = new Int32Array(memory.buffer, scratch.qidsOffset, QUERY_BLOCK);

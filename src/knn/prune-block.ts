@@ -1,7 +1,7 @@
 import type { WasmMemory } from "./wasm-api.ts";
-import { filterArgs, pushInto, scanTile, stageThresholds, type DistBlock } from "./block-search.ts";
+import { filterArgs, pushInto, scanTile, stageQueryIds, stageThresholds, type DistBlock } from "./block-search.ts";
 import { squaredDistance64, TopList, writeTop } from "./exact.ts";
-import { PRUNE_QUERIES, QUERY_BLOCK, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
+import { PRUNE_QUERIES, REF_TILE, type GroupLayout, type MemoryLayout, type ProjectionLayout, type ScratchLayout } from "./layout.ts";
 import type { KnnResult } from "./types.ts";
 
 /** Rows ranked best by their bound whose float64 distances set the threshold T. */
@@ -85,10 +85,7 @@ function searchPart(
 /** Fills the bounds scratch tile by tile and returns each query's seeds (smallest bounds). */
 function computeBounds(kernel: DistBlock, memory: WasmMemory, projection: ProjectionLayout, scratch: ScratchLayout, ids: Int32Array, group: GroupLayout, capacity: number): TopList[] {
   const count = ids.length;
-  const padded = Math.ceil(count / 4) * 4;
-  const qids = new Int32Array(memory.buffer, scratch.qidsOffset, QUERY_BLOCK);
-  qids.set(ids);
-  qids.fill(ids[count - 1]!, count, padded);
+  const padded = stageQueryIds(memory, scratch, ids);
   const refIds = new Int32Array(memory.buffer, group.idsOffset, group.length);
   const lists = Array.from({ length: count }, () => new TopList(capacity));
   for (let start = 0; start < group.length; start += REF_TILE) {
