@@ -25,9 +25,9 @@ export default defineStage({
     validation: slot.path("validation_v1.parquet: one row per episode with host_id, profile, sample_name, status"),
   },
   outputs: {
-    predictions: slot.table("predicted (Int8), is_train (0/1), role (0 train, 1 val, 2 test, 3 other) per window"),
-    neighbours: slot.table("train-only top-k of each test window: row, neighbour, distance, split_code"),
-    info: slot.json("split recipe, window counts per role, train_hosts and k"),
+    predictions: slot.table("predicted (Int8), is_train (0/1), role (0 train, 1 val, 2 test, 3 other) per window", { columns: ["predicted", "is_train", "role"] }),
+    neighbours: slot.table("train-only top-k of each test window: row, neighbour, distance, split_code", { columns: ["row", "neighbour", "distance", "split_code"] }),
+    info: slot.json("split recipe, window counts per role, train_hosts and k", { fields: ["split", "counts", "train_hosts", "k", "val_fraction"] }),
   },
   async run({ params, inputs, rng, threads, signal, progress, log }) {
     // NOTE: loaded here, not at the top: the parquet reader costs every CLI call ~0.2 s to import.

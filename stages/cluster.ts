@@ -19,8 +19,10 @@ export default defineStage({
     features: slot.matrix("standardized features, one row per window"),
   },
   outputs: {
-    labels: slot.table("cluster (Int32) per window, numbered by first appearance"),
-    info: slot.json("inertia on the fit sample, n_iter, n_steps, n_init, best_init, sample_rows"),
+    labels: slot.table("cluster (Int32) per window, numbered by first appearance", { columns: ["cluster"] }),
+    info: slot.json("inertia on the fit sample, n_iter, n_steps, n_init, best_init, sample_rows", {
+      fields: ["inertia", "n_iter", "n_steps", "n_init", "best_init", "init_inertias", "sample_rows", "inertia_all_rows"],
+    }),
   },
   run({ params, inputs, rng, signal, progress }) {
     const { features } = inputs;

@@ -24,7 +24,10 @@ export default defineStage({
     neighbours: slot.table("classify's train-only top-k of each test window"),
   },
   outputs: {
-    metrics: slot.json("split, k, n_train, n_test, macro_f1, per_class, confusion, latency", { measured: ["latency"] }),
+    metrics: slot.json("split, k, n_train, n_test, macro_f1, per_class, confusion, latency", {
+      measured: ["latency"],
+      fields: ["split", "k", "n_train", "n_test", "macro_f1", "per_class", "confusion", "latency"],
+    }),
   },
   async run({ inputs, threads, now, progress }) {
     const { phase } = inputs.meta;

@@ -20,8 +20,8 @@ export default defineStage({
   },
   outputs: {
     features: slot.matrix("raw features, float32 row-major, NaN kept"),
-    meta: slot.table("phase (Int8), episode_id, host_id, profile per kept window"),
-    schema: slot.json("feature_names, rows_in_file, rows_kept"),
+    meta: slot.table("phase (Int8), episode_id, host_id, profile per kept window", { columns: ["phase", "episode_id", "host_id", "profile"] }),
+    schema: slot.json("feature_names, rows_in_file, rows_kept", { fields: ["feature_names", "rows_in_file", "rows_kept"] }),
   },
   async run({ params, inputs, log }) {
     // NOTE: loaded here, not at the top: arrow and parquet-wasm cost every CLI call ~0.3 s to

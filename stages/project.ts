@@ -29,7 +29,9 @@ export default defineStage({
   },
   outputs: {
     xyz: slot.matrix("n x 3 coordinates, each axis rescaled to [0, 1] by the fit sample's range and clipped"),
-    info: slot.json("method, fit_rows and the explained variance ratios (pca) or between-class ratios (lda)"),
+    info: slot.json("method, fit_rows and the explained variance ratios (pca) or between-class ratios (lda)", {
+      fields: ["method", "fit_rows", "lo", "span"],
+    }),
   },
   async run({ params, inputs, rng, seed, threads, signal, progress }) {
     const { features } = inputs;

@@ -16,7 +16,9 @@ export default defineStage({
   },
   outputs: {
     features: slot.matrix("n x kept standardized float32 features"),
-    transform: slot.json("kept column indices and names, and per kept column median, mean and std; dropped names"),
+    transform: slot.json("kept column indices and names, and per kept column median, mean and std; dropped names", {
+      fields: ["kept", "names", "medians", "means", "stds", "dropped"],
+    }),
   },
   async run({ inputs, threads, signal, log, progress }) {
     const { rows, cols, data } = inputs.features;

@@ -1,31 +1,30 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { asDiskError } from "./disk-errors.ts";
 
 /**
  * Writes `bytes` to `target` so that a reader sees either the old file or the whole new one:
  * temp file in `tmpDir` (same filesystem), fsync, rename. A kill -9 at any point leaves at
- * worst an orphan temp file, which `pipeline gc` removes.
+ * worst an orphan temp file, which `pipeline gc` removes. A full disk is a NoSpaceError, and
+ * its temp file is removed.
  */
 export function writeFileAtomic(target: string, bytes: Uint8Array, tmpDir = dirname(target)): void {
-  mkdirSync(tmpDir, { recursive: true });
-  mkdirSync(dirname(target), { recursive: true });
   const temp = join(tmpDir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(temp, "w");
   try {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  try {
+    mkdirSync(tmpDir, { recursive: true });
+    mkdirSync(dirname(target), { recursive: true });
+    const fd = openSync(temp, "w");
+    try {
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, target);
   } catch (error) {
     rmSync(temp, { force: true });
-    throw error;
+    throw asDiskError(error, target, bytes.length);
   }
 }

@@ -29,6 +29,7 @@ export class FileHasher {
   private readonly projectDir: string;
   private records: Record<string, StatRecord>;
   private dirty = false;
+  private readonly forgotten = new Set<string>();
   /** bytes actually read to hash files in this process (the warm-run benchmark checks it) */
   bytesHashed = 0;
 
@@ -59,9 +60,19 @@ export class FileHasher {
     return hash;
   }
 
+  /** Drops what is remembered of `path`, so it is hashed afresh next time. */
+  forget(path: string): void {
+    const id = relative(this.projectDir, path);
+    if (!(id in this.records)) return;
+    delete this.records[id];
+    this.forgotten.add(id);
+    this.dirty = true;
+  }
+
   save(): void {
     if (!this.dirty) return;
     const fresh = loadRecords(this.stateFile); // another run may have added records meanwhile
+    for (const id of this.forgotten) delete fresh[id];
     writeFileAtomic(this.stateFile, Buffer.from(JSON.stringify({ ...fresh, ...this.records })));
     this.dirty = false;
   }

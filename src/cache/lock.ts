@@ -4,20 +4,29 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PipelineError, EXIT } from "../core/errors.ts";
+import { asDiskError } from "./disk-errors.ts";
 
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
   since: string;
   command: string;
+  /**
+   * What tells this process from a later one given the same pid (boot id and start time, from
+   * /proc): a lock naming a live pid whose start differs is stale, as after a container
+   * restart that hands the new run its predecessor's pid. Absent where /proc is not.
+   */
+  started?: string;
 }
+
+const LOCK_NAME_HINT = "cache/lock";
 
 export class LockBusyError extends PipelineError {
   constructor(holder: Holder) {
     super(`another pipeline run holds this project (pid ${holder.pid} on ${holder.host}, since ${holder.since}: ${holder.command})`, {
       code: "E_LOCKED",
-      exitCode: EXIT.stageFailed,
-      hint: "wait for it to finish, or run without --no-wait to queue behind it",
+      exitCode: EXIT.locked,
+      hint: `wait for it to finish, or run without --no-wait to queue behind it; if no such run exists, delete ${LOCK_NAME_HINT}`,
     });
   }
 }
@@ -32,7 +41,8 @@ export async function acquireLock(
   options: { wait: boolean; command: string; onWait?: (holder: Holder) => void; signal?: AbortSignal },
 ): Promise<() => void> {
   mkdirSync(dirname(path), { recursive: true });
-  const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: options.command };
+  const started = processStart(process.pid);
+  const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: options.command, ...(started ? { started } : {}) };
   let told = false;
   for (;;) {
     if (tryCreate(path, me)) return () => releaseLock(path, me);
@@ -55,15 +65,18 @@ export async function acquireLock(
 
 function tryCreate(path: string, me: Holder): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  const fd = openSync(temp, "w");
-  writeSync(fd, JSON.stringify(me));
-  closeSync(fd);
   try {
+    const fd = openSync(temp, "w");
+    try {
+      writeSync(fd, JSON.stringify(me));
+    } finally {
+      closeSync(fd);
+    }
     linkSync(temp, path); // atomic: fails with EEXIST when a lock is there
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
+    throw asDiskError(error, path, 1024);
   } finally {
     rmSync(temp, { force: true });
   }
@@ -104,11 +117,28 @@ function isStale(holder: Holder): boolean {
   if (holder.host !== hostname()) return false; // cannot see another machine's processes
   try {
     process.kill(holder.pid, 0);
-    return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
+  // the pid is alive; is it still the process that took the lock?
+  return holder.started !== undefined && processStart(holder.pid) !== holder.started;
 }
+
+/** "<boot id>:<start time in clock ticks>" of a live process, from /proc; undefined elsewhere. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return `${boot}:${fields[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lock temp files (`lock.<pid>.<hex>`, `lock.stale.*`) left behind by a killed process: gc removes them. */
+export const LOCK_TEMP = /^lock\.(stale\.)?\d+\.[0-9a-f]+$/;
 
 function releaseLock(path: string, me: Holder): void {
   const holder = readHolder(path);

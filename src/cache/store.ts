@@ -13,21 +13,34 @@ const HASH_CHUNK = 8 << 20;
  * The cache has two halves (as DVC and Hamilton split them):
  *   objects/ab/<sha256>          artifact bytes, addressed by their own hash
  *   entries/<stage>/<key>.json   stage key -> the hashes of the objects it produced
- * An entry is only a hit when every object it names exists with the recorded size; object
- * bytes are verified against their hash whenever they are read.
+ * An entry is only a hit when its key parts hash to its key, its seal matches its content and
+ * every object it names exists with the recorded size; object bytes are verified against their
+ * hash whenever they are read. The seal is a checksum, not a signature: it catches damage and
+ * hand edits of an entry, not a forger with write access to cache/ (signed entries are for
+ * shared caches).
  */
 export const CACHE_DIR = "cache";
 
+/** Entries of format 1 had no seal: they are misses, rewritten when their stage runs. */
+export const ENTRY_FORMAT = 2;
+
 export const entrySchema = z.object({
-  format: z.literal(1),
+  format: z.literal(ENTRY_FORMAT),
   stage: z.string(),
   key: z.string().regex(/^[0-9a-f]{64}$/),
   parts: z.record(z.string(), z.unknown()),
   outputs: z.record(z.string(), z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0), kind: z.enum(["matrix", "table", "json", "file"]) })),
   ms: z.number(),
   created: z.string(),
+  /** sha256 of the canonical JSON of every other field */
+  seal: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type CacheEntry = z.output<typeof entrySchema>;
+export type UnsealedEntry = Omit<CacheEntry, "format" | "seal">;
+
+export function sealOf(entry: Omit<CacheEntry, "seal">): string {
+  return sha256(canonicalJson({ ...entry, seal: undefined }));
+}
 export interface ObjectRef {
   hash: string;
   size: number;
@@ -57,12 +70,21 @@ export class CacheStore {
     return join(this.root, "entries", stage, `${key}.json`);
   }
 
-  /** Stores bytes under their sha256; a no-op when an intact copy is already there. */
+  /**
+   * Stores bytes under their sha256. An object already there is compared byte for byte and
+   * rewritten when it differs (a flipped byte keeps the size), so a stage that reruns always
+   * repairs the objects it produces.
+   */
   putObject(bytes: Uint8Array): string {
     const hash = sha256(bytes);
     const path = this.objectPath(hash);
-    if (!existsSync(path) || statSync(path).size !== bytes.length) writeFileAtomic(path, bytes, this.tmpDir);
+    if (!this.holdsExactly(path, bytes)) writeFileAtomic(path, bytes, this.tmpDir);
     return hash;
+  }
+
+  private holdsExactly(path: string, bytes: Uint8Array): boolean {
+    if (!existsSync(path) || statSync(path).size !== bytes.length) return false;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(readFileSync(path));
   }
 
   /** The object's bytes, or undefined when it is missing or damaged (a damaged one is deleted). */
@@ -92,8 +114,11 @@ export class CacheStore {
     return undefined;
   }
 
-  putEntry(entry: CacheEntry): void {
+  putEntry(fields: UnsealedEntry): CacheEntry {
+    const unsealed = { format: ENTRY_FORMAT, ...fields } as const;
+    const entry: CacheEntry = { ...unsealed, seal: sealOf(unsealed) };
     writeFileAtomic(this.entryPath(entry.stage, entry.key), Buffer.from(canonicalJson(entry)), this.tmpDir);
+    return entry;
   }
 
   /**
@@ -103,12 +128,15 @@ export class CacheStore {
   getEntry(stage: string, key: string): CacheEntry | undefined {
     const path = this.entryPath(stage, key);
     if (!existsSync(path)) return undefined;
-    const entry = this.readEntryFile(path);
-    if (!entry || entry.key !== key || entry.stage !== stage) {
-      this.warn(`cache entry for ${stage} (${key.slice(0, 12)}) is damaged; deleted, the stage will rerun`);
+    const read = this.readEntryFile(path);
+    if (read === "old-format") return undefined; // rewritten when the stage runs
+    const damage = read ? entryDamage(read, stage, key) : "it is not a readable entry";
+    if (damage || !read) {
+      this.warn(`cache entry for ${stage} (${key.slice(0, 12)}) is damaged (${damage}); deleted, the stage will rerun`);
       rmSync(path, { force: true });
       return undefined;
     }
+    const entry = read;
     for (const [slot, ref] of Object.entries(entry.outputs)) {
       const objectFile = this.objectPath(ref.hash);
       const size = existsSync(objectFile) ? statSync(objectFile).size : -1;
@@ -127,14 +155,19 @@ export class CacheStore {
     rmSync(this.entryPath(stage, key), { force: true });
   }
 
-  /** Every entry on disk (damaged ones skipped), for gc and verify. */
-  listEntries(): { path: string; entry: CacheEntry | undefined }[] {
+  /** Every entry on disk; `entry` is undefined for an unreadable one, `damage` says what is wrong. */
+  listEntries(): { path: string; stage: string; entry: CacheEntry | undefined; damage: string | undefined }[] {
     const dir = join(this.root, "entries");
     if (!existsSync(dir)) return [];
     return readdirSync(dir).flatMap((stage) =>
       readdirSync(join(dir, stage))
         .filter((f) => f.endsWith(".json"))
-        .map((f) => ({ path: join(dir, stage, f), entry: this.readEntryFile(join(dir, stage, f)) })),
+        .map((f) => {
+          const read = this.readEntryFile(join(dir, stage, f));
+          const entry = read === "old-format" ? undefined : read;
+          const damage = read === "old-format" ? "written by an older version" : entry ? entryDamage(entry, stage, f.slice(0, -5)) : "it is not a readable entry";
+          return { path: join(dir, stage, f), stage, entry, damage };
+        }),
     );
   }
 
@@ -154,12 +187,22 @@ export class CacheStore {
     mkdirSync(this.root, { recursive: true });
   }
 
-  private readEntryFile(path: string): CacheEntry | undefined {
+  private readEntryFile(path: string): CacheEntry | "old-format" | undefined {
     try {
-      const parsed = entrySchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+      const raw = JSON.parse(readFileSync(path, "utf8")) as { format?: unknown };
+      if (raw?.format === 1) return "old-format";
+      const parsed = entrySchema.safeParse(raw);
       return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;
     }
   }
+}
+
+/** What makes a well-formed entry unusable for (stage, key), or undefined when nothing does. */
+function entryDamage(entry: CacheEntry, stage: string, key: string): string | undefined {
+  if (entry.stage !== stage || entry.key !== key) return `it names ${entry.stage} ${entry.key.slice(0, 12)}`;
+  if (sha256(canonicalJson(entry.parts)) !== key) return "its recorded key parts do not hash to its key";
+  if (sealOf(entry) !== entry.seal) return "its content does not match its seal";
+  return undefined;
 }

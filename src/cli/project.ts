@@ -9,7 +9,7 @@ import type { ResolvedPipeline } from "../core/graph.ts";
 import { codeFingerprint } from "../engine/fingerprint.ts";
 import type { RunRequest } from "../engine/run.ts";
 import { lastPartsOf, readRunLogs } from "../engine/run-log.ts";
-import { loadRegistry } from "../engine/registry.ts";
+import { loadRegistry, type RegisteredStage } from "../engine/registry.ts";
 
 export interface Project {
   pipeline: ResolvedPipeline;
@@ -18,6 +18,8 @@ export interface Project {
   plugins: string[];
   /** stage name -> fingerprint of its code */
   code: Map<string, string>;
+  /** every stage definition known: built-in and the plugins' */
+  registry: readonly RegisteredStage[];
 }
 
 /** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
@@ -33,7 +35,7 @@ export async function openProject(dir: string, overrides: readonly Override[], w
     const reg = registry.find((r) => r.def === stage.def)!;
     code.set(stage.name, codeFingerprint(reg.module, reg.base, memo));
   }
-  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code };
+  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry };
 }
 
 /** `plugins:` is read before validation because the plugins define stages the rest refers to. */

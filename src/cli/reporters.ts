@@ -20,6 +20,8 @@ export function plainReporter(write: (line: string) => void, verbose = false): R
           return write(`  cached   ${e.stage}`);
         case "stage:start":
           return write(`  run      ${e.stage}  (${e.reasons.join("; ")})`);
+        case "stage:would-run":
+          return write(`  would run ${e.stage}  (${e.reasons.join("; ")})`);
         case "stage:progress": {
           const decile = Math.floor(e.fraction * 10);
           if (decile <= (lastDecile.get(e.stage) ?? 0) || decile >= 10) return;

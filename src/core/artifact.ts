@@ -35,10 +35,15 @@ export type Table = Readonly<Record<string, Column>>;
 
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
 
-/** An external input file: `path` is absolute, `display` is how to name it to the user. */
+/**
+ * An external input file: `path` is absolute, `display` is how to name it to the user. `hash`
+ * is the sha256 the stage's cache key names: a stage reads the file with `readInputFile`
+ * (src/io/input-file.ts), which proves it read those bytes.
+ */
 export interface FileRef {
   readonly path: string;
   readonly display: string;
+  readonly hash?: string;
 }
 
 export type SlotKind = "matrix" | "table" | "json" | "file";

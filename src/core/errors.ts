@@ -7,6 +7,8 @@ export const EXIT = {
   publish: 4,
   checkDiffers: 5,
   internal: 70,
+  /** `--no-wait` and another process holds the project (EX_TEMPFAIL: try again later) */
+  locked: 75,
   interrupted: 130,
 } as const;
 
@@ -38,8 +40,8 @@ export class PipelineError extends Error {
  * column; the hint says how to fix it.
  */
 export class InputError extends PipelineError {
-  constructor(message: string, hint: string) {
-    super(message, { code: "E_INPUT", exitCode: EXIT.stageFailed, hint });
+  constructor(message: string, hint: string, code: `E_${string}` = "E_INPUT") {
+    super(message, { code, exitCode: EXIT.stageFailed, hint });
   }
 }
 

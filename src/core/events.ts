@@ -3,6 +3,7 @@ export type PipelineEvent =
   | { type: "run:start"; stages: readonly string[] }
   | { type: "stage:cached"; stage: string; key: string }
   | { type: "stage:start"; stage: string; key: string; reasons: readonly string[] }
+  | { type: "stage:would-run"; stage: string; key: string; reasons: readonly string[] }
   | { type: "stage:progress"; stage: string; fraction: number; detail?: string }
   | { type: "stage:log"; stage: string; message: string }
   | { type: "stage:done"; stage: string; key: string; ms: number }
@@ -12,7 +13,17 @@ export type PipelineEvent =
   | { type: "warning"; message: string }
   | { type: "run:end"; ok: boolean; ms: number };
 
-export type StageStatus = "ran" | "cached" | "skipped" | "failed";
+/** "would-run" only in a dry run (and the plan that status and explain read). */
+export type StageStatus = "ran" | "cached" | "skipped" | "failed" | "would-run";
+
+/**
+ * Why a stage runs (or would): a closed set of codes, each with its prose. The key-part codes
+ * name what changed since the stage's last recorded run.
+ */
+export interface RunReason {
+  code: "never-run" | "forced" | "effect" | "entry-missing" | "engine" | "version" | "code" | "seed" | "params" | "input" | "input-file";
+  detail: string;
+}
 
 export interface StageResult {
   name: string;
@@ -25,4 +36,8 @@ export interface StageResult {
   outputs?: Record<string, { hash: string; size: number; kind: "matrix" | "table" | "json" | "file" }>;
   exitCode?: number;
   hint?: string;
+  /** ran or would-run: why */
+  reasons?: RunReason[];
+  /** skipped because these stages failed (directly upstream or further up) */
+  blockedBy?: string[];
 }

@@ -53,24 +53,34 @@ export function keyPartsFor(
   };
 }
 
-/** Why two key records differ, in the user's terms: `params.k: 8 -> 5`. */
-export function diffKeyParts(before: Record<string, unknown>, after: KeyParts): string[] {
-  const reasons: string[] = [];
+/** Which part of a key record changed, and how, in the user's terms: `params.k: 8 -> 5`. */
+export interface KeyChange {
+  part: "engine" | "version" | "code" | "seed" | "params" | "input" | "input-file";
+  detail: string;
+}
+
+export function keyChanges(before: Record<string, unknown>, after: KeyParts): KeyChange[] {
+  const changes: KeyChange[] = [];
   const b = before as Partial<KeyParts>;
-  if (b.engine !== after.engine) reasons.push(`pipeline engine version: ${b.engine} -> ${after.engine}`);
-  if (b.version !== after.version) reasons.push(`stage version: ${b.version} -> ${after.version}`);
-  if (b.code !== after.code) reasons.push(`stage code changed: ${short(b.code)} -> ${short(after.code)}`);
-  if (b.seed !== after.seed) reasons.push(`seed: ${b.seed} -> ${after.seed} (derived from the global seed)`);
-  reasons.push(...diffValues("params", b.params, after.params));
-  for (const [label, old, now] of [
-    ["input", b.inputs ?? {}, after.inputs],
-    ["input file", b.sources ?? {}, after.sources],
+  if (b.engine !== after.engine) changes.push({ part: "engine", detail: `pipeline engine version: ${b.engine} -> ${after.engine}` });
+  if (b.version !== after.version) changes.push({ part: "version", detail: `stage version: ${b.version} -> ${after.version}` });
+  if (b.code !== after.code) changes.push({ part: "code", detail: `stage code changed: ${short(b.code)} -> ${short(after.code)}` });
+  if (b.seed !== after.seed) changes.push({ part: "seed", detail: `seed: ${b.seed} -> ${after.seed} (derived from the global seed)` });
+  changes.push(...diffValues("params", b.params, after.params).map((detail) => ({ part: "params" as const, detail })));
+  for (const [part, label, old, now] of [
+    ["input", "input", b.inputs ?? {}, after.inputs],
+    ["input-file", "input file", b.sources ?? {}, after.sources],
   ] as const) {
     for (const slot of [...new Set([...Object.keys(old), ...Object.keys(now)])].sort()) {
-      if (old[slot] !== now[slot]) reasons.push(`${label} ${slot}: sha ${short(old[slot])} -> ${short(now[slot])}`);
+      if (old[slot] !== now[slot]) changes.push({ part, detail: `${label} ${slot}: sha ${short(old[slot])} -> ${short(now[slot])}` });
     }
   }
-  return reasons;
+  return changes;
+}
+
+/** keyChanges as prose lines. */
+export function diffKeyParts(before: Record<string, unknown>, after: KeyParts): string[] {
+  return keyChanges(before, after).map((c) => c.detail);
 }
 
 function diffValues(path: string, before: unknown, after: unknown): string[] {

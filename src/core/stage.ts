@@ -15,14 +15,24 @@ export interface OutputSlot<K extends SlotKind = SlotKind> {
    * run to run by nature; `pipeline run --check` leaves them out of its comparison.
    */
   readonly measured?: readonly string[];
+  /** json: top-level fields every value of this slot has (an entry lacking them is damaged) */
+  readonly fields?: readonly string[];
+  /** table: columns every value of this slot has */
+  readonly columns?: readonly string[];
+}
+
+export interface JsonSlotOptions {
+  readonly measured?: readonly string[];
+  readonly fields?: readonly string[];
 }
 
 /** Slot constructors, so a stage file reads `inputs: { features: slot.matrix("...") }`. */
 export const slot = {
   matrix: (description: string) => ({ kind: "matrix", description }) as const,
-  table: (description: string) => ({ kind: "table", description }) as const,
-  json: (description: string, options: { measured?: readonly string[] } = {}) =>
-    ({ kind: "json", description, ...options }) as { readonly kind: "json"; readonly description: string; readonly measured?: readonly string[] },
+  table: (description: string, options: { columns?: readonly string[] } = {}) =>
+    ({ kind: "table", description, ...options }) as { readonly kind: "table"; readonly description: string; readonly columns?: readonly string[] },
+  json: (description: string, options: JsonSlotOptions = {}) =>
+    ({ kind: "json", description, ...options }) as { readonly kind: "json"; readonly description: string } & JsonSlotOptions,
   file: (description: string) => ({ kind: "file", description }) as const,
   path: (description: string) => ({ kind: "path", description }) as const,
 };

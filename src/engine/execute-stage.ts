@@ -1,10 +1,12 @@
 import { decodeArtifact, encodeArtifact } from "../cache/codec.ts";
 import { CacheStore, type ObjectRef } from "../cache/store.ts";
-import type { SlotKind } from "../core/artifact.ts";
-import { CancelledError, PipelineError } from "../core/errors.ts";
+import type { FileRef, SlotKind } from "../core/artifact.ts";
+import { CancelledError, describeError, PipelineError } from "../core/errors.ts";
+import { slotMismatch } from "../core/slot-check.ts";
+import { assertInputUnchanged } from "../io/input-file.ts";
 import { createRng } from "../core/rng.ts";
 import type { StageContext } from "../core/stage.ts";
-import type { SerializedError, StageRequest, WorkerMessage } from "./protocol.ts";
+import type { ProducedSlot, SerializedError, StageRequest, WorkerMessage } from "./protocol.ts";
 import { loadStageDef } from "./registry.ts";
 
 /**
@@ -21,17 +23,20 @@ export async function executeStage(
     if (!def) throw new Error(`stage ${request.uses} is not registered`);
     const store = new CacheStore(request.cacheRoot);
     const inputs: Record<string, unknown> = {};
+    const files: FileRef[] = [];
     for (const [slot, input] of Object.entries(request.inputs)) {
       if (input.kind === "path") {
-        inputs[slot] = input.file;
+        const file: FileRef = { ...input.file };
+        files.push(file);
+        inputs[slot] = file;
         continue;
       }
-      const bytes = await store.readObject(input.hash);
-      if (!bytes) {
-        post({ type: "corrupt-input", slot, hash: input.hash });
+      const decoded = await decodeInput(store, input);
+      if ("why" in decoded) {
+        post({ type: "corrupt-input", slot, hash: input.hash, why: decoded.why });
         return;
       }
-      inputs[slot] = decodeArtifact(input.kind, bytes);
+      inputs[slot] = decoded.value;
     }
     let lastProgress = 0;
     const ctx: StageContext<unknown, never> = {
@@ -52,6 +57,7 @@ export async function executeStage(
     };
     const outputs = (await def.run(ctx as never)) as Record<string, unknown>;
     if (signal.aborted) throw new CancelledError(`stage ${request.stage}`);
+    for (const file of files) assertInputUnchanged(file);
     const refs: Record<string, ObjectRef> = {};
     for (const [slot, spec] of Object.entries(def.outputs)) {
       if (!(slot in outputs)) throw new Error(`stage ${request.uses} returned no "${slot}" output`);
@@ -62,6 +68,23 @@ export async function executeStage(
   } catch (error) {
     post({ type: "error", error: serializeError(error) });
   }
+}
+
+/**
+ * An input object decoded and checked against what its producer declares; `why` when it is
+ * missing, damaged, or not that output (an entry pointed at another stage's object).
+ */
+async function decodeInput(store: CacheStore, input: { kind: SlotKind; hash: string; expect: ProducedSlot }): Promise<{ value: unknown } | { why: string }> {
+  const bytes = await store.readObject(input.hash);
+  if (!bytes) return { why: "is missing or damaged" };
+  let value: unknown;
+  try {
+    value = decodeArtifact(input.kind, bytes);
+  } catch (error) {
+    return { why: `does not decode as a ${input.kind} (${describeError(error)})` };
+  }
+  const mismatch = slotMismatch({ kind: input.kind, ...input.expect }, value);
+  return mismatch ? { why: `is not ${input.expect.producer}: ${mismatch}` } : { value };
 }
 
 export function serializeError(error: unknown): SerializedError {

@@ -49,6 +49,7 @@ export function materializeOutputs(
       if (compareOutput(binding, bytes, hasher).state === "same") continue;
       writeFileAtomic(binding.path, bytes);
     } catch (error) {
+      if (error instanceof PipelineError) throw error; // a full disk says so itself
       throw new PipelineError(`cannot write ${binding.display} (outputs.${binding.slot}): ${(error as Error).message}`, {
         code: "E_OUTPUT",
         exitCode: EXIT.stageFailed,

@@ -11,7 +11,15 @@ export interface StageRequest {
   params: unknown;
   seed: number;
   threads: number;
-  inputs: Record<string, { kind: SlotKind; hash: string } | { kind: "path"; file: FileRef }>;
+  inputs: Record<string, { kind: SlotKind; hash: string; expect: ProducedSlot } | { kind: "path"; file: FileRef & { hash: string } }>;
+}
+
+/** What the stage that produced an input declares about it; the worker checks it once decoded. */
+export interface ProducedSlot {
+  /** "stage.output", for messages */
+  producer: string;
+  fields?: readonly string[];
+  columns?: readonly string[];
 }
 
 export interface SerializedError {
@@ -27,7 +35,7 @@ export type WorkerMessage =
   | { type: "log"; message: string }
   | { type: "progress"; fraction: number; detail?: string }
   | { type: "done"; outputs: Record<string, ObjectRef> }
-  | { type: "corrupt-input"; slot: string; hash: string }
+  | { type: "corrupt-input"; slot: string; hash: string; why: string }
   | { type: "error"; error: SerializedError };
 
 /** What the engine sends a stage worker: the stage to run (once), or a request to stop. */

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import type { FileHasher } from "../cache/file-hash.ts";
-import type { CacheStore, ObjectRef } from "../cache/store.ts";
-import type { PipelineEvent, StageResult } from "../core/events.ts";
+import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
+import type { PipelineEvent, RunReason, StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedPipeline, ResolvedStage } from "../core/graph.ts";
-import { diffKeyParts, keyPartsFor, stageKey, type KeyParts } from "../core/keys.ts";
+import { keyChanges, keyPartsFor, stageKey, type KeyParts } from "../core/keys.ts";
+import { entryMismatch } from "./entry-check.ts";
 import type { StageRequest, WorkerMessage } from "./protocol.ts";
 import { materializeOutputs, MissingObjectError } from "./outputs.ts";
 import type { WorkerHooks } from "./run-worker.ts";
@@ -131,8 +132,8 @@ function decideWithoutRunning(
 ): StageResult | undefined {
   const name = stage.name;
   const inScope = req.scope.has(name);
-  const failedUp = stage.upstream.filter((u) => results.get(u)?.status === "failed");
-  if (failedUp.length > 0) return skip(req, name, `not run because ${failedUp.join(", ")} failed`);
+  const blockedBy = failedUpstream(stage, results);
+  if (blockedBy.length > 0) return skip(req, name, `not run because ${blockedBy.join(", ")} failed`, { blockedBy });
   if (inScope && stopping) return skip(req, name, "not run: an earlier stage failed (use --keep-going to run independent stages)");
   const missingFile = stage.inputs.find((b) => b.kind === "file" && !existsSync(b.path));
   if (missingFile?.kind === "file") {
@@ -148,12 +149,12 @@ function decideWithoutRunning(
   const key = stageKey(parts);
   const isEffect = stage.def.effect === true;
   if (!inScope) {
-    const entry = isEffect ? undefined : req.store.getEntry(name, key);
+    const entry = isEffect ? undefined : usableEntry(stage, key, req);
     const because = isEffect ? "an effect: runs only with --publish or when named" : "not selected";
     return skip(req, name, because, entry ? { key, parts, outputs: entry.outputs } : { key, parts });
   }
   if (!isEffect && !req.forced.has(name)) {
-    const entry = req.store.getEntry(name, key);
+    const entry = usableEntry(stage, key, req);
     if (entry) {
       const written = writeDeclared(stage, entry.outputs, req);
       if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
@@ -166,15 +167,42 @@ function decideWithoutRunning(
   }
   if (req.dryRun) {
     const reasons = reasonsFor(stage, parts, req);
-    return skip(req, name, `dry run: would run (${reasons.join("; ")})`, { key, parts });
+    const reason = `would run: ${prose(reasons)}`;
+    req.emit({ type: "stage:would-run", stage: name, key, reasons: reasons.map((r) => r.detail) });
+    return { name, status: "would-run", ms: 0, key, reason, parts: { ...parts }, reasons };
   }
+  return undefined;
+}
+
+/** The stages whose failure keeps `stage` from running: failed upstream ones, and what blocked the skipped ones. */
+function failedUpstream(stage: ResolvedStage, results: Map<string, StageResult>): string[] {
+  const roots = new Set<string>();
+  for (const up of stage.upstream) {
+    const result = results.get(up);
+    if (result?.status === "failed") roots.add(up);
+    for (const root of result?.blockedBy ?? []) roots.add(root);
+  }
+  return [...roots].sort();
+}
+
+/**
+ * The store's entry for `key` when it can hold this stage's outputs. One that cannot (its
+ * objects are another stage's, or of another shape) is damaged: warned about, deleted, a miss.
+ */
+function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): CacheEntry | undefined {
+  const entry = req.store.getEntry(stage.name, key);
+  if (!entry) return undefined;
+  const mismatch = entryMismatch(entry, stage.def, req.store);
+  if (!mismatch) return entry;
+  req.emit({ type: "warning", message: `cache entry for ${stage.name} (${key.slice(0, 12)}) is damaged: ${mismatch}; deleted, the stage will rerun` });
+  req.store.deleteEntry(stage.name, key);
   return undefined;
 }
 
 async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean): Promise<{ type: "result"; result: StageResult } | { type: "corrupt"; slot: string }> {
   const key = stageKey(parts);
   const reasons = reasonsFor(stage, parts, req);
-  req.emit({ type: "stage:start", stage: stage.name, key, reasons });
+  req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
   const started = performance.now();
   const request = buildRequest(stage, parts, req);
   const message = await req.execute(request, {
@@ -183,30 +211,37 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
   }, req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
-    req.emit({ type: "warning", message: `${stage.name}: cache object for input ${message.slot} was damaged; rebuilding it` });
+    req.emit({ type: "warning", message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
     return { type: "corrupt", slot: message.slot };
   }
   if (message.type === "error") {
     const err = message.error;
+    if (err.code === "E_INPUT_CHANGED") forgetInputFiles(stage, req);
     const isBug = err.exitCode === undefined && err.name !== "CancelledError";
     const text = isBug ? `${err.message}${err.stack ? `\n${err.stack.split("\n").slice(1, 6).join("\n")}` : ""}` : err.message;
     const hint = err.hint ?? (isBug ? "this looks like a bug in the stage; please report it with `pipeline status --json`" : undefined);
     return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
   }
   if (stage.def.effect !== true) {
-    req.store.putEntry({ format: 1, stage: stage.name, key, parts: { ...parts }, outputs: message.outputs, ms, created: new Date().toISOString() });
+    req.store.putEntry({ stage: stage.name, key, parts: { ...parts }, outputs: message.outputs, ms, created: new Date().toISOString() });
   }
   const written = writeDeclared(stage, message.outputs, req);
   if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
+  if (written === "missing-object") {
+    // the objects it just stored vanished or were damaged before they could be written out
+    req.store.deleteEntry(stage.name, key);
+    const text = "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
+    return { type: "result", result: fail(req, stage, parts, text, "run `pipeline cache verify`, check the disk holding cache/, then run again", EXIT.stageFailed, ms) };
+  }
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
-  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: reasons.join("; "), parts: { ...parts }, outputs: message.outputs } };
+  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons } };
 }
 
 function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest): StageRequest {
   const inputs: StageRequest["inputs"] = {};
   for (const b of stage.inputs) {
-    if (b.kind === "file") inputs[b.slot] = { kind: "path", file: { path: b.path, display: b.display } };
-    else inputs[b.slot] = { kind: stage.def.inputs[b.slot]!.kind as never, hash: parts.inputs[b.slot]! };
+    if (b.kind === "file") inputs[b.slot] = { kind: "path", file: { path: b.path, display: b.display, hash: parts.sources[b.slot]! } };
+    else inputs[b.slot] = { kind: stage.def.inputs[b.slot]!.kind as never, hash: parts.inputs[b.slot]!, expect: producerSlot(b.stage, b.output, req) };
   }
   return {
     stage: stage.name,
@@ -226,13 +261,28 @@ function computeParts(stage: ResolvedStage, req: RunRequest, known: Map<string, 
   return keyPartsFor(stage, req.pipeline.seed, req.code.get(stage.name) ?? "", hashes, (p) => req.hasher.hash(p));
 }
 
-function reasonsFor(stage: ResolvedStage, parts: KeyParts, req: RunRequest): string[] {
-  if (stage.def.effect === true) return ["an effect: never cached"];
-  if (req.forced.has(stage.name)) return ["forced"];
+/** What the producing stage declares about the output a ref input reads (checked once decoded). */
+function producerSlot(stage: string, output: string, req: RunRequest): { fields?: readonly string[]; columns?: readonly string[]; producer: string } {
+  const spec = req.pipeline.stages.get(stage)?.def.outputs[output];
+  return { producer: `${stage}.${output}`, ...(spec?.fields ? { fields: spec.fields } : {}), ...(spec?.columns ? { columns: spec.columns } : {}) };
+}
+
+/** The stat cache must not vouch for a file that changed under a stage: hash it afresh next time. */
+function forgetInputFiles(stage: ResolvedStage, req: RunRequest): void {
+  for (const b of stage.inputs) if (b.kind === "file") req.hasher.forget(b.path);
+}
+
+function reasonsFor(stage: ResolvedStage, parts: KeyParts, req: RunRequest): RunReason[] {
+  if (stage.def.effect === true) return [{ code: "effect", detail: "an effect: never cached" }];
+  if (req.forced.has(stage.name)) return [{ code: "forced", detail: "forced" }];
   const before = req.previousParts(stage.name);
-  if (!before) return ["never run before"];
-  const diff = diffKeyParts(before, parts);
-  return diff.length > 0 ? diff : ["its cache entry is missing (removed by gc, or damaged)"];
+  if (!before) return [{ code: "never-run", detail: "never run before" }];
+  const changes = keyChanges(before, parts).map((c) => ({ code: c.part, detail: c.detail }));
+  return changes.length > 0 ? changes : [{ code: "entry-missing", detail: "its cache entry is missing (removed by gc, or damaged)" }];
+}
+
+function prose(reasons: readonly RunReason[]): string {
+  return reasons.map((r) => r.detail).join("; ");
 }
 
 /** Writes the stage's declared output files; a vanished cache object or a write error is returned. */

@@ -1,7 +1,7 @@
 /** Reading feature_schema_v1.json: which columns of the window parquet are features, in order. */
-import { readFile } from "node:fs/promises";
 import type { FileRef } from "../core/artifact.ts";
 import { InputError, describeError } from "../core/errors.ts";
+import { readInputFile } from "./input-file.ts";
 
 /** The feature names listed by the schema file; every problem is an InputError naming the file. */
 export async function readFeatureNames(file: FileRef): Promise<string[]> {
@@ -30,18 +30,5 @@ export async function readFeatureNames(file: FileRef): Promise<string[]> {
 }
 
 async function readInputText(file: FileRef): Promise<string> {
-  try {
-    return await readFile(file.path, "utf8");
-  } catch (error) {
-    throw missingFileError(file, error);
-  }
-}
-
-/** The InputError for an input file that cannot be opened. */
-export function missingFileError(file: FileRef, error: unknown): InputError {
-  const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-  return new InputError(
-    missing ? `${file.display}: file not found` : `${file.display}: cannot read it (${describeError(error)})`,
-    "check the path in pipeline.yaml, or create the demo inputs with `pipeline demo-data`",
-  );
+  return new TextDecoder().decode(await readInputFile(file));
 }

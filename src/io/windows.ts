@@ -2,10 +2,9 @@
  * Reading features_window_v1.parquet for the load stage: checks every column the pipeline
  * needs, keeps an evenly spaced subset of rows, and packs the features row-major float32.
  */
-import { readFile } from "node:fs/promises";
 import type { FileRef, Matrix } from "../core/artifact.ts";
 import { InputError, describeError } from "../core/errors.ts";
-import { missingFileError } from "./feature-schema.ts";
+import { readInputFile } from "./input-file.ts";
 import { openParquet, readParquetSchema, type OpenParquet } from "./parquet.ts";
 
 export const LABEL_COLUMNS = ["phase", "episode_id", "host_id", "profile"] as const;
@@ -25,9 +24,7 @@ export interface Windows {
 
 /** Read, check and subsample the window table. Every problem is an InputError naming file and column. */
 export async function readWindows(file: FileRef, featureNames: readonly string[], maxRows: number | null): Promise<Windows> {
-  const bytes = await readFile(file.path).catch((error: unknown) => {
-    throw missingFileError(file, error);
-  });
+  const bytes = await readInputFile(file);
   const types = readTypes(bytes, file);
   checkColumns(types, featureNames, file);
   const parquet = await openParquet(bytes);

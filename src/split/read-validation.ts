@@ -1,13 +1,15 @@
 import type { FileRef } from "../core/artifact.ts";
 import { InputError, describeError } from "../core/errors.ts";
-import { readParquetFile } from "../io/parquet.ts";
+import { readInputFile } from "../io/input-file.ts";
+import { readParquet } from "../io/parquet.ts";
 import { parseValidationTable, type ValidationRows } from "./validation.ts";
 
 /** Reads and checks validation_v1.parquet; every failure is an InputError naming the file. */
 export async function readValidationFile(file: FileRef): Promise<ValidationRows> {
+  const bytes = await readInputFile(file);
   let table;
   try {
-    ({ table } = await readParquetFile(file.path));
+    ({ table } = readParquet(bytes));
   } catch (error) {
     throw new InputError(
       `${file.display}: cannot read it as parquet (${describeError(error)})`,

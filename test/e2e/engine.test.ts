@@ -264,7 +264,7 @@ describe("pipeline run: the cache survives damage", () => {
     // a holder that is alive: this test process itself
     writeFileSync(join(dir, "cache/lock"), JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00Z", command: "pipeline run" }));
     const refused = await runCli(dir, ["run", "--no-wait"]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(75);
     expect(refused.stderr).toContain(`another pipeline run holds this project (pid ${process.pid} on ${hostname()}, since 2026-01-01T00:00:00Z`);
     expect(existsSync(join(dir, "cache/entries"))).toBe(false);
   });

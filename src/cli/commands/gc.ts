@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { acquireLock } from "../../cache/lock.ts";
+import { LOCK_TEMP } from "../../cache/lock.ts";
 import { EXIT } from "../../core/errors.ts";
 import { readRunLogs } from "../../engine/run-log.ts";
 import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
 import { openProject } from "../project.ts";
+import { lockProject } from "../project-lock.ts";
 import { planProject } from "./plan.ts";
 
 export const GC_HELP = `usage: pipeline gc [--dry-run] [--keep-runs N]
@@ -14,6 +15,7 @@ Removes cache entries and objects that neither the current pipeline.yaml nor the
 (default 5) reach, old run logs, and temp files left by killed runs (older than an hour).`;
 
 const TMP_GRACE_MS = 60 * 60 * 1000;
+const LOCK_TEMP_GRACE_MS = 60 * 1000;
 
 export async function gcCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs("gc", argv, { "dry-run": { type: "boolean" }, "keep-runs": { type: "string" }, help: { type: "boolean", short: "h" } });
@@ -29,7 +31,7 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
     io.stdout("no cache yet: nothing to collect");
     return EXIT.ok;
   }
-  const release = await acquireLock(join(store.root, "lock"), { wait: true, command: "pipeline gc", signal: io.signal });
+  const release = await lockProject(store.root, io, { wait: true, command: "pipeline gc", log: io.stdout });
   try {
     const liveKeys = new Set((await planProject(project)).flatMap((r) => (r.key ? [r.key] : [])));
     const runs = readRunLogs(store.root);
@@ -54,7 +56,7 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
       if (!dry) rmSync(object.path, { force: true });
     }
     const runsRemoved = removeOldRuns(store.root, runs.slice(keepRuns).map((r) => r.id), dry);
-    const tmpRemoved = removeStaleTemps(store.tmpDir, dry);
+    const tmpRemoved = removeStaleTemps(store.tmpDir, dry) + removeLockTemps(store.root, dry);
     const verb = dry ? "would remove" : "removed";
     io.stdout(`${verb} ${entriesRemoved} entries, ${objectsRemoved} objects (${(bytesFreed / 1048576).toFixed(1)} MiB), ${runsRemoved} run logs, ${tmpRemoved} temp files`);
     return EXIT.ok;
@@ -66,6 +68,22 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
 function removeOldRuns(root: string, ids: readonly string[], dry: boolean): number {
   if (!dry) for (const id of ids) rmSync(join(root, "runs", `${id}.json`), { force: true });
   return ids.length;
+}
+
+/**
+ * A lock temp file lives for microseconds while a lock is taken; one older than a minute was
+ * left by a killed process (or a full disk in an older version) and is never a lock itself.
+ */
+function removeLockTemps(root: string, dry: boolean): number {
+  let count = 0;
+  for (const name of readdirSync(root)) {
+    if (!LOCK_TEMP.test(name)) continue;
+    const path = join(root, name);
+    if (Date.now() - statSync(path).mtimeMs < LOCK_TEMP_GRACE_MS) continue;
+    count++;
+    if (!dry) rmSync(path, { force: true });
+  }
+  return count;
 }
 
 /** Temp files younger than the grace period may belong to a run in progress: never touch those. */

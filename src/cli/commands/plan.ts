@@ -39,7 +39,6 @@ function toRow(project: Project, result: StageResult): PlanRow {
   }
   if (result.status === "cached") return { ...base, state: "up to date", reasons: [] };
   if (result.status === "failed") return { ...base, state: "missing input", reasons: [result.reason, ...(result.hint ? [`hint: ${result.hint}`] : [])] };
-  const wouldRun = /^dry run: would run \((.*)\)$/s.exec(result.reason);
-  if (wouldRun) return { ...base, state: "stale", reasons: wouldRun[1]!.split("; ") };
+  if (result.status === "would-run") return { ...base, state: "stale", reasons: (result.reasons ?? []).map((r) => r.detail) };
   return { ...base, state: "waiting", reasons: [result.reason] };
 }

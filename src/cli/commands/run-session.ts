@@ -1,6 +1,5 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { acquireLock } from "../../cache/lock.ts";
 import { parseOverride } from "../../config/overrides.ts";
 import { EXIT } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";
@@ -10,6 +9,7 @@ import { newRunId, writeRunLog } from "../../engine/run-log.ts";
 import { positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
 import { baseRunRequest, openProject, type Project } from "../project.ts";
+import { lockProject } from "../project-lock.ts";
 import { pickReporter } from "../reporters.ts";
 import type { RunFlags } from "./run.ts";
 
@@ -24,12 +24,7 @@ export async function runWith(workers: StageWorkers | undefined, argv: readonly 
   project.store.ensure();
   const release = values["dry-run"]
     ? () => {}
-    : await acquireLock(join(project.store.root, "lock"), {
-        wait: !values["no-wait"],
-        command: `pipeline run ${argv.join(" ")}`.trim(),
-        onWait: (h) => log(`waiting for another run of this project (pid ${h.pid} on ${h.host}, since ${h.since})`),
-        signal: io.signal,
-      });
+    : await lockProject(project.store.root, io, { wait: !values["no-wait"], command: `pipeline run ${argv.join(" ")}`.trim(), log });
   try {
     const started = Date.now();
     const outcome = await execute(project, scope, forced, values, io, log, workers);
@@ -94,7 +89,8 @@ function recordRun(project: Project, outcome: RunOutcome, started: number, argv:
 
 function summarize(outcome: RunOutcome, ms: number, log: (line: string) => void): void {
   const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
-  log(`${outcome.ok ? "ok" : "failed"}: ${count("ran")} ran, ${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`);
+  const wouldRun = count("would-run") > 0 ? `${count("would-run")} would run, ` : "";
+  log(`${outcome.ok ? "ok" : "failed"}: ${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`);
   const failedStage = outcome.results.find((r) => r.status === "failed");
   if (failedStage) {
     log(`error: stage ${failedStage.name} failed: ${failedStage.reason}`);
@@ -105,6 +101,6 @@ function summarize(outcome: RunOutcome, ms: number, log: (line: string) => void)
 function jsonSummary(outcome: RunOutcome, exitCode: number): string {
   return JSON.stringify({
     ok: outcome.ok && exitCode === EXIT.ok,
-    stages: outcome.results.map((r) => ({ name: r.name, status: r.status, ms: r.ms, key: r.key, reason: r.reason })),
+    stages: outcome.results.map((r) => ({ name: r.name, status: r.status, ms: r.ms, key: r.key, reason: r.reason, ...(r.reasons ? { reasons: r.reasons } : {}) })),
   });
 }
