@@ -20,7 +20,7 @@ export default defineStage({
       fields: ["kept", "names", "medians", "means", "stds", "dropped"],
     }),
   },
-  async run({ inputs, threads, signal, log, progress }) {
+  async run({ inputs, threads, signal, log, warn, progress }) {
     const { rows, cols, data } = inputs.features;
     const names = featureNames(inputs.schema, cols);
     if (rows === 0) throw new InputError("standardize: the feature table has no rows", "check load.max_rows and the window parquet");
@@ -34,7 +34,7 @@ export default defineStage({
         "check that the feature columns named in the schema hold varying values",
       );
     }
-    if (dropped.length > 0) log(`dropped ${dropped.length} constant column(s): ${dropped.slice(0, 10).join(", ")}${dropped.length > 10 ? ", ..." : ""}`);
+    reportDropped(result.dropped, result.means, names, { log, warn });
     progress(1);
     return {
       features: matrix(rows, kept.length, result.data),
@@ -49,6 +49,20 @@ export default defineStage({
     };
   },
 });
+
+/**
+ * Dropped columns, by why: one holding ±Inf has no finite mean or std (the seed drops it too),
+ * which the user should hear about in every run; constant and all-missing ones are routine.
+ */
+function reportDropped(dropped: Int32Array, means: Float64Array, names: readonly string[], out: { log(m: string): void; warn(m: string): void }): void {
+  const list = (cols: number[]) => `${cols.slice(0, 10).map((c) => names[c]!).join(", ")}${cols.length > 10 ? `, ... (${cols.length} in all)` : ""}`;
+  const infinite = Array.from(dropped).filter((c) => !Number.isFinite(means[c]!));
+  const flat = Array.from(dropped).filter((c) => Number.isFinite(means[c]!));
+  if (infinite.length > 0) {
+    out.warn(`dropped ${infinite.length} column(s) holding ±Inf values, whose std is not finite (as the seed does): ${list(infinite)}; replace the infinities in the window parquet to keep them`);
+  }
+  if (flat.length > 0) out.log(`dropped ${flat.length} constant or all-missing column(s): ${list(flat)}`);
+}
 
 function featureNames(schema: unknown, cols: number): string[] {
   const names = (schema as { feature_names?: unknown } | null)?.feature_names;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { isMap, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
@@ -143,9 +143,41 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
       ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); give a relative path such as data/processed/${slot}`);
       continue;
     }
+    if (!insideRealProject(path, ctx.dir)) {
+      ctx.issues.push(`${at("outputs", slot)}: "${target}" resolves outside the project folder through a symbolic link; point it at a real folder inside the project`);
+      continue;
+    }
     outputs.push({ slot, path, display: target });
   }
   return outputs;
+}
+
+/** lstat, so a dangling link counts as there (and is then refused). */
+function isThere(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `path`, with every symbolic link on its way resolved, stays inside the project (and
+ * outside its cache/): the nearest existing ancestor is resolved, the rest cannot be a link.
+ */
+function insideRealProject(path: string, projectDir: string): boolean {
+  let existing = path;
+  while (!isThere(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  let real: string;
+  try {
+    real = join(realpathSync(existing), relative(existing, path));
+  } catch {
+    return false; // a link to nowhere: writing through it could land anywhere
+  }
+  const root = realpathSync(projectDir);
+  const rel = relative(root, real);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && rel.split(sep)[0] !== "cache";
 }
 
 /** `stage.output` when `stage` is declared in this file; anything else is a file path. */

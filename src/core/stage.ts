@@ -56,6 +56,8 @@ export interface StageContext<P, I> {
   /** fires when the run is interrupted; long loops check it (or pass it on) */
   readonly signal: AbortSignal;
   log(message: string): void;
+  /** something the user should see in every run's output, not only with --verbose */
+  warn(message: string): void;
   /** fraction in [0, 1] of this stage's work done; shown in the progress row */
   progress(fraction: number, detail?: string): void;
   /**

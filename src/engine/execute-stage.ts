@@ -47,6 +47,7 @@ export async function executeStage(
       threads: request.threads,
       signal,
       log: (message) => post({ type: "log", message }),
+      warn: (message) => post({ type: "warning", message }),
       progress: (fraction, detail) => {
         const now = performance.now();
         if (now - lastProgress < 100 && fraction < 1) return; // keep the message rate sane

@@ -33,6 +33,7 @@ export interface SerializedError {
 
 export type WorkerMessage =
   | { type: "log"; message: string }
+  | { type: "warning"; message: string }
   | { type: "progress"; fraction: number; detail?: string }
   | { type: "done"; outputs: Record<string, ObjectRef> }
   | { type: "corrupt-input"; slot: string; hash: string; why: string }

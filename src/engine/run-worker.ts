@@ -4,6 +4,7 @@ import type { ControlMessage, StageRequest, WorkerMessage } from "./protocol.ts"
 
 export interface WorkerHooks {
   onLog(message: string): void;
+  onWarning(message: string): void;
   onProgress(fraction: number, detail?: string): void;
 }
 
@@ -79,6 +80,7 @@ function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: Wo
     signal.addEventListener("abort", onAbort, { once: true });
     worker.on("message", (message: WorkerMessage) => {
       if (message.type === "log") hooks.onLog(message.message);
+      else if (message.type === "warning") hooks.onWarning(message.message);
       else if (message.type === "progress") hooks.onProgress(message.fraction, message.detail);
       else finish(message);
     });

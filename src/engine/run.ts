@@ -207,6 +207,7 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
   const request = buildRequest(stage, parts, req);
   const message = await req.execute(request, {
     onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
+    onWarning: (m) => req.emit({ type: "warning", message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
     onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
   }, req.signal, more);
   const ms = Math.round(performance.now() - started);

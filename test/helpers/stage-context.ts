@@ -12,6 +12,7 @@ export function stageContext<P, I>(params: P, inputs: I, seed = 0): StageContext
     threads: 2,
     signal: new AbortController().signal,
     log: (message) => logs.push(message),
+    warn: (message) => logs.push(`warning: ${message}`),
     progress: () => {},
     now: () => performance.now(),
     logs,

@@ -32,6 +32,16 @@ describe("standardize stage", () => {
     expect(Array.from(out.features.data).every(Number.isFinite)).toBe(true);
   });
 
+  it("names the columns it drops for holding ±Inf in a warning, apart from the constant ones", async () => {
+    const inputs = raw(400);
+    inputs.features.data[5 * 3 + 2] = Number.POSITIVE_INFINITY; // column b
+    const ctx = stageContext({}, inputs);
+    const out = await standardize.run(ctx);
+    expect((out.transform as { dropped: string[] }).dropped).toEqual(["flat", "b"]);
+    expect(ctx.logs).toContain("warning: dropped 1 column(s) holding ±Inf values, whose std is not finite (as the seed does): b; replace the infinities in the window parquet to keep them");
+    expect(ctx.logs).toContain("dropped 1 constant or all-missing column(s): flat");
+  });
+
   it("gives identical bytes on a rerun", async () => {
     const a = await standardize.run(stageContext({}, raw(300)));
     const b = await standardize.run(stageContext({}, raw(300)));

@@ -1,14 +1,23 @@
 import type { StageResult } from "../../core/events.ts";
+import { compareOutput, materializedBytes, type OutputState } from "../../engine/outputs.ts";
 import { runPipeline } from "../../engine/run.ts";
 import { baseRunRequest, type Project } from "../project.ts";
 
-export type PlanState = "up to date" | "stale" | "waiting" | "effect" | "missing input";
+export type PlanState = "up to date" | "outputs changed" | "stale" | "waiting" | "effect" | "missing input";
+
+/** A declared output file beside what the cache says it holds (DVC's "changed outs"). */
+export interface OutputRow {
+  path: string;
+  state: OutputState["state"];
+}
 
 export interface PlanRow {
   stage: string;
   state: PlanState;
   key: string | null;
   reasons: string[];
+  /** the stage's declared output files, when it is cached */
+  outputs: OutputRow[];
   result: StageResult;
 }
 
@@ -33,12 +42,29 @@ export async function planProject(project: Project): Promise<PlanRow[]> {
 }
 
 function toRow(project: Project, result: StageResult): PlanRow {
-  const base = { stage: result.name, key: result.key, result };
+  const base = { stage: result.name, key: result.key, result, outputs: [] };
   if (project.pipeline.stages.get(result.name)!.def.effect === true) {
     return { ...base, state: "effect", reasons: ["never cached; runs with --publish or when named"] };
   }
-  if (result.status === "cached") return { ...base, state: "up to date", reasons: [] };
+  if (result.status === "cached") return cachedRow(project, result, base);
   if (result.status === "failed") return { ...base, state: "missing input", reasons: [result.reason, ...(result.hint ? [`hint: ${result.hint}`] : [])] };
   if (result.status === "would-run") return { ...base, state: "stale", reasons: (result.reasons ?? []).map((r) => r.detail) };
   return { ...base, state: "waiting", reasons: [result.reason] };
+}
+
+/** A cached stage is up to date only when its declared files hold what its entry says. */
+function cachedRow(project: Project, result: StageResult, base: Omit<PlanRow, "state" | "reasons">): PlanRow {
+  const stage = project.pipeline.stages.get(result.name)!;
+  const outputs: OutputRow[] = [];
+  const reasons: string[] = [];
+  for (const binding of stage.outputs) {
+    const ref = result.outputs?.[binding.slot];
+    const expected = ref ? materializedBytes(project.store, ref) : undefined;
+    if (!expected) continue; // the entry's object vanished: the run reruns the stage and says so
+    const { state } = compareOutput(binding, expected, project.hasher);
+    outputs.push({ path: binding.display, state });
+    if (state === "missing") reasons.push(`output ${binding.display} is missing; \`pipeline run\` restores it from the cache`);
+    if (state === "differs") reasons.push(`output ${binding.display} differs from the cache (written by another configuration, or edited); \`pipeline run\` restores it`);
+  }
+  return { ...base, outputs, state: reasons.length > 0 ? "outputs changed" : "up to date", reasons };
 }

@@ -11,6 +11,7 @@ import type { CliIO } from "../io.ts";
 import { baseRunRequest, openProject, type Project } from "../project.ts";
 import { lockProject } from "../project-lock.ts";
 import { pickReporter } from "../reporters.ts";
+import type { CheckResult } from "./check.ts";
 import type { RunFlags } from "./run.ts";
 
 /** `pipeline run` once its flags are parsed: lock, plan and run the stages, then --check/--report. */
@@ -29,9 +30,10 @@ export async function runWith(workers: StageWorkers | undefined, argv: readonly 
     const started = Date.now();
     const outcome = await execute(project, scope, forced, values, io, log, workers);
     if (!values["dry-run"]) recordRun(project, outcome, started, argv);
-    const exitCode = await afterRun(project, outcome, values, log);
-    summarize(outcome, Date.now() - started, log);
-    if (values.json) io.stdout(jsonSummary(outcome, exitCode));
+    const after = await afterRun(project, outcome, values, log);
+    summarize(outcome, after.exitCode, Date.now() - started, log);
+    if (values.json) io.stdout(jsonSummary(outcome, after));
+    const exitCode = after.exitCode;
     return io.signal.aborted ? EXIT.interrupted : exitCode;
   } finally {
     release();
@@ -58,18 +60,20 @@ async function execute(project: Project, scope: Set<string>, forced: Set<string>
   return outcome;
 }
 
-/** --check and --report, once the stages are done; returns the run's exit code. */
-async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags, log: (line: string) => void): Promise<number> {
+/** --check and --report, once the stages are done: the run's exit code, and what --check found. */
+async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags, log: (line: string) => void): Promise<{ exitCode: number; check?: CheckResult[] }> {
   let exitCode = outcome.exitCode;
+  let check: CheckResult[] | undefined;
   if (values.check && outcome.ok) {
     const { checkOutputs } = await import("./check.ts"); // parquet reading: only --check needs it
-    exitCode = checkOutputs(project, outcome, log) ? EXIT.ok : EXIT.checkDiffers;
+    check = checkOutputs(project, outcome, log);
+    exitCode = check.every((c) => c.state === "same" || c.state === "same-except-measured") ? EXIT.ok : EXIT.checkDiffers;
   }
   if (values.report && outcome.ok && !values["dry-run"]) {
     const { writeReportFor } = await import("./report.ts");
     log(`report written to ${await writeReportFor(project, outcome, undefined)}`);
   }
-  return exitCode;
+  return { exitCode, ...(check ? { check } : {}) };
 }
 
 function recordRun(project: Project, outcome: RunOutcome, started: number, argv: readonly string[]): void {
@@ -87,10 +91,11 @@ function recordRun(project: Project, outcome: RunOutcome, started: number, argv:
   });
 }
 
-function summarize(outcome: RunOutcome, ms: number, log: (line: string) => void): void {
+function summarize(outcome: RunOutcome, exitCode: number, ms: number, log: (line: string) => void): void {
   const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
   const wouldRun = count("would-run") > 0 ? `${count("would-run")} would run, ` : "";
-  log(`${outcome.ok ? "ok" : "failed"}: ${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`);
+  const verdict = !outcome.ok ? "failed" : exitCode === EXIT.checkDiffers ? "check failed" : "ok";
+  log(`${verdict}: ${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`);
   const failedStage = outcome.results.find((r) => r.status === "failed");
   if (failedStage) {
     log(`error: stage ${failedStage.name} failed: ${failedStage.reason}`);
@@ -98,9 +103,10 @@ function summarize(outcome: RunOutcome, ms: number, log: (line: string) => void)
   }
 }
 
-function jsonSummary(outcome: RunOutcome, exitCode: number): string {
+function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: CheckResult[] }): string {
   return JSON.stringify({
-    ok: outcome.ok && exitCode === EXIT.ok,
+    ok: outcome.ok && after.exitCode === EXIT.ok,
+    ...(after.check ? { check: after.check } : {}),
     stages: outcome.results.map((r) => ({ name: r.name, status: r.status, ms: r.ms, key: r.key, reason: r.reason, ...(r.reasons ? { reasons: r.reasons } : {}) })),
   });
 }

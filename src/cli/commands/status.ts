@@ -7,7 +7,9 @@ import { planProject } from "./plan.ts";
 
 export const STATUS_HELP = `usage: pipeline status [--json] [--set STAGE.P=V]...
 
-Says, for every stage, whether a run would take it from the cache or run it, and why.`;
+Says, for every stage, whether a run would take it from the cache or run it, and why, and
+whether its declared output files hold what the cache says (missing or differing files are
+"outputs changed"; a run restores them). --json adds each output file's state.`;
 
 export async function statusCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs("status", argv, {
@@ -22,7 +24,7 @@ export async function statusCommand(argv: readonly string[], io: CliIO): Promise
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => io.stderr(`warning: ${m}`));
   const rows = await planProject(project);
   if (values.json) {
-    io.stdout(JSON.stringify({ stages: rows.map((r) => ({ name: r.stage, state: r.state, key: r.key, reasons: r.reasons })) }));
+    io.stdout(JSON.stringify({ stages: rows.map((r) => ({ name: r.stage, state: r.state, key: r.key, reasons: r.reasons, outputs: r.outputs })) }));
     return EXIT.ok;
   }
   const width = Math.max(...rows.map((r) => r.stage.length)) + 2;
@@ -31,6 +33,8 @@ export async function statusCommand(argv: readonly string[], io: CliIO): Promise
     for (const reason of row.reasons) io.stdout(`${" ".repeat(width)}  - ${reason}`);
   }
   const stale = rows.filter((r) => r.state === "stale" || r.state === "waiting" || r.state === "missing input").length;
-  io.stdout(stale === 0 ? "everything is up to date" : `${stale} stage(s) would run; \`pipeline run\` runs them`);
+  const restore = rows.filter((r) => r.state === "outputs changed").length;
+  const parts = [...(stale > 0 ? [`${stale} stage(s) would run`] : []), ...(restore > 0 ? [`${restore} stage(s) would restore their output files`] : [])];
+  io.stdout(parts.length === 0 ? "everything is up to date" : `${parts.join(", ")}; \`pipeline run\` does it`);
   return EXIT.ok;
 }
