@@ -4,7 +4,7 @@ import { EXIT, PipelineError } from "../core/errors.ts";
 /** The disk holding cache/ (or an output's folder) is full: the user's to fix, exit 1. */
 export class NoSpaceError extends PipelineError {
   constructor(target: string, bytes: number) {
-    super(`no space left on the device holding ${dirname(target)} (it needed about ${formatMb(bytes)} for ${target})`, {
+    super(`no space left on the device holding ${dirname(target)} (a write of about ${formatMb(bytes)} failed there)`, {
       code: "E_NO_SPACE",
       exitCode: EXIT.stageFailed,
       hint: "free some space on that device (`pipeline gc` removes unreachable cache entries), then run again; nothing already stored was changed",
