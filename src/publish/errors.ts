@@ -14,7 +14,7 @@ export class PublishError extends PipelineError {
     super(`${failed} of ${total} events were not delivered to ${url}: ${describeReasons(reasons)}`, {
       code: "E_PUBLISH_FAILED",
       exitCode: EXIT.publish,
-      hint: hint ?? `check that the dashboard is listening at ${url}, then publish again (\`pipeline publish\`)`,
+      hint: hint ?? `check that the dashboard is listening at ${url}, then publish again (\`pipeline run publish\`)`,
     });
     this.failed = failed;
     this.total = total;
