@@ -88,7 +88,7 @@ export async function runStream(options: StreamOptions, out: StreamOutput, signa
 
 function reportFailure(report: DeliveryReport, cycle: number, options: StreamOptions, out: StreamOutput): void {
   if (!options.loop) {
-    throw new PublishError(report.failed, report.total, report.url, report.reasons, `check that the dashboard is listening at ${report.url}, then run \`pipeline stream\` again`);
+    throw new PublishError(report, `check that the dashboard is listening at ${report.url}, then run \`pipeline stream\` again`);
   }
   out.stderr(
     `warning: cycle ${cycle}: ${report.failed} of ${report.total} events not delivered (${describeReasons(report.reasons)}); ` +

@@ -6,7 +6,7 @@ const URL = "http://127.0.0.1:8447/publish";
 
 describe("PublishError", () => {
   it("is exit 4 and its hint names a command that exists: `pipeline run publish`", () => {
-    const error = new PublishError(3, 10, URL, { "HTTP 503": 3 });
+    const error = new PublishError({ url: URL, total: 10, sent: 7, failed: 3, reasons: { "HTTP 503": 3 } });
     expect(error.exitCode).toBe(EXIT.publish);
     expect(error.code).toBe("E_PUBLISH_FAILED");
     expect(error.hint).toContain("`pipeline run publish`");
@@ -15,7 +15,18 @@ describe("PublishError", () => {
   });
 
   it("keeps a caller's hint", () => {
-    expect(new PublishError(1, 1, URL, { x: 1 }, "run `pipeline stream` again").hint).toBe("run `pipeline stream` again");
+    const report = { url: URL, total: 1, sent: 0, failed: 1, reasons: { x: 1 } };
+    expect(new PublishError(report, "run `pipeline stream` again").hint).toBe("run `pipeline stream` again");
+  });
+
+  it("names how many events were delivered, when some were", () => {
+    const reasons = { "publish deadline of 60 s passed": 1902 };
+    expect(new PublishError({ url: URL, total: 2002, sent: 100, failed: 1902, reasons }).message).toBe(
+      `1902 of 2002 events were not delivered to ${URL}: publish deadline of 60 s passed (100 delivered)`,
+    );
+    const error = new PublishError({ url: URL, total: 2002, sent: 0, failed: 2002, reasons: { "connection refused": 2002 } });
+    expect(error.message).toBe(`2002 of 2002 events were not delivered to ${URL}: connection refused`);
+    expect(error).toMatchObject({ failed: 2002, delivered: 0, total: 2002, url: URL });
   });
 });
 
