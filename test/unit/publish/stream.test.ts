@@ -51,16 +51,18 @@ describe("pipeline stream --deadline-s", () => {
     expect((error as PublishError).exitCode).toBe(EXIT.publish);
     expect((error as PublishError).message).toBe(`102 of 102 events were not delivered to ${sink.url}: publish deadline of 0.4 s passed`);
     expect((error as PublishError).hint).toContain("--deadline-s 0.8");
-    expect(sink.requests).toHaveLength(50);
+    // at most the first burst went out (a loaded machine may not have sent all 50 by 0.4 s), and hung
+    expect(sink.requests.length).toBeGreaterThan(0);
+    expect(sink.requests.length).toBeLessThanOrEqual(50);
     expect(io.out.at(-1)).toMatch(/^cycle 1: published to .*: sent 0, retried 0, failed 102 of 102 events .*, stopped at the deadline$/);
   }, 30_000);
 
   it("caps a Retry-After: 3600 by the cycle's deadline", async () => {
     sink = await startSink((request) => (request.index < 2 ? { status: 503, headers: { "retry-after": "3600" } } : {}));
     const started = performance.now();
-    const error = await streamCommand(["--url", sink.url, "--burst", "4", "--deadline-s", "0.5"], cliIO(project())).catch((e: unknown) => e);
+    const error = await streamCommand(["--url", sink.url, "--burst", "4", "--deadline-s", "2"], cliIO(project())).catch((e: unknown) => e);
 
     expect(performance.now() - started).toBeLessThan(10_000);
-    expect((error as PublishError).message).toBe(`2 of 102 events were not delivered to ${sink.url}: publish deadline of 0.5 s passed (100 delivered)`);
+    expect((error as PublishError).message).toBe(`2 of 102 events were not delivered to ${sink.url}: publish deadline of 2 s passed (100 delivered)`);
   }, 30_000);
 });
