@@ -24,6 +24,11 @@ export default defineStage({
     timeout_ms: z.number().int().min(1).default(5000).describe("per request: time allowed to connect and to get the answer"),
     retries: z.number().int().min(0).max(20).default(3).describe("further attempts per event after connection errors, 5xx or 429"),
     backoff_ms: z.number().min(0).default(100).describe("first retry waits about this long (jittered); each further retry doubles it"),
+    deadline_s: z
+      .number()
+      .positive()
+      .default(60)
+      .describe("the whole publish ends after this many seconds: requests still in flight are aborted and undelivered events fail"),
     dry_run: z.boolean().default(false).describe("send nothing; log the counts and the first events instead"),
   }),
   inputs: {
@@ -56,12 +61,20 @@ export default defineStage({
       rng: rng.fork("retry-jitter"),
       signal,
       now,
+      deadlineMs: params.deadline_s * 1000,
       // a refit must not look like a replay to a dashboard that deduplicates on this key
       idempotencyPrefix: `publish-${sha256(inputs.fit).slice(0, 12)}-${seed}-`,
     });
     log(formatDeliverySummary(report));
     if (report.cancelled) throw new CancelledError("publish");
-    if (report.failed > 0) throw new PublishError(report.failed, report.total, report.url, report.reasons);
+    if (report.failed > 0) throw new PublishError(report, report.deadlinePassed ? deadlineHint(params.url, params.deadline_s) : undefined);
     return { receipt: publishReceipt(params.url, events, report) };
   },
 });
+
+function deadlineHint(url: string, deadlineS: number): string {
+  return (
+    `the dashboard at ${url} did not take every event within ${deadlineS} s; check it, or allow longer ` +
+    `(\`--set publish.deadline_s=${deadlineS * 2}\`), then publish again (\`pipeline run publish\`)`
+  );
+}

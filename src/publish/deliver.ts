@@ -11,6 +11,11 @@
  * (connection refused, DNS), the remaining events are not tried: they are counted as failed
  * for the same reason, so a dead dashboard costs one retry budget, not one per event.
  * Cancelling (the signal) stops new sends; requests already in flight settle first.
+ *
+ * The deadline bounds the whole delivery, whatever the server does (accept and never answer,
+ * ask for a Retry-After of an hour): when it passes, no request starts, those in flight are
+ * aborted, and every event not delivered by then is failed for that reason. A wait (rate cap,
+ * backoff, Retry-After) that would end after the deadline ends the delivery at the deadline.
  */
 import { setMaxListeners } from "node:events";
 import type { Rng } from "../core/rng.ts";
@@ -37,6 +42,8 @@ export interface DeliveryOptions {
   readonly now?: () => number;
   /** `idempotency-key` header = prefix + event index, so a dashboard may drop duplicates */
   readonly idempotencyPrefix?: string;
+  /** the whole delivery ends this many ms after it starts; undefined = no deadline */
+  readonly deadlineMs?: number;
 }
 
 export interface DeliveryReport {
@@ -52,6 +59,8 @@ export interface DeliveryReport {
   readonly reasons: Readonly<Record<string, number>>;
   /** the signal stopped the delivery before every event was tried */
   readonly cancelled: boolean;
+  /** the deadline passed before every event was delivered or failed */
+  readonly deadlinePassed: boolean;
   readonly ms: number;
 }
 
@@ -63,13 +72,26 @@ interface Delivery {
   readonly sender: EventSender;
   readonly bucket: TokenBucket;
   readonly stop: AbortController;
+  readonly deadline: Deadline | undefined;
   next: number;
   attempted: number;
   sent: number;
   retried: number;
   failed: number;
   reasons: Record<string, number>;
-  unreachable: string | undefined;
+  /** why every event not yet delivered fails: the host is unreachable, or the deadline passed */
+  stopReason: string | undefined;
+}
+
+interface Deadline {
+  /** aborts when the deadline passes; the requests in flight listen on it */
+  readonly signal: AbortSignal;
+  readonly reason: string;
+  /** ms until the deadline, by the delivery's clock */
+  timeLeft(): number;
+  /** the deadline has passed (a wait found no time left, or the timer fired) */
+  expire(): void;
+  clear(): void;
 }
 
 /** POST every event (one JSON object per request) and count what happened. Never throws for HTTP trouble. */
@@ -83,29 +105,33 @@ export async function deliverEvents(events: readonly PublishEvent[], options: De
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();
 
+  const deadline = options.deadlineMs === undefined ? undefined : startDeadline(options.deadlineMs, started, now);
   const burst = Math.max(1, Math.floor(options.burst));
   const state: Delivery = {
     events,
     options,
-    sender: createEventSender(new URL(options.url), burst, options.timeoutMs),
+    sender: createEventSender(new URL(options.url), burst, options.timeoutMs, deadline?.signal),
     bucket: createTokenBucket(options.rateHz, burst, now),
     stop,
+    deadline,
     next: 0,
     attempted: 0,
     sent: 0,
     retried: 0,
     failed: 0,
     reasons: {},
-    unreachable: undefined,
+    stopReason: undefined,
   };
+  deadline?.signal.addEventListener("abort", () => stopFor(state, deadline.reason, !options.signal?.aborted), { once: true });
   try {
     const workers = Array.from({ length: Math.min(burst, events.length) }, () => runWorker(state));
     await Promise.all(workers);
   } finally {
+    deadline?.clear();
     options.signal?.removeEventListener("abort", onAbort);
     await state.sender.close();
   }
-  if (state.unreachable !== undefined) countFailed(state, state.unreachable, events.length - state.next);
+  if (state.stopReason !== undefined) countFailed(state, state.stopReason, events.length - state.next);
   return {
     url: options.url,
     total: events.length,
@@ -115,6 +141,7 @@ export async function deliverEvents(events: readonly PublishEvent[], options: De
     failed: state.failed,
     reasons: state.reasons,
     cancelled: options.signal?.aborted === true && state.sent + state.failed < events.length,
+    deadlinePassed: deadline?.signal.aborted === true,
     ms: now() - started,
   };
 }
@@ -127,12 +154,12 @@ async function runWorker(state: Delivery): Promise<void> {
 }
 
 async function deliverOne(state: Delivery, index: number): Promise<void> {
-  const { options, stop } = state;
+  const { options } = state;
   const body = JSON.stringify(state.events[index]);
   const key = `${options.idempotencyPrefix ?? "event-"}${index}`;
   let lastReason: string | undefined;
   for (let attempt = 0; ; attempt++) {
-    if (!(await sleep(state.bucket.reserve(), stop.signal))) return giveUp(state, lastReason);
+    if (!(await pause(state, state.bucket.reserve()))) return giveUp(state, lastReason);
     if (attempt === 0) state.attempted++;
     else state.retried++;
     const outcome = await state.sender.send(body, key);
@@ -140,28 +167,65 @@ async function deliverOne(state: Delivery, index: number): Promise<void> {
       state.sent++;
       return;
     }
+    // aborted by the deadline, or a retry that no longer has time
+    if (outcome.retryable && state.deadline?.signal.aborted) return countFailed(state, state.deadline.reason, 1);
     if (!outcome.retryable || attempt >= options.retries) return finalFailure(state, outcome);
     lastReason = outcome.reason;
     const delay = Math.max(backoffDelay(attempt + 1, options.backoff ?? DEFAULT_BACKOFF, options.rng), outcome.retryAfterMs ?? 0);
-    if (!(await sleep(delay, stop.signal))) return giveUp(state, lastReason);
+    if (!(await pause(state, delay))) return giveUp(state, lastReason);
   }
+}
+
+/** Wait `ms`, but never past the deadline: a wait that would outlast it ends at it. False when stopped. */
+async function pause(state: Delivery, ms: number): Promise<boolean> {
+  const left = state.deadline?.timeLeft() ?? Number.POSITIVE_INFINITY;
+  if (ms < left) return sleep(ms, state.stop.signal);
+  await sleep(left, state.stop.signal);
+  state.deadline?.expire();
+  return false;
+}
+
+function startDeadline(deadlineMs: number, started: number, now: () => number): Deadline {
+  const controller = new AbortController();
+  // every in-flight request listens on it: up to `burst` listeners is by design
+  setMaxListeners(0, controller.signal);
+  const expire = (): void => controller.abort(new Error("publish deadline passed"));
+  const timer = setTimeout(expire, Math.max(0, deadlineMs));
+  return {
+    signal: controller.signal,
+    reason: `publish deadline of ${formatSeconds(deadlineMs)} s passed`,
+    timeLeft: () => started + deadlineMs - now(),
+    expire,
+    clear: () => clearTimeout(timer),
+  };
+}
+
+/** 60000 -> "60", 300 -> "0.3", 1250 -> "1.25" */
+function formatSeconds(ms: number): string {
+  return String(Number((ms / 1000).toFixed(3)));
+}
+
+/**
+ * Stop starting requests. `reason` (when `fails` and no earlier cause) is what every event not
+ * delivered yet fails for; a delivery cancelled first keeps its untried events out of the counts.
+ */
+function stopFor(state: Delivery, reason: string, fails: boolean): void {
+  if (fails && state.stopReason === undefined) state.stopReason = reason;
+  state.stop.abort();
 }
 
 function finalFailure(state: Delivery, outcome: Exclude<SendOutcome, { ok: true }>): void {
   countFailed(state, outcome.reason, 1);
-  if (outcome.unreachable && state.unreachable === undefined) {
-    state.unreachable = outcome.reason;
-    state.stop.abort();
-  }
+  if (outcome.unreachable) stopFor(state, outcome.reason, true);
 }
 
 /**
- * Stopped while waiting. Unreachable host: the event failed for that reason. Cancelled: an
- * event never tried stays out of the counts (reported as not sent); one that was being
- * retried failed for its last reason.
+ * Stopped while waiting. Unreachable host or deadline passed: the event failed for that reason.
+ * Cancelled: an event never tried stays out of the counts (reported as not sent); one that was
+ * being retried failed for its last reason.
  */
 function giveUp(state: Delivery, lastReason: string | undefined): void {
-  if (state.unreachable !== undefined) countFailed(state, state.unreachable, 1);
+  if (state.stopReason !== undefined) countFailed(state, state.stopReason, 1);
   else if (lastReason !== undefined) countFailed(state, lastReason, 1);
 }
 
@@ -174,7 +238,11 @@ function countFailed(state: Delivery, reason: string, count: number): void {
 /** The one line printed after a delivery. */
 export function formatDeliverySummary(report: DeliveryReport): string {
   const rate = report.ms > 0 ? Math.round((report.sent / report.ms) * 1000) : 0;
-  const tail = report.cancelled ? `, stopped early (${report.total - report.sent - report.failed} not sent)` : "";
+  const tail = report.cancelled
+    ? `, stopped early (${report.total - report.sent - report.failed} not sent)`
+    : report.deadlinePassed
+      ? ", stopped at the deadline"
+      : "";
   return (
     `published to ${report.url}: sent ${report.sent}, retried ${report.retried}, failed ${report.failed} ` +
     `of ${report.total} events in ${Math.round(report.ms)} ms (${rate} events/s)${tail}`

@@ -27,8 +27,11 @@ export interface EventSender {
 
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
-/** A keep-alive pool of at most `connections` sockets to the origin of `url`. */
-export function createEventSender(url: URL, connections: number, timeoutMs: number): EventSender {
+/**
+ * A keep-alive pool of at most `connections` sockets to the origin of `url`. When `abort`
+ * aborts, every request in flight is cut off (and fails as a transport error).
+ */
+export function createEventSender(url: URL, connections: number, timeoutMs: number, abort?: AbortSignal): EventSender {
   const pool = new Pool(url.origin, { connections, pipelining: 1, connect: { timeout: timeoutMs } });
   const path = `${url.pathname}${url.search}`;
   return {
@@ -42,7 +45,7 @@ export function createEventSender(url: URL, connections: number, timeoutMs: numb
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
           // undici's own timeouts tick at about 1 s; this one fires on time
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: abort ? AbortSignal.any([AbortSignal.timeout(timeoutMs), abort]) : AbortSignal.timeout(timeoutMs),
         });
         await response.body.dump();
         return classifyStatus(response.statusCode, response.headers["retry-after"]);

@@ -24,6 +24,8 @@ export interface StreamOptions {
   readonly rateHz: number;
   readonly timeoutMs: number;
   readonly retries: number;
+  /** each cycle ends this many seconds after it starts; what is undelivered by then fails */
+  readonly deadlineS: number;
   readonly loop: boolean;
   readonly cyclePauseS: number;
   readonly seed: number;
@@ -76,6 +78,7 @@ export async function runStream(options: StreamOptions, out: StreamOutput, signa
       retries: options.retries,
       rng: jitter,
       signal,
+      deadlineMs: options.deadlineS * 1000,
       idempotencyPrefix: `stream-${streamId}-${cycle}-`,
     });
     out.stdout(`cycle ${cycle}: ${formatDeliverySummary(report)}`);
@@ -88,7 +91,8 @@ export async function runStream(options: StreamOptions, out: StreamOutput, signa
 
 function reportFailure(report: DeliveryReport, cycle: number, options: StreamOptions, out: StreamOutput): void {
   if (!options.loop) {
-    throw new PublishError(report.failed, report.total, report.url, report.reasons, `check that the dashboard is listening at ${report.url}, then run \`pipeline stream\` again`);
+    const longer = report.deadlinePassed ? `, or allow a cycle longer (\`--deadline-s ${options.deadlineS * 2}\`)` : "";
+    throw new PublishError(report, `check that the dashboard is listening at ${report.url}${longer}, then run \`pipeline stream\` again`);
   }
   out.stderr(
     `warning: cycle ${cycle}: ${report.failed} of ${report.total} events not delivered (${describeReasons(report.reasons)}); ` +

@@ -34,8 +34,11 @@ describe("publish stage", () => {
       timeout_ms: 5000,
       retries: 3,
       backoff_ms: 100,
+      deadline_s: 60,
       dry_run: false,
     });
+    expect(publish.params.safeParse({ deadline_s: 0 }).success).toBe(false);
+    expect(publish.params.safeParse({ deadline_s: -1 }).success).toBe(false);
     expect(publish.params.safeParse({ max_point: 10 }).success).toBe(false);
     expect(publish.params.safeParse({ url: "ftp://example/x" }).success).toBe(false);
     for (const [name, field] of Object.entries(publish.params.shape)) expect(field.description, name).toBeTruthy();
@@ -113,7 +116,41 @@ describe("publish stage", () => {
     expect((error as PublishError).exitCode).toBe(EXIT.publish);
     expect((error as PublishError).code).toBe("E_PUBLISH_FAILED");
     expect((error as PublishError).message).toBe(`2002 of 2002 events were not delivered to ${url}: connection refused`);
+    expect((error as PublishError).hint).toBe(`check that the dashboard is listening at ${url}, then publish again (\`pipeline run publish\`)`);
   });
+
+  it("ends at deadline_s against a dashboard that accepts and never answers (exit 4, every event named)", async () => {
+    sink = await startSink(() => ({ hang: true }));
+    const started = performance.now();
+    // default burst and retries; the per-request timeout (15 s here) never fires
+    const error = await runPublish({ url: sink.url, deadline_s: 0.5 }).result.catch((e: unknown) => e);
+
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(error).toBeInstanceOf(PublishError);
+    expect((error as PublishError).exitCode).toBe(EXIT.publish);
+    expect((error as PublishError).message).toBe(`2002 of 2002 events were not delivered to ${sink.url}: publish deadline of 0.5 s passed`);
+    expect((error as PublishError).hint).toContain("--set publish.deadline_s=1");
+    expect((error as PublishError).hint).toContain("`pipeline run publish`");
+    // at most one burst went out (a loaded machine may not have sent all 50 by 0.5 s), and hung
+    expect(sink.requests.length).toBeGreaterThan(0);
+    expect(sink.requests.length).toBeLessThanOrEqual(50);
+  }, 30_000);
+
+  it("names how many events were delivered when the deadline cut the rest off", async () => {
+    sink = await startSink((request) => (request.index < 100 ? {} : { hang: true }));
+    const { result } = runPublish({ url: sink.url, rate_hz: 0, deadline_s: 2 });
+    await expect(result).rejects.toThrow(`1902 of 2002 events were not delivered to ${sink.url}: publish deadline of 2 s passed (100 delivered)`);
+    expect(sink.accepted).toHaveLength(100);
+  }, 30_000);
+
+  it("does not obey a Retry-After: 3600 past deadline_s", async () => {
+    sink = await startSink(() => ({ status: 503, headers: { "retry-after": "3600" } }));
+    const started = performance.now();
+    const { result } = runPublish({ url: sink.url, max_points: 8, deadline_s: 0.5 });
+    await expect(result).rejects.toThrow(`10 of 10 events were not delivered to ${sink.url}: publish deadline of 0.5 s passed`);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(sink.requests.length).toBeLessThanOrEqual(10); // each tried at most once: no retry fitted before the deadline
+  }, 30_000);
 
   it("fails with exit code 4 when the dashboard rejects some events (no retry on 4xx)", async () => {
     sink = await startSink((request) => ((request.body as { type: string }).type === "model_perf" ? { status: 422 } : {}));

@@ -21,6 +21,8 @@ options:
   --rate-hz N           most events per second, 0 = no cap (default 2000)
   --timeout-ms N        per request (default 5000)
   --retries N           further attempts per event on connection errors, 5xx, 429 (default 3)
+  --deadline-s S        each cycle ends after S seconds: requests in flight are aborted and
+                        undelivered events fail (default 60)
   --loop                keep cycling; undelivered events are then warnings, not an error
   --cycle-pause-s S     pause between cycles with --loop (default 15)
   --seed N              seed of the point sample (default 0)
@@ -39,6 +41,7 @@ const FLAGS = {
   "rate-hz": { type: "string" },
   "timeout-ms": { type: "string" },
   retries: { type: "string" },
+  "deadline-s": { type: "string" },
   loop: { type: "boolean" },
   "cycle-pause-s": { type: "string" },
   seed: { type: "string" },
@@ -77,6 +80,7 @@ export function parseStreamArgs(argv: readonly string[], io: Pick<CliIO, "cwd" |
     rateHz: parseNumber(values["rate-hz"], "rate-hz", 2000, { min: 0 }),
     timeoutMs: parseNumber(values["timeout-ms"], "timeout-ms", 5000, { integer: true, min: 1 }),
     retries: parseNumber(values.retries, "retries", 3, { integer: true, min: 0 }),
+    deadlineS: parseNumber(values["deadline-s"], "deadline-s", 60, { min: 0, exclusive: true }),
     loop: values.loop === true,
     cyclePauseS: parseNumber(values["cycle-pause-s"], "cycle-pause-s", 15, { min: 0 }),
     seed: parseNumber(values.seed, "seed", 0, { integer: true, min: 0 }),
@@ -88,12 +92,15 @@ function parseFlags(argv: readonly string[]) {
   return parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
 }
 
-function parseNumber(text: string | undefined, flag: string, fallback: number, rule: { integer?: boolean; min: number }): number {
+/** `rule.exclusive`: the value must be above `min`, not equal to it. */
+function parseNumber(text: string | undefined, flag: string, fallback: number, rule: { integer?: boolean; min: number; exclusive?: boolean }): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   const kind = rule.integer ? "an integer" : "a number";
-  if (text.trim() === "" || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min) {
-    throw new UsageError(`stream: --${flag} expects ${kind} >= ${rule.min}, got ${JSON.stringify(text)}`, `for example --${flag} ${fallback}`);
+  const tooSmall = rule.exclusive ? value <= rule.min : value < rule.min;
+  if (text.trim() === "" || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || tooSmall) {
+    const bound = `${rule.exclusive ? ">" : ">="} ${rule.min}`;
+    throw new UsageError(`stream: --${flag} expects ${kind} ${bound}, got ${JSON.stringify(text)}`, `for example --${flag} ${fallback}`);
   }
   return value;
 }

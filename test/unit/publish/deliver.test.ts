@@ -135,6 +135,73 @@ describe("deliverEvents against a loopback server", () => {
     // would stamp queued requests together; the total duration is what a stall cannot fake)
   });
 
+  it("ends at the deadline against a server that accepts and never answers: in-flight requests aborted, every event failed", async () => {
+    const server = await serve(() => ({ hang: true }));
+    const events = sampleEvents(4);
+    // without a deadline this takes 3 batches x 2 attempts x 5 s
+    const report = await deliverEvents(events, options(server.url, { burst: 2, timeoutMs: 5_000, retries: 1, deadlineMs: 300 }));
+
+    expect(report).toMatchObject({ total: 6, attempted: 2, sent: 0, retried: 0, failed: 6, cancelled: false, deadlinePassed: true });
+    expect(report.reasons).toEqual({ "publish deadline of 0.3 s passed": 6 });
+    // the (at most) two hung requests were cut off: no request's own 5 s timeout had to fire
+    expect(server.requests.length).toBeLessThanOrEqual(2);
+    expect(report.ms).toBeGreaterThanOrEqual(290);
+    expect(report.ms).toBeLessThan(5_000);
+    expect(formatDeliverySummary(report)).toMatch(/sent 0, retried 0, failed 6 of 6 events in \d+ ms \(0 events\/s\), stopped at the deadline$/);
+  });
+
+  it("caps a 503's Retry-After: 3600 by the deadline instead of waiting", async () => {
+    const server = await serve(() => ({ status: 503, headers: { "retry-after": "3600" } }));
+    const report = await deliverEvents(sampleEvents(1), options(server.url, { burst: 3, retries: 3, deadlineMs: 500 }));
+
+    expect(report).toMatchObject({ total: 3, attempted: 3, sent: 0, retried: 0, failed: 3, deadlinePassed: true });
+    expect(report.reasons).toEqual({ "publish deadline of 0.5 s passed": 3 });
+    expect(server.requests).toHaveLength(3);
+    // it waited for the deadline, not for the hour (nor the 60 s Retry-After cap)
+    expect(report.ms).toBeGreaterThanOrEqual(490);
+    expect(report.ms).toBeLessThan(10_000);
+  }, 20_000);
+
+  it("counts what was delivered before the deadline and fails only the rest", async () => {
+    const server = await serve((request) => (request.index < 30 ? {} : { hang: true }));
+    const report = await deliverEvents(sampleEvents(98), options(server.url, { burst: 10, deadlineMs: 2_000 }));
+
+    expect(report).toMatchObject({ total: 100, sent: 30, failed: 70, deadlinePassed: true });
+    expect(report.reasons).toEqual({ "publish deadline of 2 s passed": 70 });
+    expect(server.accepted).toHaveLength(30);
+    expect(report.attempted).toBe(40); // 30 answered, then 10 hung in flight: no further request started
+   }, 20_000);
+
+  it("caps the rate cap's wait by the deadline too", async () => {
+    const server = await serve();
+    // 1 event per second after the first: the second would go out after the deadline
+    const report = await deliverEvents(sampleEvents(1), options(server.url, { burst: 1, rateHz: 1, deadlineMs: 400 }));
+
+    expect(report).toMatchObject({ total: 3, sent: 1, failed: 2, attempted: 1, deadlinePassed: true });
+    expect(report.reasons).toEqual({ "publish deadline of 0.4 s passed": 2 });
+    expect(report.ms).toBeLessThan(1_000);
+  });
+
+  it("a deadline that does not pass changes nothing", async () => {
+    const server = await serve((request) => (request.index < 3 ? { status: 503 } : {}));
+    const report = await deliverEvents(sampleEvents(100), options(server.url, { deadlineMs: 60_000 }));
+
+    expect(report).toMatchObject({ total: 102, sent: 102, retried: 3, failed: 0, deadlinePassed: false, reasons: {} });
+  });
+
+  it("cancelling before the deadline still lets the requests in flight settle and fails nothing", async () => {
+    const server = await serve(() => ({ delayMs: 30 }));
+    const controller = new AbortController();
+    const done = deliverEvents(sampleEvents(1000), options(server.url, { burst: 5, signal: controller.signal, deadlineMs: 60_000 }));
+    while (server.accepted.length < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    const report = await done;
+
+    expect(report).toMatchObject({ cancelled: true, failed: 0, deadlinePassed: false });
+    expect(server.inFlight()).toBe(0);
+    expect(server.accepted).toHaveLength(report.sent);
+  });
+
   it("stops on abort after the requests in flight settle", async () => {
     const server = await serve(() => ({ delayMs: 30 }));
     const controller = new AbortController();
