@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parse } from "yaml";
 import { FileHasher } from "../cache/file-hash.ts";
 import { CACHE_DIR, CacheStore } from "../cache/store.ts";
 import { loadPipeline, PIPELINE_FILE } from "../config/load.ts";
+import { readPipelineSource, type PipelineSource } from "../config/source.ts";
 import type { Override } from "../config/overrides.ts";
+import { PipelineError } from "../core/errors.ts";
 import type { ResolvedPipeline } from "../core/graph.ts";
 import { codeFingerprint } from "../engine/fingerprint.ts";
 import type { RunRequest } from "../engine/run.ts";
@@ -24,9 +25,10 @@ export interface Project {
 
 /** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
 export async function openProject(dir: string, overrides: readonly Override[], warn: (m: string) => void): Promise<Project> {
-  const plugins = pluginPaths(dir);
+  const source = readSource(dir);
+  const plugins = pluginPaths(dir, source);
   const registry = await loadRegistry(plugins, dir);
-  const pipeline = loadPipeline(dir, registry.map((r) => r.def), overrides);
+  const pipeline = loadPipeline(dir, registry.map((r) => r.def), overrides, source);
   const root = join(dir, CACHE_DIR);
   const store = new CacheStore(root, warn);
   const memo = new Map<string, string>();
@@ -38,16 +40,25 @@ export async function openProject(dir: string, overrides: readonly Override[], w
   return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry };
 }
 
-/** `plugins:` is read before validation because the plugins define stages the rest refers to. */
-function pluginPaths(dir: string): string[] {
+/**
+ * pipeline.yaml read once, through the same guarded reader loadPipeline uses; undefined when it
+ * is missing or invalid, and then loadPipeline reads it again to report why, with its lines.
+ */
+function readSource(dir: string): PipelineSource | undefined {
   const file = join(dir, PIPELINE_FILE);
-  if (!existsSync(file)) return [];
+  if (!existsSync(file)) return undefined;
   try {
-    const doc = parse(readFileSync(file, "utf8")) as { plugins?: unknown };
-    return Array.isArray(doc?.plugins) ? doc.plugins.filter((p): p is string => typeof p === "string").map((p) => resolve(dir, p)) : [];
-  } catch {
-    return []; // the syntax error is reported by loadPipeline with its line
+    return readPipelineSource(file, PIPELINE_FILE);
+  } catch (error) {
+    if (error instanceof PipelineError) return undefined;
+    throw error;
   }
+}
+
+/** `plugins:` is read before validation because the plugins define stages the rest refers to. */
+function pluginPaths(dir: string, source: PipelineSource | undefined): string[] {
+  const plugins = (source?.raw as { plugins?: unknown } | null | undefined)?.plugins;
+  return Array.isArray(plugins) ? plugins.filter((p): p is string => typeof p === "string").map((p) => resolve(dir, p)) : [];
 }
 
 /** The parts of a run request that come from the project itself (plan and run share them). */

@@ -1,32 +1,34 @@
-import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { isMap, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
 import type { z } from "zod";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { topoOrder, type InputBinding, type OutputBinding, type ResolvedPipeline, type ResolvedStage } from "../core/graph.ts";
 import type { AnyStage } from "../core/stage.ts";
 import type { Override } from "./overrides.ts";
 import { pipelineFileSchema, STAGE_NAME, type StageEntry } from "./schema.ts";
+import { readPipelineSource, type PipelineSource } from "./source.ts";
 
 export const PIPELINE_FILE = "pipeline.yaml";
 
-/** Reads, overrides, validates and resolves pipeline.yaml; every problem is reported at once. */
+/**
+ * Reads, overrides, validates and resolves pipeline.yaml; every problem is reported at once.
+ * `source` is the file already read (openProject reads it once for `plugins:` too).
+ */
 export function loadPipeline(
   projectDir: string,
   registry: readonly AnyStage[],
   overrides: readonly Override[] = [],
+  source?: PipelineSource,
 ): ResolvedPipeline {
   const file = join(projectDir, PIPELINE_FILE);
   if (!existsSync(file)) {
     throw new UsageError(`no ${PIPELINE_FILE} in ${projectDir}`, "run pipeline in a project folder, or pass -C DIR");
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter: lines, prettyErrors: false });
+  const { doc, lines, raw: read } = source ?? readPipelineSource(file, PIPELINE_FILE);
   const where = locator(doc, lines);
-  const issues: string[] = doc.errors.map((e) => `yaml syntax: ${e.message.split("\n")[0]}`);
-  if (issues.length > 0) throw new ConfigError(PIPELINE_FILE, issues);
-
-  const raw = applyOverrides(doc.toJS() ?? {}, overrides, issues);
+  const issues: string[] = [];
+  const raw = applyOverrides(read, overrides, issues);
   const parsed = pipelineFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(PIPELINE_FILE, [...issues, ...zodIssues(parsed.error, [], where)]);
@@ -34,8 +36,9 @@ export function loadPipeline(
   const stages = new Map<string, ResolvedStage>();
   const entries = Object.entries(parsed.data.stages).map(([name, entry]) => [name, entry ?? {}] as const);
   const byName = new Map(registry.map((def) => [def.name, def]));
+  const declared = new Map(entries);
   for (const [name, entry] of entries) {
-    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared: new Map(entries), where, issues });
+    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, issues });
     if (resolved) stages.set(name, resolved);
   }
   const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
@@ -208,22 +211,64 @@ function applyOverrides(raw: unknown, overrides: readonly Override[], issues: st
   return doc;
 }
 
+/** One line per problem; an unknown-keys issue becomes one line per key, each with its own line number. */
 function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], where: (p: readonly (string | number)[]) => string): string[] {
-  return error.issues.map((issue) => {
+  const lines: string[] = [];
+  for (const issue of error.issues) {
     const path = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
     const name = path.length > 0 ? path.join(".") : "(top level)";
-    return `${name}${where(path)}: ${issue.message}`;
-  });
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) lines.push(`${name}${where([...path, key])}: Unrecognized key: "${key}"`);
+    } else {
+      lines.push(`${name}${where(path)}: ${issue.message}`);
+    }
+  }
+  return lines;
 }
 
-/** " (line N)" for the deepest node of `path` that exists in the yaml, or "" when none does. */
+/**
+ * " (line N)" for the deepest node of `path` that exists in the yaml, or "" when none does.
+ * The first call indexes every node by its path, so each lookup is a few map reads
+ * (doc.getIn scans a map's pairs, which made a file of unknown keys quadratic).
+ */
 function locator(doc: Document, lines: LineCounter): (path: readonly (string | number)[]) => string {
+  let index: Map<string, number> | undefined;
   return (path) => {
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range && (depth > 0 || isMap(node))) return ` (line ${lines.linePos(range[0]).line})`;
+    index ??= _indexNodes(doc);
+    for (let depth = path.length; depth > 0; depth--) {
+      const offset = index.get(_pathKey(path.slice(0, depth)));
+      if (offset !== undefined) return ` (line ${lines.linePos(offset).line})`;
     }
-    return "";
+    const top = doc.contents;
+    return isMap(top) && top.range ? ` (line ${lines.linePos(top.range[0]).line})` : "";
   };
+}
+
+function _pathKey(path: readonly (string | number)[]): string {
+  return path.map((p) => `\u0000${String(p)}`).join("");
+}
+
+/** Path key (as _pathKey spells it) -> offset of the node there (of its key when it has no value node). */
+function _indexNodes(doc: Document): Map<string, number> {
+  const index = new Map<string, number>();
+  const walk = (node: unknown, key: string): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const child = `${key}\u0000${String(pair.key.value)}`;
+        const offset = (pair.value as { range?: [number, number, number] } | null)?.range?.[0] ?? pair.key.range?.[0];
+        if (offset !== undefined) index.set(child, offset);
+        walk(pair.value, child);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const child = `${key}\u0000${i}`;
+        const offset = (item as { range?: [number, number, number] } | null)?.range?.[0];
+        if (offset !== undefined) index.set(child, offset);
+        walk(item, child);
+      });
+    }
+  };
+  walk(doc.contents, "");
+  return index;
 }

@@ -51,18 +51,28 @@ export class UsageError extends PipelineError {
   }
 }
 
+/** ConfigError lists this many problems; the rest are counted. */
+export const MAX_LISTED_ISSUES = 50;
+/** A listed problem is cut to this many characters (a key can be as long as the file). */
+const MAX_ISSUE_CHARS = 400;
+
 export class ConfigError extends PipelineError {
   readonly issues: readonly string[];
 
-  constructor(file: string, issues: readonly string[]) {
-    const list = issues.map((issue) => `  - ${issue}`).join("\n");
-    super(`${file} has ${issues.length} problem${issues.length === 1 ? "" : "s"}:\n${list}`, {
+  constructor(file: string, issues: readonly string[], options: { hint?: string } = {}) {
+    const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => `  - ${_cut(issue, MAX_ISSUE_CHARS)}`);
+    if (issues.length > MAX_LISTED_ISSUES) listed.push(`  ... and ${issues.length - MAX_LISTED_ISSUES} more`);
+    super(`${file} has ${issues.length} problem${issues.length === 1 ? "" : "s"}:\n${listed.join("\n")}`, {
       code: "E_CONFIG_INVALID",
       exitCode: EXIT.config,
-      hint: "fix the fields listed above, then run `pipeline status`",
+      hint: options.hint ?? "fix the fields listed above, then run `pipeline status`",
     });
     this.issues = issues;
   }
+}
+
+function _cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`;
 }
 
 /** Raised inside a stage when its AbortSignal fires. */

@@ -46,22 +46,67 @@ export function topoOrder(
       downstream.get(up)!.push(name);
     }
   }
-  const ready = names.filter((n) => indegree.get(n) === 0).sort();
+  // a binary heap, not a re-sorted array, and a set for what is placed: linear-logarithmic in
+  // the stage count (a yaml of 50,000 stages took minutes with sort-per-push and includes)
+  const ready = new _MinHeap(names.filter((n) => indegree.get(n) === 0));
   const order: string[] = [];
-  while (ready.length > 0) {
-    const next = ready.shift()!;
+  while (ready.size > 0) {
+    const next = ready.pop();
     order.push(next);
     for (const down of downstream.get(next)!) {
       const left = indegree.get(down)! - 1;
       indegree.set(down, left);
-      if (left === 0) {
-        ready.push(down);
-        ready.sort();
-      }
+      if (left === 0) ready.push(down);
     }
   }
-  const cycle = names.filter((n) => !order.includes(n)).sort();
+  const placed = new Set(order);
+  const cycle = names.filter((n) => !placed.has(n)).sort();
   return { order, cycle };
+}
+
+/** Strings, smallest (as Array.prototype.sort orders them) first. */
+class _MinHeap {
+  private readonly items: string[] = [];
+
+  constructor(initial: readonly string[]) {
+    for (const item of initial) this.push(item);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: string): void {
+    const items = this.items;
+    let i = items.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]! <= item) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  pop(): string {
+    const items = this.items;
+    const top = items[0]!;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= items.length) break;
+        const right = left + 1;
+        const child = right < items.length && items[right]! < items[left]! ? right : left;
+        if (items[child]! >= last) break;
+        items[i] = items[child]!;
+        i = child;
+      }
+      items[i] = last;
+    }
+    return top;
+  }
 }
 
 export function downstreamOf(pipeline: ResolvedPipeline, name: string): Set<string> {
