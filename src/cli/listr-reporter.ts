@@ -45,7 +45,14 @@ export function listrReporter(): Reporter {
               await row.done;
             },
           })),
-          { concurrent: true, exitOnError: false, renderer: "default" },
+          {
+            concurrent: true,
+            exitOnError: false,
+            renderer: "default",
+            // the CLI's own SIGINT handler aborts the run and exits 130 once the run log is written;
+            // listr's would mark every row failed and exit 127 at once
+            registerSignalListeners: false,
+          },
         );
         running = listr.run().catch(() => undefined);
         return;
