@@ -183,7 +183,7 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
   }, req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
-    req.emit({ type: "warning", message: `${stage.name}: cache object for input ${message.slot} was damaged; rebuilding it` });
+    req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} was damaged; rebuilding it` });
     return { type: "corrupt", slot: message.slot };
   }
   if (message.type === "error") {
