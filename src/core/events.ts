@@ -10,7 +10,8 @@ export type PipelineEvent =
   | { type: "stage:failed"; stage: string; message: string; hint?: string }
   | { type: "stage:skipped"; stage: string; because: string }
   | { type: "output:written"; stage: string; path: string }
-  | { type: "warning"; message: string }
+  /** `stage` when the warning is about one stage (a terminal shows it under that stage's row) */
+  | { type: "warning"; message: string; stage?: string }
   | { type: "run:end"; ok: boolean; ms: number };
 
 /** "would-run" only in a dry run (and the plan that status and explain read). */

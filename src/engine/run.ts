@@ -194,7 +194,7 @@ function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): CacheE
   if (!entry) return undefined;
   const mismatch = entryMismatch(entry, stage.def, req.store);
   if (!mismatch) return entry;
-  req.emit({ type: "warning", message: `cache entry for ${stage.name} (${key.slice(0, 12)}) is damaged: ${mismatch}; deleted, the stage will rerun` });
+  req.emit({ type: "warning", stage: stage.name, message: `cache entry for ${stage.name} (${key.slice(0, 12)}) is damaged: ${mismatch}; deleted, the stage will rerun` });
   req.store.deleteEntry(stage.name, key);
   return undefined;
 }
@@ -207,12 +207,12 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
   const request = buildRequest(stage, parts, req);
   const message = await req.execute(request, {
     onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
-    onWarning: (m) => req.emit({ type: "warning", message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
+    onWarning: (m) => req.emit({ type: "warning", stage: stage.name, message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
     onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
   }, req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
-    req.emit({ type: "warning", message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
+    req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
     return { type: "corrupt", slot: message.slot };
   }
   if (message.type === "error") {
