@@ -100,6 +100,8 @@ export function listrReporter(): Reporter {
       switch (e.type) {
         case "stage:cached":
           return settle(row, `${e.stage}  cached`);
+        case "stage:would-run":
+          return settle(row, `${e.stage}  would run (${e.reasons.join("; ")})`);
         case "stage:start":
           row.title = `${e.stage}  running (${e.reasons.join("; ")})`;
           row.start();

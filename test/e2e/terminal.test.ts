@@ -87,6 +87,6 @@ describe("pipeline run on a terminal (listr2 rows)", () => {
 
     const { code, screen } = await runInTerminal(dir, ["run", "--force", "tail"]).done;
     expect(code, screen).toBe(0);
-    expect(screen).toMatch(/tail {2}done in \d+\.\d\ds\n\s+\S+ warning: tail: cache object for input numbers was damaged; rebuilding it\n/);
+    expect(screen).toMatch(/tail {2}done in \d+\.\d\ds\n\s+\S+ warning: tail: cache object for input numbers is missing or damaged; rebuilding it\n/);
   }, 60_000);
 });
