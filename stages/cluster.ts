@@ -46,6 +46,12 @@ export default defineStage({
       },
     });
     const predicted = predictCanonical(features.data, features.rows, features.cols, fit.centres, params.k);
+    if (!Number.isFinite(fit.inertia) || !Number.isFinite(predicted.inertia)) {
+      throw new InputError(
+        "cluster: the features hold NaN or infinite values (the k-means inertia is not finite)",
+        "wire cluster's features input to standardize.features (it imputes NaN); if it is, run `pipeline cache verify`",
+      );
+    }
     progress(1);
     return {
       labels: { cluster: predicted.labels },

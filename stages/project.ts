@@ -28,7 +28,7 @@ export default defineStage({
     meta: slot.table("per-window phase codes (Int8) used as labels by lda and umap"),
   },
   outputs: {
-    xyz: slot.matrix("n x 3 coordinates, each axis rescaled to [0, 1] by the fit sample's range and clipped"),
+    xyz: slot.matrix("n x 3 coordinates, each axis rescaled to [0, 1] by the fit sample's range and clipped", { finite: true }),
     info: slot.json("method, fit_rows and the explained variance ratios (pca) or between-class ratios (lda)", {
       fields: ["method", "fit_rows", "lo", "span"],
     }),

@@ -15,7 +15,7 @@ export default defineStage({
     schema: slot.json("load's schema: feature_names in column order"),
   },
   outputs: {
-    features: slot.matrix("n x kept standardized float32 features"),
+    features: slot.matrix("n x kept standardized float32 features", { finite: true }),
     transform: slot.json("kept column indices and names, and per kept column median, mean and std; dropped names", {
       fields: ["kept", "names", "medians", "means", "stds", "dropped"],
     }),

@@ -1,4 +1,4 @@
-import { tableRows, type Table } from "./artifact.ts";
+import { tableRows, type Matrix, type Table } from "./artifact.ts";
 import type { AnyStage, OutputSlot } from "./stage.ts";
 
 /** Why recorded outputs cannot be `def`'s (other slot names or kinds), or undefined. */
@@ -15,9 +15,14 @@ export function outputSlotsMismatch(outputs: Readonly<Record<string, { kind: str
 /**
  * Why a decoded artifact cannot be a value of the output slot `spec`, or undefined when it
  * can: a json value must hold the slot's declared fields, a table its declared columns, all of
- * one length. An entry pointed at another stage's object (same kind, other content) fails here.
+ * one length; with `thorough`, a matrix declared finite must be (a full scan). An entry pointed
+ * at another stage's object (same kind, other content) fails here.
  */
-export function slotMismatch(spec: Pick<OutputSlot, "kind" | "fields" | "columns">, value: unknown): string | undefined {
+export function slotMismatch(spec: Pick<OutputSlot, "kind" | "fields" | "columns" | "finite">, value: unknown, thorough = false): string | undefined {
+  if (spec.kind === "matrix" && spec.finite && thorough) {
+    const at = (value as Matrix).data.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) return `it holds a non-finite value at row ${Math.floor(at / (value as Matrix).cols)}, and its slot declares finite values`;
+  }
   if (spec.kind === "json" && spec.fields) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a JSON object";
     const missing = spec.fields.filter((f) => !(f in value));

@@ -19,6 +19,8 @@ export interface OutputSlot<K extends SlotKind = SlotKind> {
   readonly fields?: readonly string[];
   /** table: columns every value of this slot has */
   readonly columns?: readonly string[];
+  /** matrix: every value is finite (`pipeline cache verify` checks it; a scan is too dear on every read) */
+  readonly finite?: boolean;
 }
 
 export interface JsonSlotOptions {
@@ -28,7 +30,8 @@ export interface JsonSlotOptions {
 
 /** Slot constructors, so a stage file reads `inputs: { features: slot.matrix("...") }`. */
 export const slot = {
-  matrix: (description: string) => ({ kind: "matrix", description }) as const,
+  matrix: (description: string, options: { finite?: boolean } = {}) =>
+    ({ kind: "matrix", description, ...options }) as { readonly kind: "matrix"; readonly description: string; readonly finite?: boolean },
   table: (description: string, options: { columns?: readonly string[] } = {}) =>
     ({ kind: "table", description, ...options }) as { readonly kind: "table"; readonly description: string; readonly columns?: readonly string[] },
   json: (description: string, options: JsonSlotOptions = {}) =>

@@ -1,6 +1,10 @@
+import { InputError } from "../core/errors.ts";
 import { wasm, type WasmMemory } from "./wasm-api.ts";
 import type { PruneProjection } from "./prune-fit.ts";
 import { paddedCodeLength, quantizeRows } from "./quantize.ts";
+/** What to do about features that are not finite (a bad wiring, or a cache edited by hand). */
+export const NONFINITE_HINT = "exact KNN needs finite features: wire this input to standardize.features (it imputes NaN); if it is, run `pipeline cache verify`";
+
 /**
  * Where everything lives in the one shared WebAssembly memory that every kNN worker imports:
  *
@@ -191,7 +195,7 @@ export function fillSharedMemory(
     const source = data.subarray(row * dims, row * dims + dims);
     f32.set(source, layout.dataOffset / 4 + row * layout.dp);
     norms[row] = squaredNorm(data, row * dims, dims);
-    if (!Number.isFinite(norms[row]!)) throw new RangeError(`knn: row ${rowIds?.[row] ?? row} holds a NaN or infinite value`);
+    if (!Number.isFinite(norms[row]!)) throw new InputError(`knn: features row ${rowIds?.[row] ?? row} holds a NaN or infinite value`, NONFINITE_HINT);
   }
   f32.set(norms, layout.normsOffset / 4);
   const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims) : undefined;

@@ -1,7 +1,7 @@
-import { CancelledError } from "../core/errors.ts";
+import { CancelledError, InputError } from "../core/errors.ts";
 import { emptyResult, gatherRows } from "./exact.ts";
 import { mergeNeighbours } from "./merge.ts";
-import { QUERY_BLOCK } from "./layout.ts";
+import { NONFINITE_HINT, QUERY_BLOCK } from "./layout.ts";
 import { KnnPool } from "./pool.ts";
 import { fitSample, projectForPruning } from "./prune-fit.ts";
 import { keepPruning, pruneRank, queryBlocks, sampleTasks } from "./prune-plan.ts";
@@ -116,7 +116,7 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {
     if (queries.length % dims !== 0) throw new RangeError(`knn: query length ${queries.length} is not a multiple of dims ${dims}`);
-    if (!queries.every(Number.isFinite)) throw new RangeError("knn: a query vector holds a NaN or infinite value");
+    if (!queries.every(Number.isFinite)) throw new InputError("knn: a query vector holds a NaN or infinite value", NONFINITE_HINT);
     const count = queries.length / dims;
     if (count < options.threads && rows.length >= 2 * options.threads) return searchSliced(queries, k);
     const result = emptyResult(count, k);

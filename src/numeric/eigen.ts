@@ -1,4 +1,5 @@
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import { InputError } from "../core/errors.ts";
 
 export interface SymmetricEigen {
   /** eigenvalues, largest first */
@@ -16,6 +17,13 @@ export interface SymmetricEigen {
  */
 export function symmetricEigen(matrix: Float64Array, d: number): SymmetricEigen {
   if (matrix.length !== d * d) throw new RangeError(`eigen input has ${matrix.length} values, expected ${d}²`);
+  // a NaN here comes from non-finite features (ml-matrix would crash on it deep inside)
+  if (!matrix.every(Number.isFinite)) {
+    throw new InputError(
+      "project: the features hold NaN or infinite values, so their scatter matrix is not finite",
+      "wire project's features input to standardize.features (it imputes NaN); if it is, run `pipeline cache verify`",
+    );
+  }
   const rows: number[][] = [];
   for (let i = 0; i < d; i++) rows.push(Array.from(matrix.subarray(i * d, (i + 1) * d)));
   const evd = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true });

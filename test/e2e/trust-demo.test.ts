@@ -79,6 +79,24 @@ describe("the shipped pipeline when its cache or outputs are tampered with", () 
     expect(sha(fitPath())).toBe(fit);
   });
 
+  it("a resealed standardize entry holding load's raw features: clear stage errors, and verify finds it", async () => {
+    const standardize = entry("standardize");
+    standardize.outputs.features = { ...entry("load").outputs.features };
+    standardize.seal = sealOf(standardize);
+    writeFileSync(entryPath("standardize"), JSON.stringify(standardize));
+    const run = await runCli(dir, ["run", "--keep-going", "--force", "classify", "--force", "cluster", "--force", "project"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("FAILED   classify: knn: features row 0 holds a NaN or infinite value");
+    expect(run.stdout).toContain("FAILED   cluster: the features hold NaN or infinite values");
+    expect(run.stdout).toContain("FAILED   project: the features hold NaN or infinite values");
+    expect(run.stdout).not.toMatch(/bug|\n\s+at /);
+    const verify = await runCli(dir, ["cache", "verify"]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/entry standardize [0-9a-f]{12} is damaged \(output features is not standardize's features: it holds a non-finite value at row 0/);
+    expect((await runCli(dir, ["run"])).code).toBe(0);
+    expect(sha(fitPath())).toBe(fit);
+  });
+
   it("cache verify finds a resealed entry of the wrong shape, deletes it, exits 1; then all is intact", async () => {
     pointEvaluateAtClusterInfo(true);
     const verify = await runCli(dir, ["cache", "verify"]);

@@ -68,7 +68,7 @@ function outputProblem(entry: CacheEntry, def: AnyStage | undefined, intact: Rea
     } catch (error) {
       return `output ${slot} does not decode as a ${spec.kind} (${describeError(error)})`;
     }
-    const mismatch = slotMismatch(spec, value);
+    const mismatch = slotMismatch(spec, value, true);
     if (mismatch) return `output ${slot} is not ${def.name}'s ${slot}: ${mismatch}`;
   }
   return undefined;
