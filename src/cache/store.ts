@@ -32,6 +32,11 @@ export const entrySchema = z.object({
   outputs: z.record(z.string(), z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0), kind: z.enum(["matrix", "table", "json", "file"]) })),
   ms: z.number(),
   created: z.string(),
+  /** the run that produced it, and the CI job, when one was named in the environment */
+  run: z.string().optional(),
+  ci_job: z.string().optional(),
+  /** set when the entry came from the remote cache: the key that signed it */
+  signer: z.string().optional(),
   /** sha256 of the canonical JSON of every other field */
   seal: z.string().regex(/^[0-9a-f]{64}$/),
 });
@@ -85,6 +90,12 @@ export class CacheStore {
   private holdsExactly(path: string, bytes: Uint8Array): boolean {
     if (!existsSync(path) || statSync(path).size !== bytes.length) return false;
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(readFileSync(path));
+  }
+
+  /** Whether the object is here with the size `ref` records (its bytes are checked when read). */
+  hasObject(ref: { hash: string; size: number }): boolean {
+    const path = this.objectPath(ref.hash);
+    return existsSync(path) && statSync(path).size === ref.size;
   }
 
   /** The object's bytes, or undefined when it is missing or damaged (a damaged one is deleted). */

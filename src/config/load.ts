@@ -44,7 +44,8 @@ export function loadPipeline(
   const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
   if (cycle.length > 0) issues.push(`stages: the inputs form a cycle through ${cycle.join(" -> ")}; a stage cannot depend on its own outputs`);
   if (issues.length > 0) throw new ConfigError(PIPELINE_FILE, issues);
-  return { file, dir: dirname(file), seed: parsed.data.seed, stages, order };
+  const remote = parsed.data.cache?.remote;
+  return { file, dir: dirname(file), seed: parsed.data.seed, stages, order, ...(remote ? { remote } : {}) };
 }
 
 interface ResolveContext {

@@ -14,6 +14,14 @@ export const stageEntrySchema = z.strictObject({
     .describe("slot -> file path (relative to pipeline.yaml) the engine writes that output to"),
 });
 
+/** `cache.remote`: a shared second tier (Bazel's HTTP cache layout); the environment overrides it. */
+export const remoteCacheSchema = z.strictObject({
+  url: z.string().optional().describe("base URL of the remote cache (objects at URL/cas/<sha256>, entries at URL/ac/<key>); PIPELINE_REMOTE_CACHE overrides it"),
+  mode: z.enum(["off", "read", "readwrite"]).default("read").describe("read: laptops and pull requests; readwrite: CI, which signs what it uploads; PIPELINE_REMOTE_CACHE_MODE overrides it"),
+  trust: z.array(z.string()).default([]).describe("public keys (ed25519:...) whose signed entries this project accepts from the remote"),
+  timeout_ms: z.number().int().positive().default(10_000).describe("per request: time allowed to connect, and between bytes of an answer"),
+});
+
 export const pipelineFileSchema = z.strictObject({
   version: z.literal(1).describe("format version of pipeline.yaml; only 1 exists"),
   seed: z.number().int().min(0).max(4294967295).default(0).describe("global seed; each stage derives its own"),
@@ -22,6 +30,7 @@ export const pipelineFileSchema = z.strictObject({
     .default([])
     .describe("JavaScript modules (relative to pipeline.yaml) that export more stages"),
   stages: z.record(z.string(), stageEntrySchema.nullable()).describe("stage name -> entry, in any order"),
+  cache: z.strictObject({ remote: remoteCacheSchema.optional() }).optional().describe("where stage results are shared beyond this machine"),
 });
 
 export type PipelineFile = z.output<typeof pipelineFileSchema>;

@@ -1,7 +1,7 @@
 /** What the engine tells reporters, in order. Reporters render; they never decide anything. */
 export type PipelineEvent =
   | { type: "run:start"; stages: readonly string[] }
-  | { type: "stage:cached"; stage: string; key: string }
+  | { type: "stage:cached"; stage: string; key: string; from?: "local" | "remote" }
   | { type: "stage:start"; stage: string; key: string; reasons: readonly string[] }
   | { type: "stage:would-run"; stage: string; key: string; reasons: readonly string[] }
   | { type: "stage:progress"; stage: string; fraction: number; detail?: string }
@@ -39,6 +39,8 @@ export interface StageResult {
   hint?: string;
   /** ran or would-run: why */
   reasons?: RunReason[];
+  /** cached: which tier held the entry */
+  from?: "local" | "remote";
   /** skipped because these stages failed (directly upstream or further up) */
   blockedBy?: string[];
 }

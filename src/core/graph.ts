@@ -30,6 +30,8 @@ export interface ResolvedPipeline {
   readonly stages: ReadonlyMap<string, ResolvedStage>;
   /** topological order; ties broken by name so every run walks the same order */
   readonly order: readonly string[];
+  /** pipeline.yaml's `cache.remote`, as written (the environment may override it) */
+  readonly remote?: { readonly url?: string | undefined; readonly mode: "off" | "read" | "readwrite"; readonly trust: readonly string[]; readonly timeout_ms: number };
 }
 
 /** Kahn's algorithm with a sorted ready set. Returns the order, or the stages left in a cycle. */

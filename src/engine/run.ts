@@ -5,6 +5,7 @@ import type { PipelineEvent, RunReason, StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedPipeline, ResolvedStage } from "../core/graph.ts";
 import { keyChanges, keyPartsFor, stageKey, type KeyParts } from "../core/keys.ts";
+import type { RemoteTier } from "../remote/tier.ts";
 import { entryMismatch } from "./entry-check.ts";
 import type { StageRequest, WorkerMessage } from "./protocol.ts";
 import { materializeOutputs, MissingObjectError } from "./outputs.ts";
@@ -37,6 +38,11 @@ export interface RunRequest {
   previousParts(stage: string): Record<string, unknown> | undefined;
   emit(event: PipelineEvent): void;
   execute: Executor;
+  /** the shared second tier, when one is configured */
+  remote?: RemoteTier;
+  /** recorded in the entries this run writes (explain names the run that produced an entry) */
+  runId?: string;
+  ciJob?: string;
 }
 
 export interface RunOutcome {
@@ -72,7 +78,7 @@ export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
       }
       const parts = computeParts(stage, req, walk.known) as KeyParts;
       const more = walk.pending.some((n) => req.scope.has(n));
-      running.set(name, executeOne(stage, parts, req, more).then((outcome) => {
+      running.set(name, resolveMiss(stage, parts, req, more, walk.known).then((outcome) => {
         running.delete(name);
         if (outcome.type === "corrupt") return retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
         settle(walk, outcome.result);
@@ -112,6 +118,7 @@ function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: KeyPart
   if (producer?.kind === "ref" && tries <= 2) {
     const prior = walk.results.get(producer.stage);
     if (prior?.key) req.store.deleteEntry(producer.stage, prior.key);
+    if (prior?.key) req.remote?.reject(prior.key);
     walk.results.delete(producer.stage);
     for (const key of [...walk.known.keys()]) if (key.startsWith(`${producer.stage}.`)) walk.known.delete(key);
     walk.pending.unshift(producer.stage, stage.name);
@@ -160,18 +167,67 @@ function decideWithoutRunning(
       if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
       if (written === "ok") {
         req.emit({ type: "stage:cached", stage: name, key });
-        return { name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs: entry.outputs };
+        return { name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs: entry.outputs, from: "local" };
       }
       req.store.deleteEntry(name, key); // an object its output file is made from vanished: rerun below
     }
   }
+  return undefined;
+}
+
+type Outcome = { type: "result"; result: StageResult } | { type: "corrupt"; slot: string };
+
+/**
+ * A stage the local cache does not hold: a hit on the remote (its declared outputs fetched),
+ * else in a dry run what would run and why, else its missing inputs are fetched and it runs.
+ */
+async function resolveMiss(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean, known: ReadonlyMap<string, ObjectRef>): Promise<Outcome> {
+  const key = stageKey(parts);
+  if (req.remote && stage.def.effect !== true && !req.forced.has(stage.name)) {
+    const hit = await remoteHit(stage, parts, req.remote, req);
+    if (hit) return { type: "result", result: hit };
+  }
   if (req.dryRun) {
     const reasons = reasonsFor(stage, parts, req);
-    const reason = `would run: ${prose(reasons)}`;
-    req.emit({ type: "stage:would-run", stage: name, key, reasons: reasons.map((r) => r.detail) });
-    return { name, status: "would-run", ms: 0, key, reason, parts: { ...parts }, reasons };
+    req.emit({ type: "stage:would-run", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
+    return { type: "result", result: { name: stage.name, status: "would-run", ms: 0, key, reason: `would run: ${prose(reasons)}`, parts: { ...parts }, reasons } };
   }
-  return undefined;
+  for (const b of stage.inputs) {
+    if (b.kind !== "ref") continue;
+    const ref = known.get(`${b.stage}.${b.output}`);
+    if (req.remote && ref && !(await req.remote.ensureLocal(ref))) return { type: "corrupt", slot: b.slot };
+  }
+  return executeOne(stage, parts, req, more);
+}
+
+/**
+ * The remote's entry for the stage, as a cached result. Only its declared output files' objects
+ * are downloaded (and, in a run, written out); the rest travel when a stage that runs needs them.
+ * When every object it names is then local, the entry is kept locally too.
+ */
+async function remoteHit(stage: ResolvedStage, parts: KeyParts, remote: RemoteTier, req: RunRequest): Promise<StageResult | undefined> {
+  const key = stageKey(parts);
+  const entry = await remote.lookup(stage.name, key, stage.def);
+  if (!entry) return undefined;
+  if (req.writeOutputs) {
+    for (const binding of stage.outputs) {
+      if (await remote.ensureLocal(entry.outputs[binding.slot]!)) continue;
+      remote.reject(key);
+      return undefined;
+    }
+    const written = writeDeclared(stage, entry.outputs, req);
+    if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
+    if (written === "missing-object") {
+      remote.reject(key);
+      return undefined;
+    }
+  }
+  if (!req.dryRun && Object.values(entry.outputs).every((ref) => req.store.hasObject(ref))) {
+    const { signature, format: _format, ...fields } = entry;
+    req.store.putEntry({ ...fields, ...(signature ? { signer: signature.key } : {}) });
+  }
+  req.emit({ type: "stage:cached", stage: stage.name, key, from: "remote" });
+  return { name: stage.name, status: "cached", ms: 0, key, reason: "cached on the remote", parts: { ...parts }, outputs: entry.outputs, from: "remote" };
 }
 
 /** The stages whose failure keeps `stage` from running: failed upstream ones, and what blocked the skipped ones. */
@@ -199,7 +255,7 @@ function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): CacheE
   return undefined;
 }
 
-async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean): Promise<{ type: "result"; result: StageResult } | { type: "corrupt"; slot: string }> {
+async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean): Promise<Outcome> {
   const key = stageKey(parts);
   const reasons = reasonsFor(stage, parts, req);
   req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
@@ -224,7 +280,17 @@ async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest
     return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
   }
   if (stage.def.effect !== true) {
-    req.store.putEntry({ stage: stage.name, key, parts: { ...parts }, outputs: message.outputs, ms, created: new Date().toISOString() });
+    const entry = req.store.putEntry({
+      stage: stage.name,
+      key,
+      parts: { ...parts },
+      outputs: message.outputs,
+      ms,
+      created: new Date().toISOString(),
+      ...(req.runId ? { run: req.runId } : {}),
+      ...(req.ciJob ? { ci_job: req.ciJob } : {}),
+    });
+    req.remote?.push(entry);
   }
   const written = writeDeclared(stage, message.outputs, req);
   if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };

@@ -1,0 +1,143 @@
+/**
+ * Bazel's HTTP remote cache protocol over one keep-alive undici Pool: objects at
+ * `<base>/cas/<sha256>`, entries at `<base>/ac/<key>`; GET, HEAD and PUT of whole bodies.
+ * Any WebDAV server serves it (nginx with `dav_methods PUT`, bazel-remote, generic stores).
+ * Every failure is a RemoteError of a small set of kinds the tier's health rules read.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, renameSync, rmSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Pool, type Dispatcher } from "undici";
+import type { CacheDriver } from "./driver.ts";
+import type { RemoteSettings } from "./settings.ts";
+
+export type RemoteFailureKind = "unreachable" | "timeout" | "server" | "denied" | "damaged";
+
+export class RemoteError extends Error {
+  constructor(readonly kind: RemoteFailureKind, message: string, readonly status?: number) {
+    super(message);
+    this.name = "RemoteError";
+  }
+}
+
+export interface HttpDriver extends CacheDriver {
+  /** streams the object into `target` (atomically, via `tmpDir`) while hashing; false when missing */
+  downloadObject(hash: string, target: string, tmpDir: string): Promise<number | undefined>;
+  /** streams a file up as the object `hash` */
+  uploadObject(hash: string, file: string, size: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function httpDriver(settings: RemoteSettings, connections = 8): HttpDriver {
+  const base = new URL(`${settings.base}/`);
+  const pool = new Pool(base.origin, { connections, connect: { timeout: settings.timeoutMs } });
+  const prefix = base.pathname.replace(/\/$/, "");
+  const headers = (extra: Record<string, string> = {}) => ({ ...(settings.authorization ? { authorization: settings.authorization } : {}), ...extra });
+
+  const send = async (options: Omit<Dispatcher.RequestOptions, "origin">): Promise<Dispatcher.ResponseData> => {
+    try {
+      return await pool.request({ ...options, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+    } catch (error) {
+      throw transportError(error, settings.timeoutMs);
+    }
+  };
+  /** The answer's status, its body consumed; 404 is "missing", other non-2xx are errors. */
+  const expectOk = async (response: Dispatcher.ResponseData, what: string): Promise<"ok" | "missing"> => {
+    if (response.statusCode >= 200 && response.statusCode < 300) return "ok";
+    await response.body.dump();
+    if (response.statusCode === 404) return "missing";
+    throw statusError(response.statusCode, what);
+  };
+
+  const getBytes = async (path: string, what: string): Promise<Uint8Array | undefined> => {
+    const response = await send({ path, method: "GET", headers: headers() });
+    if ((await expectOk(response, what)) === "missing") return undefined;
+    try {
+      return new Uint8Array(await response.body.arrayBuffer());
+    } catch (error) {
+      throw transportError(error, settings.timeoutMs);
+    }
+  };
+  const putBody = async (path: string, body: Uint8Array | NodeJS.ReadableStream, size: number, what: string): Promise<void> => {
+    const response = await send({ path, method: "PUT", headers: headers({ "content-length": String(size), "content-type": "application/octet-stream" }), body: body as never });
+    if ((await expectOk(response, what)) === "missing") throw statusError(404, what);
+    await response.body.dump();
+  };
+  const casPath = (hash: string) => `${prefix}/cas/${hash}`;
+  const acPath = (key: string) => `${prefix}/ac/${key}`;
+
+  return {
+    name: settings.display,
+    async objectSize(hash) {
+      const response = await send({ path: casPath(hash), method: "HEAD", headers: headers() });
+      if ((await expectOk(response, `object ${hash.slice(0, 12)}`)) === "missing") return undefined;
+      await response.body.dump();
+      const length = Number(response.headers["content-length"]);
+      return Number.isFinite(length) ? length : 0;
+    },
+    async readObject(hash) {
+      const bytes = await getBytes(casPath(hash), `object ${hash.slice(0, 12)}`);
+      if (!bytes) return undefined;
+      if (createHash("sha256").update(bytes).digest("hex") !== hash) throw damaged(hash);
+      return bytes;
+    },
+    async writeObject(bytes) {
+      const hash = createHash("sha256").update(bytes).digest("hex");
+      await putBody(casPath(hash), bytes, bytes.length, `object ${hash.slice(0, 12)}`);
+      return hash;
+    },
+    readEntry: (_stage, key) => getBytes(acPath(key), `entry ${key.slice(0, 12)}`),
+    writeEntry: (_stage, key, bytes) => putBody(acPath(key), bytes, bytes.length, `entry ${key.slice(0, 12)}`),
+    async downloadObject(hash, target, tmpDir) {
+      const response = await send({ path: casPath(hash), method: "GET", headers: headers() });
+      if ((await expectOk(response, `object ${hash.slice(0, 12)}`)) === "missing") return undefined;
+      mkdirSync(tmpDir, { recursive: true });
+      const temp = join(tmpDir, `.download.${hash.slice(0, 16)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+      const digest = createHash("sha256");
+      let bytes = 0;
+      try {
+        await pipeline(
+          response.body,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              digest.update(chunk);
+              bytes += chunk.length;
+              yield chunk;
+            }
+          },
+          createWriteStream(temp),
+        );
+        if (digest.digest("hex") !== hash) throw damaged(hash);
+        mkdirSync(dirname(target), { recursive: true });
+        renameSync(temp, target);
+        return bytes;
+      } catch (error) {
+        throw error instanceof RemoteError ? error : transportError(error, settings.timeoutMs);
+      } finally {
+        rmSync(temp, { force: true });
+      }
+    },
+    uploadObject: (hash, file, size) => putBody(casPath(hash), createReadStream(file), size, `object ${hash.slice(0, 12)}`),
+    close: () => pool.close(),
+  };
+}
+
+function damaged(hash: string): RemoteError {
+  return new RemoteError("damaged", `the remote's object ${hash.slice(0, 12)} does not match its hash`);
+}
+
+function statusError(status: number, what: string): RemoteError {
+  if (status === 401 || status === 403) return new RemoteError("denied", `${what}: HTTP ${status} (not allowed)`, status);
+  return new RemoteError("server", `${what}: HTTP ${status}`, status);
+}
+
+function transportError(error: unknown, timeoutMs: number): RemoteError {
+  if (error instanceof RemoteError) return error;
+  const code = String((error as { code?: unknown } | null)?.code ?? "");
+  if (/TIMEOUT/.test(code) || (error instanceof Error && error.name === "TimeoutError")) return new RemoteError("timeout", `no answer within ${timeoutMs} ms`);
+  if (code === "ECONNREFUSED") return new RemoteError("unreachable", "connection refused");
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new RemoteError("unreachable", "host not found");
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return new RemoteError("unreachable", "connection closed by the server");
+  return new RemoteError("unreachable", error instanceof Error ? error.message : String(error));
+}
