@@ -11,6 +11,8 @@ import type { CliIO } from "../io.ts";
 import { baseRunRequest, openProject, type Project } from "../project.ts";
 import { lockProject } from "../project-lock.ts";
 import { pickReporter } from "../reporters.ts";
+import { ciJobId, describeRemote, openRemote } from "../../remote/open.ts";
+import type { RemoteTier } from "../../remote/tier.ts";
 import type { CheckResult } from "./check.ts";
 import type { RunFlags } from "./run.ts";
 
@@ -26,21 +28,35 @@ export async function runWith(workers: StageWorkers | undefined, argv: readonly 
   const release = values["dry-run"]
     ? () => {}
     : await lockProject(project.store.root, io, { wait: !values["no-wait"], command: `pipeline run ${argv.join(" ")}`.trim(), log });
+  const remote = openRemote(project, (m) => log(`warning: ${m}`));
   try {
     const started = Date.now();
-    const outcome = await execute(project, scope, forced, values, io, log, workers);
-    if (!values["dry-run"]) recordRun(project, outcome, started, argv);
+    const runId = newRunId(new Date(started));
+    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId });
+    await remote?.close(); // uploads finish (or give up) before the run is recorded
+    if (!values["dry-run"]) recordRun(project, outcome, runId, started, argv);
     const after = await afterRun(project, outcome, values, log);
     summarize(outcome, after.exitCode, Date.now() - started, log);
-    if (values.json) io.stdout(jsonSummary(outcome, after));
+    if (remote) log(describeRemote(remote));
+    if (values.json) io.stdout(jsonSummary(outcome, after, remote));
     const exitCode = after.exitCode;
     return io.signal.aborted ? EXIT.interrupted : exitCode;
   } finally {
+    await remote?.close();
     release();
   }
 }
 
-async function execute(project: Project, scope: Set<string>, forced: Set<string>, values: RunFlags, io: CliIO, log: (line: string) => void, workers: StageWorkers | undefined): Promise<RunOutcome> {
+async function execute(
+  project: Project,
+  scope: Set<string>,
+  forced: Set<string>,
+  values: RunFlags,
+  io: CliIO,
+  log: (line: string) => void,
+  workers: StageWorkers | undefined,
+  extra: { remote: RemoteTier | undefined; runId: string },
+): Promise<RunOutcome> {
   const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
   const outcome = await runPipeline({
     ...baseRunRequest(project),
@@ -54,6 +70,9 @@ async function execute(project: Project, scope: Set<string>, forced: Set<string>
     signal: io.signal,
     emit: (e) => reporter.onEvent(e),
     execute: workers?.execute ?? (() => Promise.reject(new Error("a dry run never executes a stage"))),
+    runId: extra.runId,
+    ...(extra.remote ? { remote: extra.remote } : {}),
+    ...(ciJobId(process.env) ? { ciJob: ciJobId(process.env)! } : {}),
   });
   await reporter.close();
   project.hasher.save();
@@ -76,10 +95,10 @@ async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags,
   return { exitCode, ...(check ? { check } : {}) };
 }
 
-function recordRun(project: Project, outcome: RunOutcome, started: number, argv: readonly string[]): void {
+function recordRun(project: Project, outcome: RunOutcome, id: string, started: number, argv: readonly string[]): void {
   const params = Object.fromEntries([...project.pipeline.stages].map(([name, s]) => [name, s.params]));
   writeRunLog(project.store.root, {
-    id: newRunId(new Date(started)),
+    id,
     started: new Date(started).toISOString(),
     ms: Date.now() - started,
     ok: outcome.ok,
@@ -103,10 +122,20 @@ function summarize(outcome: RunOutcome, exitCode: number, ms: number, log: (line
   }
 }
 
-function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: CheckResult[] }): string {
+function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: CheckResult[] }, remote: RemoteTier | undefined): string {
+  const { hits, misses, downloaded_bytes, uploaded_bytes, errors } = remote?.stats ?? {};
   return JSON.stringify({
     ok: outcome.ok && after.exitCode === EXIT.ok,
     ...(after.check ? { check: after.check } : {}),
-    stages: outcome.results.map((r) => ({ name: r.name, status: r.status, ms: r.ms, key: r.key, reason: r.reason, ...(r.reasons ? { reasons: r.reasons } : {}) })),
+    ...(remote ? { remote: { hits, misses, downloaded_bytes, uploaded_bytes, errors } } : {}),
+    stages: outcome.results.map((r) => ({
+      name: r.name,
+      status: r.status,
+      ms: r.ms,
+      key: r.key,
+      reason: r.reason,
+      ...(r.from ? { from: r.from } : {}),
+      ...(r.reasons ? { reasons: r.reasons } : {}),
+    })),
   });
 }
