@@ -16,6 +16,7 @@ commands:
   dag                draw the stage graph (--format text|mermaid|dot)
   gc                 remove cache entries nothing reaches any more
   cache verify       re-hash the cache and drop damaged entries
+  cache push|pull    share stage results with the remote cache (status, keygen: see --help)
   demo-data          write the deterministic demo input files
   stream             replay a written fit to the dashboard (see \`pipeline stream --help\`)
   report             write a self-contained HTML page of the current fit

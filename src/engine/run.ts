@@ -222,10 +222,7 @@ async function remoteHit(stage: ResolvedStage, parts: KeyParts, remote: RemoteTi
       return undefined;
     }
   }
-  if (!req.dryRun && Object.values(entry.outputs).every((ref) => req.store.hasObject(ref))) {
-    const { signature, format: _format, ...fields } = entry;
-    req.store.putEntry({ ...fields, ...(signature ? { signer: signature.key } : {}) });
-  }
+  if (!req.dryRun) remote.keepIfComplete(key);
   req.emit({ type: "stage:cached", stage: stage.name, key, from: "remote" });
   return { name: stage.name, status: "cached", ms: 0, key, reason: "cached on the remote", parts: { ...parts }, outputs: entry.outputs, from: "remote" };
 }

@@ -79,8 +79,7 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
     async readObject(hash) {
       const bytes = await getBytes(casPath(hash), `object ${hash.slice(0, 12)}`);
       if (!bytes) return undefined;
-      if (createHash("sha256").update(bytes).digest("hex") !== hash) throw damaged(hash);
-      return bytes;
+      return createHash("sha256").update(bytes).digest("hex") === hash ? bytes : undefined; // never wrong bytes
     },
     async writeObject(bytes) {
       const hash = createHash("sha256").update(bytes).digest("hex");

@@ -1,4 +1,5 @@
-import { ConfigError } from "../core/errors.ts";
+import { parsePublicKey } from "../cache/signing.ts";
+import { ConfigError, describeError } from "../core/errors.ts";
 import type { ResolvedPipeline } from "../core/graph.ts";
 
 export type RemoteMode = "off" | "read" | "readwrite";
@@ -46,6 +47,16 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
   if (!fromEnv && (url.username || url.password)) {
     throw new ConfigError("pipeline.yaml", ["cache.remote.url: holds credentials, and pipeline.yaml is committed; put the URL with credentials in PIPELINE_REMOTE_CACHE or a token in PIPELINE_REMOTE_CACHE_TOKEN"]);
   }
+  const trust = yaml?.trust ?? [];
+  const badKeys = trust.flatMap((text, i) => {
+    try {
+      parsePublicKey(text);
+      return [];
+    } catch (error) {
+      return [`cache.remote.trust.${i}: ${describeError(error)}`];
+    }
+  });
+  if (badKeys.length > 0) throw new ConfigError("pipeline.yaml", badKeys);
   const basic = url.username || url.password ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}` : undefined;
   const token = env.PIPELINE_REMOTE_CACHE_TOKEN || undefined;
   url.username = "";
@@ -56,7 +67,7 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
     display: base,
     mode,
     authorization: token ? `Bearer ${token}` : basic,
-    trust: yaml?.trust ?? [],
+    trust,
     timeoutMs: yaml?.timeout_ms ?? 10_000,
     signingKeyPath: env.PIPELINE_CACHE_SIGNING_KEY || undefined,
   };

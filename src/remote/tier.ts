@@ -60,6 +60,8 @@ export class RemoteTier {
   private writesOff: boolean;
   private failuresInARow = 0;
   private readonly rejected = new Set<string>();
+  /** entries accepted in this run, by key (pull keeps them locally once their objects are here) */
+  private readonly accepted = new Map<string, RemoteEntry>();
   private readonly warned = new Set<string>();
   private readonly uploads: Promise<void>[] = [];
   private active = 0;
@@ -103,7 +105,33 @@ export class RemoteTier {
       return undefined;
     }
     this.stats.hits++;
+    this.accepted.set(key, entry);
     return entry;
+  }
+
+  /**
+   * Downloads every object of an accepted entry and keeps the entry locally, so later runs
+   * hit locally (`pipeline cache pull`). False when an object could not be had.
+   */
+  async adopt(key: string): Promise<boolean> {
+    const entry = this.accepted.get(key);
+    if (!entry) return false;
+    for (const ref of Object.values(entry.outputs)) if (!(await this.ensureLocal(ref))) return false;
+    return this.keepIfComplete(key);
+  }
+
+  /** Keeps an accepted entry locally when every object it names is already here. */
+  keepIfComplete(key: string): boolean {
+    const entry = this.accepted.get(key);
+    if (!entry || !Object.values(entry.outputs).every((ref) => this.store.hasObject(ref))) return false;
+    const { signature, format: _format, ...fields } = entry;
+    this.store.putEntry({ ...fields, ...(signature ? { signer: signature.key } : {}) });
+    return true;
+  }
+
+  /** Whether the remote answers at all (a HEAD of an object nobody has: 404 is an answer). */
+  async reachable(): Promise<boolean> {
+    return (await this.attempt(async () => (await this.driver.objectSize("0".repeat(64))) ?? 0)) !== undefined;
   }
 
   /** Forget a remote entry for the rest of the run (one of its objects turned out bad). */

@@ -1,6 +1,7 @@
 import type { StageResult } from "../../core/events.ts";
 import { compareOutput, materializedBytes, type OutputState } from "../../engine/outputs.ts";
 import { runPipeline } from "../../engine/run.ts";
+import type { RemoteTier } from "../../remote/tier.ts";
 import { baseRunRequest, type Project } from "../project.ts";
 
 export type PlanState = "up to date" | "outputs changed" | "stale" | "waiting" | "effect" | "missing input";
@@ -22,7 +23,7 @@ export interface PlanRow {
 }
 
 /** The plan without the walk: what `run` would do right now, and why. Runs nothing. */
-export async function planProject(project: Project): Promise<PlanRow[]> {
+export async function planProject(project: Project, remote?: RemoteTier): Promise<PlanRow[]> {
   const scope = new Set(project.pipeline.order.filter((n) => project.pipeline.stages.get(n)!.def.effect !== true));
   const outcome = await runPipeline({
     ...baseRunRequest(project),
@@ -36,6 +37,7 @@ export async function planProject(project: Project): Promise<PlanRow[]> {
     signal: new AbortController().signal,
     emit: () => {},
     execute: () => Promise.reject(new Error("planning never executes a stage")),
+    ...(remote ? { remote } : {}),
   });
   project.hasher.save();
   return outcome.results.map((result) => toRow(project, result));
