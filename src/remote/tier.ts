@@ -65,6 +65,7 @@ export class RemoteTier {
   private readonly warned = new Set<string>();
   private readonly uploads: Promise<void>[] = [];
   private active = 0;
+  private closing: Promise<void> | undefined;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
@@ -161,9 +162,10 @@ export class RemoteTier {
     await Promise.all(this.uploads.splice(0));
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    await this.driver.close();
+  /** Waits for uploads, then closes the connections; a second call does nothing. */
+  close(): Promise<void> {
+    this.closing ??= this.flush().then(() => this.driver.close());
+    return this.closing;
   }
 
   private async upload(entry: CacheEntry): Promise<void> {
