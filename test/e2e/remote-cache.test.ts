@@ -41,7 +41,7 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
   let key: { file: string; publicKey: string };
   let ci: string;
   let ciRun: CliResult;
-  const writer = () => ({ PIPELINE_REMOTE_CACHE: nginx.url, PIPELINE_REMOTE_CACHE_MODE: "readwrite", PIPELINE_REMOTE_CACHE_TOKEN: WRITE, PIPELINE_CACHE_SIGNING_KEY: key.file });
+  const writer = () => ({ PIPELINE_REMOTE_CACHE: nginx.url, PIPELINE_REMOTE_CACHE_MODE: "readwrite", PIPELINE_REMOTE_CACHE_TOKEN: WRITE, PIPELINE_CACHE_SIGNING_KEY: key.file, PIPELINE_CI_JOB: "ci job 42" });
   const reader = (url = nginx.url) => ({ PIPELINE_REMOTE_CACHE: url, PIPELINE_REMOTE_CACHE_MODE: "read", PIPELINE_REMOTE_CACHE_TOKEN: READ });
   const objectsOf = (dir: string, stage: string, run: CliResult) => {
     const k = run.json!.stages.find((s) => s.name === stage)!.key!;
@@ -81,6 +81,9 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
     const again = await runCli(laptop, ["run", "--json"], reader());
     expect(stagesWith(again, "cached")).toEqual(ALL);
     expect(fromOf(again, "write-fit")).toBe("local"); // its objects are local now, so is its entry
+    const explain = await runCli(laptop, ["explain", "write-fit"]);
+    expect(explain.stdout).toMatch(/entry: downloaded from the remote cache, signed by ed25519:.*; produced by run \S+ \(ci job 42\)/);
+    for (const secret of [WRITE, READ]) expect(readFileSync(join(laptop, "cache/runs", readdirSync(join(laptop, "cache/runs"))[0]!), "utf8")).not.toContain(secret);
   });
 
   it("a corrupted object on the server is detected, recomputed here, and the output is identical", async () => {

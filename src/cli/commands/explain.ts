@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { parseOverride } from "../../config/overrides.ts";
+import type { CacheEntry } from "../../cache/store.ts";
 import { EXIT, UsageError } from "../../core/errors.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
@@ -27,6 +28,8 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
   io.stdout(`${name} (uses ${stage.def.name}, version ${stage.def.version}): ${stage.def.summary}`);
   io.stdout(`state: ${row.state}${row.key ? `   key ${row.key}` : ""}`);
   for (const reason of row.reasons) io.stdout(`  - ${reason}`);
+  const entry = row.key && row.result.status === "cached" ? project.store.getEntry(name, row.key) : undefined;
+  if (entry) io.stdout(`entry: ${describeOrigin(entry)}`);
   const parts = row.result.parts as Record<string, unknown> | undefined;
   if (!parts) return EXIT.ok;
   io.stdout("key parts:");
@@ -47,4 +50,11 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
     io.stdout(`  input file ${slot} <- ${binding?.kind === "file" ? binding.display : "?"}  sha ${hash}`);
   }
   return EXIT.ok;
+}
+
+/** Where a local entry came from: the run (and CI job) that produced it, and the remote's signer. */
+function describeOrigin(entry: CacheEntry): string {
+  const producer = entry.run ? `produced by run ${entry.run}${entry.ci_job ? ` (${entry.ci_job})` : ""}` : "produced by an unrecorded run";
+  const origin = entry.signer ? `downloaded from the remote cache, signed by ${entry.signer.slice(0, 20)}...` : "computed here";
+  return `${origin}; ${producer}, ${entry.created}`;
 }
