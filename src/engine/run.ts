@@ -1,14 +1,15 @@
 import { existsSync } from "node:fs";
 import type { FileHasher } from "../cache/file-hash.ts";
 import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
-import type { PipelineEvent, RunReason, StageResult } from "../core/events.ts";
+import type { PipelineEvent, StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedPipeline, ResolvedStage } from "../core/graph.ts";
-import { keyChanges, keyPartsFor, stageKey, type KeyParts } from "../core/keys.ts";
+import { keyPartsFor, stageKey, type KeyParts } from "../core/keys.ts";
 import type { RemoteTier } from "../remote/tier.ts";
+import { decideStage, needsLocalEntry, runReasons, type Decision, type StageFacts } from "./decide.ts";
 import { entryMismatch } from "./entry-check.ts";
+import { executeOne, fail, prose, writeDeclared } from "./run-stage.ts";
 import type { StageRequest, WorkerMessage } from "./protocol.ts";
-import { materializeOutputs, MissingObjectError } from "./outputs.ts";
 import type { WorkerHooks } from "./run-worker.ts";
 
 /** Runs one stage; `more` says whether other selected stages are still waiting to start. */
@@ -71,14 +72,14 @@ export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
       const stage = pipeline.stages.get(name)!;
       if (stage.upstream.some((u) => walk.pending.includes(u) || running.has(u))) continue;
       walk.pending.splice(walk.pending.indexOf(name), 1);
-      const early = decideWithoutRunning(stage, req, walk.known, walk.results, walk.stopping);
-      if (early) {
-        settle(walk, early);
+      const now = decideNow(stage, req, walk);
+      if ("status" in now) {
+        settle(walk, now);
         continue;
       }
-      const parts = computeParts(stage, req, walk.known) as KeyParts;
+      const { parts } = now;
       const more = walk.pending.some((n) => req.scope.has(n));
-      running.set(name, resolveMiss(stage, parts, req, more, walk.known).then((outcome) => {
+      running.set(name, resolveMiss(stage, now, req, more, walk.known).then((outcome) => {
         running.delete(name);
         if (outcome.type === "corrupt") return retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
         settle(walk, outcome.result);
@@ -129,66 +130,73 @@ function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: KeyPart
   walk.stopping ||= !req.keepGoing;
 }
 
-/** Every decision that needs no worker: skipped, waiting, cached, dry-run, missing input file. */
-function decideWithoutRunning(
-  stage: ResolvedStage,
-  req: RunRequest,
-  known: Map<string, ObjectRef>,
-  results: Map<string, StageResult>,
-  stopping: boolean,
-): StageResult | undefined {
-  const name = stage.name;
-  const inScope = req.scope.has(name);
-  const blockedBy = failedUpstream(stage, results);
-  if (blockedBy.length > 0) return skip(req, name, `not run because ${blockedBy.join(", ")} failed`, { blockedBy });
-  if (inScope && stopping) return skip(req, name, "not run: an earlier stage failed (use --keep-going to run independent stages)");
-  const missingFile = stage.inputs.find((b) => b.kind === "file" && !existsSync(b.path));
-  if (missingFile?.kind === "file") {
-    if (!inScope) return skip(req, name, "not selected");
-    return fail(req, stage, undefined, `input ${missingFile.slot}: ${missingFile.display} does not exist`, "create it (for the demo: `pipeline demo-data`) or fix the path in pipeline.yaml", EXIT.stageFailed);
-  }
-  const parts = computeParts(stage, req, known);
-  if ("waitingOn" in parts) {
-    if (!inScope) return skip(req, name, "not selected");
-    if (req.dryRun) return skip(req, name, `waiting on ${parts.waitingOn.join(", ")} (decided after it runs; may still be cached)`);
-    return fail(req, stage, undefined, `its input ${parts.waitingOn.join(", ")} is not in the cache`, `run \`pipeline run --until ${name}\` first`, EXIT.stageFailed);
-  }
-  const key = stageKey(parts);
-  const isEffect = stage.def.effect === true;
-  if (!inScope) {
-    const entry = isEffect ? undefined : usableEntry(stage, key, req);
-    const because = isEffect ? "an effect: runs only with --publish or when named" : "not selected";
-    return skip(req, name, because, entry ? { key, parts, outputs: entry.outputs } : { key, parts });
-  }
-  if (!isEffect && !req.forced.has(name)) {
-    const entry = usableEntry(stage, key, req);
-    if (entry) {
-      const written = writeDeclared(stage, entry.outputs, req);
+/**
+ * The stage's decision (decide.ts) from the facts gathered here, acted on when no worker is
+ * needed: skipped, failed, or cached locally (its declared files written). Otherwise what to
+ * look further for: the remote, then a run (or, in a dry run, a would-run).
+ */
+function decideNow(stage: ResolvedStage, req: RunRequest, walk: Walk): StageResult | LookFurther {
+  const decision = decideStage(stage, gatherFacts(stage, req, walk));
+  switch (decision.kind) {
+    case "skip": {
+      const { detail, blockedBy, key, parts, outputs } = decision;
+      return skip(req, stage.name, detail, { ...(blockedBy ? { blockedBy: [...blockedBy] } : {}), ...(key ? { key } : {}), ...(parts ? { parts } : {}), ...(outputs ? { outputs } : {}) });
+    }
+    case "fail":
+      return fail(req, stage, undefined, decision.message, decision.hint, EXIT.stageFailed);
+    case "cached": {
+      const { key, parts, outputs } = decision;
+      const written = writeDeclared(stage, outputs, req);
       if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
       if (written === "ok") {
-        req.emit({ type: "stage:cached", stage: name, key });
-        return { name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs: entry.outputs, from: "local" };
+        req.emit({ type: "stage:cached", stage: stage.name, key, from: "local" });
+        return { name: stage.name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs, from: "local" };
       }
-      req.store.deleteEntry(name, key); // an object its output file is made from vanished: rerun below
+      req.store.deleteEntry(stage.name, key); // an object its output file is made from vanished: it reruns
+      return { kind: "look-further", key, parts, reasons: runReasons(false, false, req.previousParts(stage.name), parts) };
     }
+    case "look-further":
+      return decision;
   }
-  return undefined;
 }
 
-type Outcome = { type: "result"; result: StageResult } | { type: "corrupt"; slot: string };
+type LookFurther = Extract<Decision, { kind: "look-further" }>;
+
+/** What decideStage needs, looked up in the walk, the file system and the local cache. */
+function gatherFacts(stage: ResolvedStage, req: RunRequest, walk: Walk): StageFacts {
+  const inScope = req.scope.has(stage.name);
+  const forced = req.forced.has(stage.name);
+  const blockedBy = failedUpstream(stage, walk.results);
+  const missing = stage.inputs.find((b) => b.kind === "file" && !existsSync(b.path));
+  const decidedAlready = blockedBy.length > 0 || (inScope && walk.stopping) || missing !== undefined;
+  const parts = decidedAlready ? undefined : computeParts(stage, req, walk.known);
+  const localEntry = parts && !("waitingOn" in parts) && needsLocalEntry(stage, inScope, forced) ? usableEntry(stage, stageKey(parts), req) : undefined;
+  return {
+    inScope,
+    forced,
+    dryRun: req.dryRun,
+    stopping: walk.stopping,
+    blockedBy,
+    missingFile: missing ? { slot: missing.slot, display: missing.kind === "file" ? missing.display : missing.slot } : undefined,
+    parts,
+    localEntry,
+    previousParts: req.previousParts(stage.name),
+  };
+}
+
+export type Outcome = { type: "result"; result: StageResult } | { type: "corrupt"; slot: string };
 
 /**
  * A stage the local cache does not hold: a hit on the remote (its declared outputs fetched),
  * else in a dry run what would run and why, else its missing inputs are fetched and it runs.
  */
-async function resolveMiss(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean, known: ReadonlyMap<string, ObjectRef>): Promise<Outcome> {
-  const key = stageKey(parts);
+async function resolveMiss(stage: ResolvedStage, decision: LookFurther, req: RunRequest, more: boolean, known: ReadonlyMap<string, ObjectRef>): Promise<Outcome> {
+  const { key, parts, reasons } = decision;
   if (req.remote && stage.def.effect !== true && !req.forced.has(stage.name)) {
     const hit = await remoteHit(stage, parts, req.remote, req);
     if (hit) return { type: "result", result: hit };
   }
   if (req.dryRun) {
-    const reasons = reasonsFor(stage, parts, req);
     req.emit({ type: "stage:would-run", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
     return { type: "result", result: { name: stage.name, status: "would-run", ms: 0, key, reason: `would run: ${prose(reasons)}`, parts: { ...parts }, reasons } };
   }
@@ -197,7 +205,7 @@ async function resolveMiss(stage: ResolvedStage, parts: KeyParts, req: RunReques
     const ref = known.get(`${b.stage}.${b.output}`);
     if (req.remote && ref && !(await req.remote.ensureLocal(ref))) return { type: "corrupt", slot: b.slot };
   }
-  return executeOne(stage, parts, req, more);
+  return executeOne(stage, parts, reasons, req, more);
 }
 
 /**
@@ -252,128 +260,14 @@ function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): CacheE
   return undefined;
 }
 
-async function executeOne(stage: ResolvedStage, parts: KeyParts, req: RunRequest, more: boolean): Promise<Outcome> {
-  const key = stageKey(parts);
-  const reasons = reasonsFor(stage, parts, req);
-  req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
-  const started = performance.now();
-  const request = buildRequest(stage, parts, req);
-  const message = await req.execute(request, {
-    onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
-    onWarning: (m) => req.emit({ type: "warning", stage: stage.name, message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
-    onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
-  }, req.signal, more);
-  const ms = Math.round(performance.now() - started);
-  if (message.type === "corrupt-input") {
-    req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
-    return { type: "corrupt", slot: message.slot };
-  }
-  if (message.type === "error") {
-    const err = message.error;
-    if (err.code === "E_INPUT_CHANGED") forgetInputFiles(stage, req);
-    const isBug = err.exitCode === undefined && err.name !== "CancelledError";
-    const text = isBug ? `${err.message}${err.stack ? `\n${err.stack.split("\n").slice(1, 6).join("\n")}` : ""}` : err.message;
-    const hint = err.hint ?? (isBug ? "this looks like a bug in the stage; please report it with `pipeline status --json`" : undefined);
-    return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
-  }
-  if (stage.def.effect !== true) {
-    const entry = req.store.putEntry({
-      stage: stage.name,
-      key,
-      parts: { ...parts },
-      outputs: message.outputs,
-      ms,
-      created: new Date().toISOString(),
-      ...(req.runId ? { run: req.runId } : {}),
-      ...(req.ciJob ? { ci_job: req.ciJob } : {}),
-    });
-    req.remote?.push(entry);
-  }
-  const written = writeDeclared(stage, message.outputs, req);
-  if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
-  if (written === "missing-object") {
-    // the objects it just stored vanished or were damaged before they could be written out
-    req.store.deleteEntry(stage.name, key);
-    const text = "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
-    return { type: "result", result: fail(req, stage, parts, text, "run `pipeline cache verify`, check the disk holding cache/, then run again", EXIT.stageFailed, ms) };
-  }
-  req.emit({ type: "stage:done", stage: stage.name, key, ms });
-  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons } };
-}
-
-function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest): StageRequest {
-  const inputs: StageRequest["inputs"] = {};
-  for (const b of stage.inputs) {
-    if (b.kind === "file") inputs[b.slot] = { kind: "path", file: { path: b.path, display: b.display, hash: parts.sources[b.slot]! } };
-    else inputs[b.slot] = { kind: stage.def.inputs[b.slot]!.kind as never, hash: parts.inputs[b.slot]!, expect: producerSlot(b.stage, b.output, req) };
-  }
-  return {
-    stage: stage.name,
-    uses: stage.def.name,
-    plugins: req.plugins,
-    projectDir: req.pipeline.dir,
-    cacheRoot: req.store.root,
-    params: stage.params,
-    seed: parts.seed,
-    threads: req.threads,
-    inputs,
-  };
-}
-
 function computeParts(stage: ResolvedStage, req: RunRequest, known: Map<string, ObjectRef>): KeyParts | { waitingOn: string[] } {
   const hashes = new Map([...known].map(([k, v]) => [k, v.hash]));
   return keyPartsFor(stage, req.pipeline.seed, req.code.get(stage.name) ?? "", hashes, (p) => req.hasher.hash(p));
 }
 
-/** What the producing stage declares about the output a ref input reads (checked once decoded). */
-function producerSlot(stage: string, output: string, req: RunRequest): { fields?: readonly string[]; columns?: readonly string[]; producer: string } {
-  const spec = req.pipeline.stages.get(stage)?.def.outputs[output];
-  return { producer: `${stage}.${output}`, ...(spec?.fields ? { fields: spec.fields } : {}), ...(spec?.columns ? { columns: spec.columns } : {}) };
-}
-
-/** The stat cache must not vouch for a file that changed under a stage: hash it afresh next time. */
-function forgetInputFiles(stage: ResolvedStage, req: RunRequest): void {
-  for (const b of stage.inputs) if (b.kind === "file") req.hasher.forget(b.path);
-}
-
-function reasonsFor(stage: ResolvedStage, parts: KeyParts, req: RunRequest): RunReason[] {
-  if (stage.def.effect === true) return [{ code: "effect", detail: "an effect: never cached" }];
-  if (req.forced.has(stage.name)) return [{ code: "forced", detail: "forced" }];
-  const before = req.previousParts(stage.name);
-  if (!before) return [{ code: "never-run", detail: "never run before" }];
-  const changes = keyChanges(before, parts).map((c) => ({ code: c.part, detail: c.detail }));
-  return changes.length > 0 ? changes : [{ code: "entry-missing", detail: "its cache entry is missing (removed by gc, or damaged)" }];
-}
-
-function prose(reasons: readonly RunReason[]): string {
-  return reasons.map((r) => r.detail).join("; ");
-}
-
-/** Writes the stage's declared output files; a vanished cache object or a write error is returned. */
-function writeDeclared(stage: ResolvedStage, outputs: Record<string, ObjectRef>, req: RunRequest): "ok" | "missing-object" | PipelineError {
-  if (!req.writeOutputs) return "ok";
-  try {
-    for (const path of materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {
-      req.emit({ type: "output:written", stage: stage.name, path });
-    }
-    return "ok";
-  } catch (error) {
-    if (error instanceof MissingObjectError) return "missing-object";
-    if (error instanceof PipelineError) return error;
-    throw error;
-  }
-}
-
 function skip(req: RunRequest, name: string, because: string, extra: Partial<StageResult> = {}): StageResult {
   req.emit({ type: "stage:skipped", stage: name, because });
   return { name, status: "skipped", ms: 0, key: null, reason: because, ...extra };
-}
-
-function fail(req: RunRequest, stage: ResolvedStage, parts: KeyParts | undefined, text: string, hint: string | undefined, exitCode: number, ms = 0): StageResult {
-  // stages name themselves in their messages; the reporter already does
-  const message = text.startsWith(`${stage.def.name}: `) ? text.slice(stage.def.name.length + 2) : text;
-  req.emit({ type: "stage:failed", stage: stage.name, message, ...(hint ? { hint } : {}) });
-  return { name: stage.name, status: "failed", ms, key: parts ? stageKey(parts) : null, reason: message, exitCode, ...(hint ? { hint } : {}), ...(parts ? { parts: { ...parts } } : {}) };
 }
 
 /** 130 if interrupted, 4 if only publish failed to deliver, 1 for any other failure. */

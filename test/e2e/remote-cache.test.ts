@@ -81,8 +81,9 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
     const again = await runCli(laptop, ["run", "--json"], reader());
     expect(stagesWith(again, "cached")).toEqual(ALL);
     expect(fromOf(again, "write-fit")).toBe("local"); // its objects are local now, so is its entry
-    const explain = await runCli(laptop, ["explain", "write-fit"]);
+    const explain = await runCli(laptop, ["explain", "write-fit"], reader());
     expect(explain.stdout).toMatch(/entry: downloaded from the remote cache, signed by ed25519:.*; produced by run \S+ \(ci job 42\)/);
+    expect((await runCli(laptop, ["explain", "cluster"], reader())).stdout).toContain(`entry: on the remote cache ${nginx.url} (not downloaded yet)`);
     for (const secret of [WRITE, READ]) expect(readFileSync(join(laptop, "cache/runs", readdirSync(join(laptop, "cache/runs"))[0]!), "utf8")).not.toContain(secret);
   });
 

@@ -5,6 +5,7 @@ import { EXIT, UsageError } from "../../core/errors.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
 import { openProject } from "../project.ts";
+import { openRemote } from "../../remote/open.ts";
 import { planProject } from "./plan.ts";
 
 export const EXPLAIN_HELP = `usage: pipeline explain STAGE [--set STAGE.P=V]...
@@ -23,13 +24,16 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => io.stderr(`warning: ${m}`));
   const stage = project.pipeline.stages.get(name);
   if (!stage) throw new UsageError(`no stage "${name}" in pipeline.yaml`, `stages are ${project.pipeline.order.join(", ")}`);
-  const row = (await planProject(project)).find((r) => r.stage === name)!;
+  // a configured remote is asked too: upstream entries may live only there
+  const remote = openRemote(project, (m) => io.stderr(`warning: ${m}`));
+  const row = (await planProject(project, remote).finally(() => remote?.close())).find((r) => r.stage === name)!;
 
   io.stdout(`${name} (uses ${stage.def.name}, version ${stage.def.version}): ${stage.def.summary}`);
   io.stdout(`state: ${row.state}${row.key ? `   key ${row.key}` : ""}`);
   for (const reason of row.reasons) io.stdout(`  - ${reason}`);
   const entry = row.key && row.result.status === "cached" ? project.store.getEntry(name, row.key) : undefined;
   if (entry) io.stdout(`entry: ${describeOrigin(entry)}`);
+  else if (row.result.from === "remote") io.stdout(`entry: on the remote cache ${remote!.settings.display} (not downloaded yet)`);
   const parts = row.result.parts as Record<string, unknown> | undefined;
   if (!parts) return EXIT.ok;
   io.stdout("key parts:");

@@ -1,5 +1,4 @@
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { parseOverride } from "../../config/overrides.ts";
 import { EXIT } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";

@@ -1,0 +1,117 @@
+/**
+ * One stage that must run: in a worker, with its key's input files and objects, its outputs
+ * stored as a sealed entry (and offered to the remote), its declared files written.
+ */
+import type { ObjectRef } from "../cache/store.ts";
+import type { RunReason, StageResult } from "../core/events.ts";
+import { EXIT, PipelineError } from "../core/errors.ts";
+import type { ResolvedStage } from "../core/graph.ts";
+import { stageKey, type KeyParts } from "../core/keys.ts";
+import { materializeOutputs, MissingObjectError } from "./outputs.ts";
+import type { StageRequest } from "./protocol.ts";
+import type { Outcome, RunRequest } from "./run.ts";
+
+export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], req: RunRequest, more: boolean): Promise<Outcome> {
+  const key = stageKey(parts);
+  req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
+  const started = performance.now();
+  const request = buildRequest(stage, parts, req);
+  const message = await req.execute(request, {
+    onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
+    onWarning: (m) => req.emit({ type: "warning", stage: stage.name, message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
+    onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
+  }, req.signal, more);
+  const ms = Math.round(performance.now() - started);
+  if (message.type === "corrupt-input") {
+    req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
+    return { type: "corrupt", slot: message.slot };
+  }
+  if (message.type === "error") {
+    const err = message.error;
+    if (err.code === "E_INPUT_CHANGED") forgetInputFiles(stage, req);
+    const isBug = err.exitCode === undefined && err.name !== "CancelledError";
+    const text = isBug ? `${err.message}${err.stack ? `\n${err.stack.split("\n").slice(1, 6).join("\n")}` : ""}` : err.message;
+    const hint = err.hint ?? (isBug ? "this looks like a bug in the stage; please report it with `pipeline status --json`" : undefined);
+    return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
+  }
+  if (stage.def.effect !== true) {
+    const entry = req.store.putEntry({
+      stage: stage.name,
+      key,
+      parts: { ...parts },
+      outputs: message.outputs,
+      ms,
+      created: new Date().toISOString(),
+      ...(req.runId ? { run: req.runId } : {}),
+      ...(req.ciJob ? { ci_job: req.ciJob } : {}),
+    });
+    req.remote?.push(entry);
+  }
+  const written = writeDeclared(stage, message.outputs, req);
+  if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
+  if (written === "missing-object") {
+    // the objects it just stored vanished or were damaged before they could be written out
+    req.store.deleteEntry(stage.name, key);
+    const text = "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
+    return { type: "result", result: fail(req, stage, parts, text, "run `pipeline cache verify`, check the disk holding cache/, then run again", EXIT.stageFailed, ms) };
+  }
+  req.emit({ type: "stage:done", stage: stage.name, key, ms });
+  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons } };
+}
+
+function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest): StageRequest {
+  const inputs: StageRequest["inputs"] = {};
+  for (const b of stage.inputs) {
+    if (b.kind === "file") inputs[b.slot] = { kind: "path", file: { path: b.path, display: b.display, hash: parts.sources[b.slot]! } };
+    else inputs[b.slot] = { kind: stage.def.inputs[b.slot]!.kind as never, hash: parts.inputs[b.slot]!, expect: producerSlot(b.stage, b.output, req) };
+  }
+  return {
+    stage: stage.name,
+    uses: stage.def.name,
+    plugins: req.plugins,
+    projectDir: req.pipeline.dir,
+    cacheRoot: req.store.root,
+    params: stage.params,
+    seed: parts.seed,
+    threads: req.threads,
+    inputs,
+  };
+}
+
+/** What the producing stage declares about the output a ref input reads (checked once decoded). */
+function producerSlot(stage: string, output: string, req: RunRequest): { fields?: readonly string[]; columns?: readonly string[]; producer: string } {
+  const spec = req.pipeline.stages.get(stage)?.def.outputs[output];
+  return { producer: `${stage}.${output}`, ...(spec?.fields ? { fields: spec.fields } : {}), ...(spec?.columns ? { columns: spec.columns } : {}) };
+}
+
+/** The stat cache must not vouch for a file that changed under a stage: hash it afresh next time. */
+function forgetInputFiles(stage: ResolvedStage, req: RunRequest): void {
+  for (const b of stage.inputs) if (b.kind === "file") req.hasher.forget(b.path);
+}
+
+export function prose(reasons: readonly RunReason[]): string {
+  return reasons.map((r) => r.detail).join("; ");
+}
+
+/** Writes the stage's declared output files; a vanished cache object or a write error is returned. */
+export function writeDeclared(stage: ResolvedStage, outputs: Record<string, ObjectRef>, req: RunRequest): "ok" | "missing-object" | PipelineError {
+  if (!req.writeOutputs) return "ok";
+  try {
+    for (const path of materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {
+      req.emit({ type: "output:written", stage: stage.name, path });
+    }
+    return "ok";
+  } catch (error) {
+    if (error instanceof MissingObjectError) return "missing-object";
+    if (error instanceof PipelineError) return error;
+    throw error;
+  }
+}
+
+export function fail(req: RunRequest, stage: ResolvedStage, parts: KeyParts | undefined, text: string, hint: string | undefined, exitCode: number, ms = 0): StageResult {
+  // stages name themselves in their messages; the reporter already does
+  const message = text.startsWith(`${stage.def.name}: `) ? text.slice(stage.def.name.length + 2) : text;
+  req.emit({ type: "stage:failed", stage: stage.name, message, ...(hint ? { hint } : {}) });
+  return { name: stage.name, status: "failed", ms, key: parts ? stageKey(parts) : null, reason: message, exitCode, ...(hint ? { hint } : {}), ...(parts ? { parts: { ...parts } } : {}) };
+}
+
