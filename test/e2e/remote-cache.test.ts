@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,6 +162,18 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
   });
 });
 
+describe("pipeline cache keygen", () => {
+  it("writes an owner-only private key, prints the public key to trust, and never overwrites", async () => {
+    const dir = testProject({});
+    const made = await runCli(dir, ["cache", "keygen", "--out", join(dir, "ci.key")]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/ed25519:[A-Za-z0-9+/]{43}=/);
+    expect(statSync(join(dir, "ci.key")).mode & 0o777).toBe(0o600);
+    const again = await runCli(dir, ["cache", "keygen", "--out", join(dir, "ci.key")]);
+    expect(again.code).toBe(3);
+  });
+});
+
 describe("a remote that is down, stalled or failing never fails a run", () => {
   let nginx: Nginx;
   let proxy: FaultProxy;
@@ -196,6 +208,21 @@ describe("a remote that is down, stalled or failing never fails a run", () => {
       expect(readFileSync(join(dir, "out/report.txt"), "utf8")).toMatch(/ sum 6\n$/);
     });
   }
+
+  it("bodies corrupted in transit are detected, never used, and the output is what a local run gives", async () => {
+    const writerEnv = { PIPELINE_REMOTE_CACHE: nginx.url, PIPELINE_REMOTE_CACHE_MODE: "readwrite", PIPELINE_CACHE_SIGNING_KEY: key.file };
+    const ci = toy(key.publicKey);
+    expect((await runCli(ci, ["run"], writerEnv)).code).toBe(0);
+    proxy.mode("corrupt-body", { path: /\/cas\// });
+    const laptop = toy(key.publicKey);
+    const run = await runCli(laptop, ["run", "--json"], { PIPELINE_REMOTE_CACHE: proxy.url, PIPELINE_REMOTE_CACHE_MODE: "read" });
+    proxy.mode("pass");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/does not match its hash; it was not used/);
+    expect(proxy.requests.some((r) => r.action === "corrupt-body")).toBe(true);
+    expect(stagesWith(run, "ran")).toContain("mean");
+    expect(readFileSync(join(laptop, "out/report.txt"), "utf8")).toBe(readFileSync(join(ci, "out/report.txt"), "utf8"));
+  });
 
   it("nothing listening at all: the run succeeds, the remote costs one warning", async () => {
     const dir = toy(key.publicKey);
