@@ -39,6 +39,8 @@ export interface StageResult {
   hint?: string;
   /** ran or would-run: why */
   reasons?: RunReason[];
+  /** ran or cached: the metrics its json outputs declare, "metric" -> value (exp show's columns as STAGE.METRIC) */
+  metrics?: Record<string, number>;
   /** cached: which tier held the entry */
   from?: "local" | "remote";
   /** skipped because these stages failed (directly upstream or further up) */

@@ -3,6 +3,10 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../cache/atomic.ts";
 import type { StageResult } from "../core/events.ts";
 
+/**
+ * What one `pipeline run` did, in cache/runs/<id>.json. Experiment commands (exp show, exp
+ * diff, params diff, metrics diff) read only these, never the objects (gc may remove those).
+ */
 export interface RunLog {
   id: string;
   started: string;
@@ -10,7 +14,14 @@ export interface RunLog {
   ok: boolean;
   command: string;
   seed: number;
+  /** stage -> its params after defaults, as this run resolved them */
   params: Record<string, unknown>;
+  /** `--name`; a sweep's variants share it, each with its own `variant` */
+  name?: string;
+  /** the swept parameters of a sweep variant: "cluster.k" -> 5 */
+  variant?: Record<string, unknown>;
+  /** "yaml": the run's params and seed are pipeline.yaml's own; "override": a --set changed them */
+  config?: "yaml" | "override";
   /** bytes of input files read to hash them (0 when the stat cache knew them all) */
   inputBytesHashed: number;
   stages: StageResult[];
