@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InputError } from "../src/core/errors.ts";
+import { numbersAt } from "../src/core/metric-values.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { predictCanonical } from "../src/numeric/kmeans-predict.ts";
 import { fitMiniBatchKMeans } from "../src/numeric/minibatch-kmeans.ts";
@@ -21,7 +22,12 @@ export default defineStage({
   outputs: {
     labels: slot.table("cluster (Int32) per window, numbered by first appearance", { columns: ["cluster"] }),
     info: slot.json("inertia on the fit sample, n_iter, n_steps, n_init, best_init, sample_rows", {
-      fields: ["inertia", "n_iter", "n_steps", "n_init", "best_init", "init_inertias", "sample_rows", "inertia_all_rows"],
+      fields: ["inertia", "n_iter", "n_steps", "n_init", "best_init", "init_inertias", "sample_rows", "inertia_all_rows", "sizes"],
+      metrics: (info) => {
+        const sizes = ((info as { sizes?: unknown }).sizes ?? []) as number[];
+        return { ...numbersAt(info, ["inertia", "inertia_all_rows", "n_iter"]), ...(sizes.length > 0 ? { "size.min": Math.min(...sizes), "size.max": Math.max(...sizes) } : {}) };
+      },
+      headline: ["inertia"],
     }),
   },
   run({ params, inputs, rng, signal, progress }) {
@@ -64,7 +70,15 @@ export default defineStage({
         init_inertias: fit.initInertias,
         sample_rows: sampleIds.length,
         inertia_all_rows: predicted.inertia,
+        sizes: clusterSizes(predicted.labels, params.k),
       },
     };
   },
 });
+
+/** Windows per cluster, cluster 0 first. */
+function clusterSizes(labels: Int32Array, k: number): number[] {
+  const sizes = new Array<number>(k).fill(0);
+  for (const label of labels) sizes[label]!++;
+  return sizes;
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InputError } from "../src/core/errors.ts";
+import { numbersAt, numbersByName } from "../src/core/metric-values.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { ROLE, rowsWithRole } from "../src/split/index.ts";
 import { decodeNeighbours } from "../src/split/neighbours.ts";
@@ -27,6 +28,11 @@ export default defineStage({
     metrics: slot.json("split, k, n_train, n_test, macro_f1, per_class, confusion, latency", {
       measured: ["latency"],
       fields: ["split", "k", "n_train", "n_test", "macro_f1", "per_class", "confusion", "latency"],
+      metrics: (m) => ({
+        ...numbersAt(m, ["macro_f1", "latency.single_window_ms", "latency.batch64_per_window_ms"]),
+        ...numbersByName((m as { per_class?: unknown }).per_class, "phase", "f1", "f1"),
+      }),
+      headline: ["macro_f1", "latency.batch64_per_window_ms"],
     }),
   },
   async run({ inputs, threads, now, progress }) {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Json, type Matrix, type Table, matrix } from "../src/core/artifact.ts";
 import { InputError } from "../src/core/errors.ts";
 import type { Rng } from "../src/core/rng.ts";
+import { numbersByIndex } from "../src/core/metric-values.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { applyLinearMap } from "../src/numeric/linear-map.ts";
 import { fitRange, rescaleClip } from "../src/numeric/rescale.ts";
@@ -31,6 +32,10 @@ export default defineStage({
     xyz: slot.matrix("n x 3 coordinates, each axis rescaled to [0, 1] by the fit sample's range and clipped", { finite: true }),
     info: slot.json("method, fit_rows and the explained variance ratios (pca) or between-class ratios (lda)", {
       fields: ["method", "fit_rows", "lo", "span"],
+      metrics: (info) => {
+        const { explained_variance_ratio: pca, explained_class_variance: lda } = info as Record<string, unknown>;
+        return numbersByIndex(pca ?? lda, "explained");
+      },
     }),
   },
   async run({ params, inputs, rng, seed, threads, signal, progress }) {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { InputKind, SlotKind, SlotValues } from "./artifact.ts";
+import type { InputKind, Json, SlotKind, SlotValues } from "./artifact.ts";
 import type { Rng } from "./rng.ts";
 
 export interface InputSlot<K extends InputKind = InputKind> {
@@ -21,11 +21,20 @@ export interface OutputSlot<K extends SlotKind = SlotKind> {
   readonly columns?: readonly string[];
   /** matrix: every value is finite (`pipeline cache verify` checks it; a scan is too dear on every read) */
   readonly finite?: boolean;
+  /**
+   * json: the metrics this output holds, "metric" -> number (`exp show` names them
+   * STAGE.METRIC); every run log records them, so comparing runs never needs the objects
+   */
+  readonly metrics?: (value: Json) => Record<string, number>;
+  /** json: the metrics `pipeline run` ends with (a subset of `metrics`' names) */
+  readonly headline?: readonly string[];
 }
 
 export interface JsonSlotOptions {
   readonly measured?: readonly string[];
   readonly fields?: readonly string[];
+  readonly metrics?: (value: Json) => Record<string, number>;
+  readonly headline?: readonly string[];
 }
 
 /** Slot constructors, so a stage file reads `inputs: { features: slot.matrix("...") }`. */

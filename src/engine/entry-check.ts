@@ -1,4 +1,4 @@
-import type { CacheEntry, CacheStore } from "../cache/store.ts";
+import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
 import { outputSlotsMismatch, slotMismatch } from "../core/slot-check.ts";
 import type { AnyStage } from "../core/stage.ts";
 
@@ -8,11 +8,14 @@ import type { AnyStage } from "../core/stage.ts";
  * Matrices and tables are checked where they are decoded (the stage worker, `cache verify`).
  */
 export function entryMismatch(entry: CacheEntry, def: AnyStage, store: CacheStore): string | undefined {
-  const slots = outputSlotsMismatch(entry.outputs, def);
-  if (slots) return slots;
+  return outputSlotsMismatch(entry.outputs, def) ?? jsonOutputsMismatch(entry.outputs, def, store);
+}
+
+/** Why the local json objects of `outputs` are not `def`'s (a declared field missing), or undefined. */
+export function jsonOutputsMismatch(outputs: Readonly<Record<string, ObjectRef>>, def: AnyStage, store: CacheStore): string | undefined {
   for (const [slot, spec] of Object.entries(def.outputs)) {
-    const ref = entry.outputs[slot]!;
-    if (spec.kind !== "json" || !spec.fields) continue;
+    const ref = outputs[slot];
+    if (spec.kind !== "json" || !spec.fields || !ref) continue;
     const bytes = store.getObject(ref.hash);
     if (!bytes) return `the object of output ${slot} is missing or damaged`;
     let value: unknown;

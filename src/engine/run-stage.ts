@@ -34,8 +34,10 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
     const hint = err.hint ?? (isBug ? "this looks like a bug in the stage; please report it with `pipeline status --json`" : undefined);
     return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
   }
-  if (stage.def.effect !== true) {
-    const entry = req.store.putEntry({
+  const entry =
+    stage.def.effect === true
+      ? undefined
+      : req.store.putEntry({
       stage: stage.name,
       key,
       parts: { ...parts },
@@ -45,8 +47,6 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
       ...(req.runId ? { run: req.runId } : {}),
       ...(req.ciJob ? { ci_job: req.ciJob } : {}),
     });
-    req.remote?.push(entry);
-  }
   const written = writeDeclared(stage, message.outputs, req);
   if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
   if (written === "missing-object") {
@@ -55,6 +55,7 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
     const text = "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
     return { type: "result", result: fail(req, stage, parts, text, "run `pipeline cache verify`, check the disk holding cache/, then run again", EXIT.stageFailed, ms) };
   }
+  if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
   return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons } };
 }

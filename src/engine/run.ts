@@ -9,6 +9,7 @@ import type { RemoteTier } from "../remote/tier.ts";
 import { decideStage, needsLocalEntry, runReasons, type Decision, type StageFacts } from "./decide.ts";
 import { entryMismatch } from "./entry-check.ts";
 import { executeOne, fail, prose, writeDeclared } from "./run-stage.ts";
+import { withMetrics } from "./stage-metrics.ts";
 import type { StageRequest, WorkerMessage } from "./protocol.ts";
 import type { WorkerHooks } from "./run-worker.ts";
 
@@ -88,7 +89,7 @@ export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
     }
     if (running.size > 0) await Promise.race(running.values());
   }
-  const ordered = pipeline.order.map((n) => walk.results.get(n)!);
+  const ordered = pipeline.order.map((n) => withMetrics(walk.results.get(n)!, pipeline.stages.get(n)!, req.store));
   const ok = ordered.every((r) => r.status !== "failed");
   req.emit({ type: "run:end", ok, ms: Math.round(performance.now() - started) });
   return { ok, exitCode: exitCodeOf(ordered), results: ordered, known: walk.known };

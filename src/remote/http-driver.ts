@@ -7,12 +7,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, renameSync, rmSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Pool, type Dispatcher } from "undici";
 import type { CacheDriver } from "./driver.ts";
 import type { RemoteSettings } from "./settings.ts";
 
-export type RemoteFailureKind = "unreachable" | "timeout" | "server" | "denied" | "damaged";
+/** `local`: this machine's side failed (a full disk, a vanished cache file), not the remote */
+export type RemoteFailureKind = "unreachable" | "timeout" | "server" | "denied" | "damaged" | "local";
 
 export class RemoteError extends Error {
   constructor(readonly kind: RemoteFailureKind, message: string, readonly status?: number) {
@@ -22,12 +24,21 @@ export class RemoteError extends Error {
 }
 
 export interface HttpDriver extends CacheDriver {
-  /** streams the object into `target` (atomically, via `tmpDir`) while hashing; false when missing */
-  downloadObject(hash: string, target: string, tmpDir: string): Promise<number | undefined>;
-  /** streams a file up as the object `hash` */
+  /** streams the object into `target` (atomically, via `tmpDir`) while hashing; undefined when missing */
+  downloadObject(hash: string, target: string, tmpDir: string, size: number): Promise<number | undefined>;
+  /** streams a file up as the object `hash`, hashing it on the way: bytes that do not match abort the PUT */
   uploadObject(hash: string, file: string, size: number): Promise<void>;
   close(): Promise<void>;
+  /** drops every connection and request in flight at once (Ctrl-C) */
+  destroy(): Promise<void>;
 }
+
+/**
+ * The slowest transfer a request is allowed, beyond its timeout: 1 MB/s. Undici's timeouts are
+ * idle timers (a byte every few seconds keeps a request alive), so each request also gets a
+ * whole-request deadline of timeout + size at this rate.
+ */
+const MIN_BYTES_PER_SECOND = 1_000_000;
 
 export function httpDriver(settings: RemoteSettings, connections = 8): HttpDriver {
   const base = new URL(`${settings.base}/`);
@@ -35,9 +46,10 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
   const prefix = base.pathname.replace(/\/$/, "");
   const headers = (extra: Record<string, string> = {}) => ({ ...(settings.authorization ? { authorization: settings.authorization } : {}), ...extra });
 
-  const send = async (options: Omit<Dispatcher.RequestOptions, "origin">): Promise<Dispatcher.ResponseData> => {
+  const send = async (options: Omit<Dispatcher.RequestOptions, "origin">, bytes = 0): Promise<Dispatcher.ResponseData> => {
+    const deadline = settings.timeoutMs + Math.ceil((bytes / MIN_BYTES_PER_SECOND) * 1000);
     try {
-      return await pool.request({ ...options, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+      return await pool.request({ ...options, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs, signal: AbortSignal.timeout(deadline) });
     } catch (error) {
       throw transportError(error, settings.timeoutMs);
     }
@@ -60,7 +72,7 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
     }
   };
   const putBody = async (path: string, body: Uint8Array | NodeJS.ReadableStream, size: number, what: string): Promise<void> => {
-    const response = await send({ path, method: "PUT", headers: headers({ "content-length": String(size), "content-type": "application/octet-stream" }), body: body as never });
+    const response = await send({ path, method: "PUT", headers: headers({ "content-length": String(size), "content-type": "application/octet-stream" }), body: body as never }, size);
     if ((await expectOk(response, what)) === "missing") throw statusError(404, what);
     await response.body.dump();
   };
@@ -88,10 +100,15 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
     },
     readEntry: (_stage, key) => getBytes(acPath(key), `entry ${key.slice(0, 12)}`),
     writeEntry: (_stage, key, bytes) => putBody(acPath(key), bytes, bytes.length, `entry ${key.slice(0, 12)}`),
-    async downloadObject(hash, target, tmpDir) {
-      const response = await send({ path: casPath(hash), method: "GET", headers: headers() });
+    async downloadObject(hash, target, tmpDir, size) {
+      const response = await send({ path: casPath(hash), method: "GET", headers: headers() }, size);
       if ((await expectOk(response, `object ${hash.slice(0, 12)}`)) === "missing") return undefined;
-      mkdirSync(tmpDir, { recursive: true });
+      try {
+        mkdirSync(tmpDir, { recursive: true });
+      } catch (error) {
+        await response.body.dump();
+        throw localError(error);
+      }
       const temp = join(tmpDir, `.download.${hash.slice(0, 16)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
       const digest = createHash("sha256");
       let bytes = 0;
@@ -108,18 +125,54 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
           createWriteStream(temp),
         );
         if (digest.digest("hex") !== hash) throw damaged(hash);
+      } catch (error) {
+        throw error instanceof RemoteError ? error : isLocal(error) ? localError(error) : transportError(error, settings.timeoutMs);
+      }
+      try {
         mkdirSync(dirname(target), { recursive: true });
         renameSync(temp, target);
         return bytes;
       } catch (error) {
-        throw error instanceof RemoteError ? error : transportError(error, settings.timeoutMs);
+        throw localError(error);
       } finally {
         rmSync(temp, { force: true });
       }
     },
-    uploadObject: (hash, file, size) => putBody(casPath(hash), createReadStream(file), size, `object ${hash.slice(0, 12)}`),
+    async uploadObject(hash, file, size) {
+      const digest = createHash("sha256");
+      let mismatch = false;
+      const verified = createReadStream(file).pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            digest.update(chunk);
+            done(null, chunk);
+          },
+          flush(done) {
+            // the last bytes are held back until the hash is known: a wrong file never completes its PUT
+            mismatch = digest.digest("hex") !== hash;
+            done(mismatch ? new Error("the local object does not match its hash") : null);
+          },
+        }),
+      );
+      try {
+        await putBody(casPath(hash), verified, size, `object ${hash.slice(0, 12)}`);
+      } catch (error) {
+        if (mismatch) throw new RemoteError("local", `the local object ${hash.slice(0, 12)} does not match its hash; not uploaded (run \`pipeline cache verify\`)`);
+        throw error;
+      }
+    },
     close: () => pool.close(),
+    destroy: () => pool.destroy(),
   };
+}
+
+function isLocal(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? "");
+  return ["ENOSPC", "EDQUOT", "EACCES", "EPERM", "ENOENT", "EROFS", "EISDIR"].includes(code);
+}
+
+function localError(error: unknown): RemoteError {
+  return new RemoteError("local", `on this machine: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 function damaged(hash: string): RemoteError {

@@ -3,7 +3,12 @@ import { writeFileAtomic } from "../cache/atomic.ts";
 import type { CacheStore } from "../cache/store.ts";
 import type { CacheDriver } from "./driver.ts";
 
-/** The local cache folder behind the async contract (push and pull read and write it so). */
+/**
+ * The local cache folder behind the async store contract, so one contract suite runs over
+ * every driver. The engine itself still reads and writes the local tier through CacheStore's
+ * synchronous methods (its stage workers read objects by path); the remote tier is the
+ * HTTP driver.
+ */
 export function localDriver(store: CacheStore): CacheDriver {
   return {
     name: "local",

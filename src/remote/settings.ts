@@ -39,7 +39,7 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", [`cache.remote.url: "${redact(text)}" is not a URL; give e.g. https://cache.example.com/pipeline`]);
+    throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", ["cache.remote.url is not a URL (not shown: it may hold credentials); give e.g. https://cache.example.com/pipeline"]);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", [`cache.remote.url: ${url.protocol} is not supported; use http or https`]);
@@ -62,18 +62,15 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
   url.username = "";
   url.password = "";
   const base = url.toString().replace(/\/+$/, "");
+  const shown = new URL(base);
+  shown.search = ""; // a query string may carry a token
   return {
     base,
-    display: base,
+    display: shown.toString().replace(/\/+$/, ""),
     mode,
     authorization: token ? `Bearer ${token}` : basic,
     trust,
     timeoutMs: yaml?.timeout_ms ?? 10_000,
     signingKeyPath: env.PIPELINE_CACHE_SIGNING_KEY || undefined,
   };
-}
-
-/** A URL with its credentials replaced, for messages. */
-export function redact(text: string): string {
-  return text.replace(/\/\/[^/@]*@/, "//***@");
 }

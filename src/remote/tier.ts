@@ -6,11 +6,11 @@
  * valid signature from a trusted key and only when they can hold the stage's outputs; objects
  * are re-hashed as they arrive and fetched only when a stage or a declared output needs them.
  */
-import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
 import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
 import { canonicalJson, sha256 } from "../core/hash.ts";
-import { outputSlotsMismatch, slotMismatch } from "../core/slot-check.ts";
+import { outputSlotsMismatch } from "../core/slot-check.ts";
+import { jsonOutputsMismatch } from "../engine/entry-check.ts";
 import type { AnyStage } from "../core/stage.ts";
 import { RemoteError, type HttpDriver } from "./http-driver.ts";
 import type { RemoteSettings } from "./settings.ts";
@@ -60,6 +60,8 @@ export class RemoteTier {
   private writesOff: boolean;
   private failuresInARow = 0;
   private readonly rejected = new Set<string>();
+  /** objects the remote served damaged in this run: a writer uploads them again, HEAD or not */
+  private readonly damagedThere = new Set<string>();
   /** entries accepted in this run, by key (pull keeps them locally once their objects are here) */
   private readonly accepted = new Map<string, RemoteEntry>();
   private readonly warned = new Set<string>();
@@ -121,13 +123,18 @@ export class RemoteTier {
     return this.keepIfComplete(key);
   }
 
-  /** Keeps an accepted entry locally when every object it names is already here. */
+  /** Keeps an accepted entry locally when every object it names is already here (a full disk only costs the copy). */
   keepIfComplete(key: string): boolean {
     const entry = this.accepted.get(key);
     if (!entry || !Object.values(entry.outputs).every((ref) => this.store.hasObject(ref))) return false;
     const { signature, format: _format, ...fields } = entry;
-    this.store.putEntry({ ...fields, ...(signature ? { signer: signature.key } : {}) });
-    return true;
+    try {
+      this.store.putEntry({ ...fields, ...(signature ? { signer: signature.key } : {}) });
+      return true;
+    } catch (error) {
+      this.warnOnce("keep", `could not keep the remote's entry for ${entry.stage} locally (${error instanceof Error ? error.message : String(error)})`);
+      return false;
+    }
   }
 
   /** Whether the remote answers at all (a HEAD of an object nobody has: 404 is an answer). */
@@ -142,10 +149,11 @@ export class RemoteTier {
 
   /** Makes the object local (downloading and re-hashing it); false when it cannot be had. */
   async ensureLocal(ref: Pick<ObjectRef, "hash" | "size">): Promise<boolean> {
-    const path = this.store.objectPath(ref.hash);
-    if (existsSync(path) && statSync(path).size === ref.size) return true;
+    if (this.store.hasObject(ref)) return true;
     if (this.off) return false;
-    const bytes = await this.attempt(() => this.driver.downloadObject(ref.hash, path, this.store.tmpDir));
+    const bytes = await this.attempt(() => this.driver.downloadObject(ref.hash, this.store.objectPath(ref.hash), this.store.tmpDir, ref.size), "read", () =>
+      this.damagedThere.add(ref.hash),
+    );
     if (bytes === undefined) return false;
     this.stats.downloaded_bytes += bytes;
     return true;
@@ -162,16 +170,26 @@ export class RemoteTier {
     await Promise.all(this.uploads.splice(0));
   }
 
-  /** Waits for uploads, then closes the connections; a second call does nothing. */
+  /** Waits for uploads (each bounded by its deadline), then closes the connections; a second call does nothing. */
   close(): Promise<void> {
     this.closing ??= this.flush().then(() => this.driver.close());
+    return this.closing;
+  }
+
+  /** Ctrl-C: uploads not started are dropped, requests in flight are cut; safe after close(). */
+  async abort(): Promise<void> {
+    if (this.closing) return this.closing.catch(() => undefined);
+    this.off = true;
+    this.waiting.splice(0).forEach((wake) => wake());
+    this.closing = this.driver.destroy().catch(() => undefined);
+    await Promise.allSettled(this.uploads.splice(0));
     return this.closing;
   }
 
   private async upload(entry: CacheEntry): Promise<void> {
     for (const ref of Object.values(entry.outputs)) {
       if (!this.writable) return;
-      const there = await this.attempt(() => this.driver.objectSize(ref.hash), "write");
+      const there = this.damagedThere.has(ref.hash) ? undefined : await this.attempt(() => this.driver.objectSize(ref.hash), "write");
       if (there === ref.size) continue;
       if (!this.writable) return;
       const ok = await this.attempt(async () => {
@@ -221,30 +239,18 @@ export class RemoteTier {
   /** Json outputs are small: they are fetched now, so a json slot's declared fields are checked. */
   private async jsonOutputsFit(entry: RemoteEntry, def: AnyStage): Promise<boolean> {
     for (const [slot, spec] of Object.entries(def.outputs)) {
-      if (spec.kind !== "json" || !spec.fields) continue;
-      const ref = entry.outputs[slot]!;
-      if (!(await this.ensureLocal(ref))) return false;
-      const bytes = this.store.getObject(ref.hash);
-      let value: unknown;
-      try {
-        value = bytes ? JSON.parse(Buffer.from(bytes).toString("utf8")) : undefined;
-      } catch {
-        value = undefined;
-      }
-      const mismatch = value === undefined ? "it is not JSON" : slotMismatch(spec, value);
-      if (mismatch) {
-        this.warnOnce(`bad:${entry.key}`, `remote cache entry for ${entry.stage} (${entry.key.slice(0, 12)}) is unusable (output ${slot}: ${mismatch}); the stage runs here`);
-        return false;
-      }
+      if (spec.kind === "json" && spec.fields && !(await this.ensureLocal(entry.outputs[slot]!))) return false;
     }
-    return true;
+    const mismatch = jsonOutputsMismatch(entry.outputs, def, this.store);
+    if (mismatch) this.warnOnce(`bad:${entry.key}`, `remote cache entry for ${entry.stage} (${entry.key.slice(0, 12)}) is unusable (${mismatch}); the stage runs here`);
+    return mismatch === undefined;
   }
 
   /**
    * One request under the health rules: undefined when it failed (counted, warned about).
    * A damaged download is an error but not a sign the remote is down.
    */
-  private async attempt<T>(request: () => Promise<T>, direction: "read" | "write" = "read"): Promise<T | undefined> {
+  private async attempt<T>(request: () => Promise<T>, direction: "read" | "write" = "read", onDamaged?: () => void): Promise<T | undefined> {
     if (this.off || (direction === "write" && this.writesOff)) return undefined;
     try {
       const result = await request();
@@ -264,7 +270,12 @@ export class RemoteTier {
         }
         return undefined;
       }
+      if (error.kind === "local") {
+        this.warnOnce(`local:${error.message}`, `remote cache: ${error.message}; that transfer was skipped`);
+        return undefined;
+      }
       if (error.kind === "damaged") {
+        onDamaged?.();
         this.warnOnce(`damaged:${error.message}`, `${error.message}; it was not used, and what needs it is computed here`);
         return undefined;
       }

@@ -130,7 +130,7 @@ describe("the shipped pipeline when its cache or outputs are tampered with", () 
     expect(text.stdout).toContain("output data/processed/knn_v1.parquet is missing");
     expect(text.stdout).not.toContain("everything is up to date");
 
-    expect((await runCli(dir, ["run", "--set", "project.method=pca"])).code).toBe(0);
+    expect((await runCli(dir, ["run", "--set", "project.method=pca", "--write-outputs"])).code).toBe(0);
     const differs = await runCli(dir, ["status"]);
     expect(differs.stdout).toMatch(/write-fit\s+outputs changed/);
     expect(differs.stdout).toContain("output data/processed/knn_v1.parquet differs from the cache");

@@ -59,6 +59,7 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
 /** Where a local entry came from: the run (and CI job) that produced it, and the remote's signer. */
 function describeOrigin(entry: CacheEntry): string {
   const producer = entry.run ? `produced by run ${entry.run}${entry.ci_job ? ` (${entry.ci_job})` : ""}` : "produced by an unrecorded run";
-  const origin = entry.signer ? `downloaded from the remote cache, signed by ${entry.signer.slice(0, 20)}...` : "computed here";
-  return `${origin}; ${producer}, ${entry.created}`;
+  if (!entry.signer) return `computed here; ${producer}, ${entry.created}`;
+  // the signature covers the stage, key and outputs; who produced it is the writer's word
+  return `downloaded from the remote cache, signed by ${entry.signer.slice(0, 20)}...; ${producer}, ${entry.created} (as the writer recorded it, outside the signature)`;
 }

@@ -11,8 +11,9 @@ import { planProject } from "./plan.ts";
 
 export const GC_HELP = `usage: pipeline gc [--dry-run] [--keep-runs N]
 
-Removes cache entries and objects that neither the current pipeline.yaml nor the last N runs
-(default 5) reach, old run logs, and temp files left by killed runs (older than an hour).`;
+Removes cache entries and objects that neither the current pipeline.yaml, the last N runs
+(default 5) nor any named run (\`run --name\`) reach, the other run logs, and temp files left
+by killed runs (older than an hour).`;
 
 const TMP_GRACE_MS = 60 * 60 * 1000;
 const LOCK_TEMP_GRACE_MS = 60 * 1000;
@@ -35,7 +36,9 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
   try {
     const liveKeys = new Set((await planProject(project)).flatMap((r) => (r.key ? [r.key] : [])));
     const runs = readRunLogs(store.root);
-    for (const run of runs.slice(0, keepRuns)) for (const s of run.stages) if (s.key) liveKeys.add(s.key);
+    // the last N runs and every named run (an experiment someone labelled) stay reachable
+    const kept = runs.filter((run, i) => i < keepRuns || run.name !== undefined);
+    for (const run of kept) for (const s of run.stages) if (s.key) liveKeys.add(s.key);
 
     const liveObjects = new Set<string>();
     let entriesRemoved = 0;
@@ -55,7 +58,7 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
       bytesFreed += object.size;
       if (!dry) rmSync(object.path, { force: true });
     }
-    const runsRemoved = removeOldRuns(store.root, runs.slice(keepRuns).map((r) => r.id), dry);
+    const runsRemoved = removeOldRuns(store.root, runs.filter((run) => !kept.includes(run)).map((r) => r.id), dry);
     const tmpRemoved = removeStaleTemps(store.tmpDir, dry) + removeLockTemps(store.root, dry);
     const verb = dry ? "would remove" : "removed";
     io.stdout(`${verb} ${entriesRemoved} entries, ${objectsRemoved} objects (${(bytesFreed / 1048576).toFixed(1)} MiB), ${runsRemoved} run logs, ${tmpRemoved} temp files`);

@@ -34,7 +34,7 @@ export async function reportCommand(argv: readonly string[], io: CliIO): Promise
   const rows = await planProject(project);
   const known = new Map<string, ObjectRef>();
   for (const row of rows) {
-    if (row.state !== "up to date") continue;
+    if (row.result.status !== "cached") continue; // "outputs changed" is cached too
     for (const [slot, ref] of Object.entries(row.result.outputs ?? {})) known.set(`${row.stage}.${slot}`, ref);
   }
   const out = values.out ? resolve(io.cwd, values.out) : undefined;

@@ -1,5 +1,8 @@
 import { availableParallelism } from "node:os";
+import { loadPipeline } from "../../config/load.ts";
 import { parseOverride } from "../../config/overrides.ts";
+import { canonicalJson } from "../../core/hash.ts";
+import { headlineMetrics } from "../../engine/stage-metrics.ts";
 import { EXIT } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";
 import { runPipeline, type RunOutcome } from "../../engine/run.ts";
@@ -16,32 +19,47 @@ import type { CheckResult } from "./check.ts";
 import type { RunFlags } from "./run.ts";
 
 /** `pipeline run` once its flags are parsed: lock, plan and run the stages, then --check/--report. */
-export async function runWith(workers: StageWorkers | undefined, argv: readonly string[], values: RunFlags, positionals: string[], io: CliIO): Promise<number> {
+export async function runWith(
+  workers: StageWorkers | undefined,
+  argv: readonly string[],
+  values: RunFlags,
+  positionals: string[],
+  io: CliIO,
+  variant?: Record<string, string>,
+): Promise<number> {
   const log = values.json ? io.stderr : io.stdout;
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => log(`warning: ${m}`));
+  const config = isYamlConfig(project) ? "yaml" : "override";
+  const writeOutputs = !values.check && !values["dry-run"] && (config === "yaml" || values["write-outputs"] === true);
+  if (config === "override" && !values["write-outputs"] && !values.check && !values["dry-run"] && project.pipeline.order.some((n) => project.pipeline.stages.get(n)!.outputs.length > 0)) {
+    log("note: --set changes pipeline.yaml's parameters, so the declared output files are left as they are (--write-outputs writes them)");
+  }
   const scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
   project.store.ensure();
+  const remote = openRemote(project, (m) => log(`warning: ${m}`)); // a bad remote setting fails before the lock is taken
   const release = values["dry-run"]
     ? () => {}
     : await lockProject(project.store.root, io, { wait: !values["no-wait"], command: `pipeline run ${argv.join(" ")}`.trim(), log });
-  const remote = openRemote(project, (m) => log(`warning: ${m}`));
   try {
     const started = Date.now();
     const runId = newRunId(new Date(started));
-    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId });
-    await remote?.close(); // uploads finish (or give up) before the run is recorded
-    if (!values["dry-run"]) recordRun(project, outcome, runId, started, argv);
+    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs });
+    // uploads finish (or give up at their deadlines) before the run is recorded; Ctrl-C drops them
+    await (io.signal.aborted ? remote?.abort() : remote?.close());
+    if (!values["dry-run"]) recordRun(project, outcome, { id: runId, started, argv, config, ...(values.name ? { name: values.name } : {}), ...(variant ? { variant } : {}) });
     const after = await afterRun(project, outcome, values, log);
+    const headline = headlineMetrics(outcome.results, project.pipeline.stages);
     summarize(outcome, after.exitCode, Date.now() - started, log);
+    if (Object.keys(headline).length > 0) log(`metrics: ${Object.entries(headline).map(([name, value]) => `${name} ${formatMetric(value)}`).join(", ")}`);
     if (remote) log(describeRemote(remote));
-    if (values.json) io.stdout(jsonSummary(outcome, after, remote));
+    if (values.json) io.stdout(jsonSummary(outcome, after, remote, headline));
     const exitCode = after.exitCode;
     return io.signal.aborted ? EXIT.interrupted : exitCode;
   } finally {
-    await remote?.close();
+    await remote?.abort();
     release();
   }
 }
@@ -54,7 +72,7 @@ async function execute(
   io: CliIO,
   log: (line: string) => void,
   workers: StageWorkers | undefined,
-  extra: { remote: RemoteTier | undefined; runId: string },
+  extra: { remote: RemoteTier | undefined; runId: string; writeOutputs: boolean },
 ): Promise<RunOutcome> {
   const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
   const outcome = await runPipeline({
@@ -64,7 +82,7 @@ async function execute(
     jobs: positiveInt("--jobs", values.jobs, availableParallelism()),
     threads: positiveInt("--threads", values.threads, availableParallelism()),
     dryRun: values["dry-run"] ?? false,
-    writeOutputs: !values.check && !values["dry-run"],
+    writeOutputs: extra.writeOutputs,
     keepGoing: values["keep-going"] ?? false,
     signal: io.signal,
     emit: (e) => reporter.onEvent(e),
@@ -94,7 +112,17 @@ async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags,
   return { exitCode, ...(check ? { check } : {}) };
 }
 
-function recordRun(project: Project, outcome: RunOutcome, id: string, started: number, argv: readonly string[]): void {
+interface RunRecord {
+  id: string;
+  started: number;
+  argv: readonly string[];
+  config: "yaml" | "override";
+  name?: string;
+  variant?: Record<string, string>;
+}
+
+function recordRun(project: Project, outcome: RunOutcome, record: RunRecord): void {
+  const { id, started, argv } = record;
   const params = Object.fromEntries([...project.pipeline.stages].map(([name, s]) => [name, s.params]));
   writeRunLog(project.store.root, {
     id,
@@ -102,6 +130,9 @@ function recordRun(project: Project, outcome: RunOutcome, id: string, started: n
     ms: Date.now() - started,
     ok: outcome.ok,
     command: ["run", ...argv].join(" "),
+    config: record.config,
+    ...(record.name ? { name: record.name } : {}),
+    ...(record.variant ? { variant: record.variant } : {}),
     seed: project.pipeline.seed,
     params,
     inputBytesHashed: project.hasher.bytesHashed,
@@ -121,10 +152,11 @@ function summarize(outcome: RunOutcome, exitCode: number, ms: number, log: (line
   }
 }
 
-function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: CheckResult[] }, remote: RemoteTier | undefined): string {
+function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: CheckResult[] }, remote: RemoteTier | undefined, metrics: Record<string, number>): string {
   const { hits, misses, downloaded_bytes, uploaded_bytes, errors } = remote?.stats ?? {};
   return JSON.stringify({
     ok: outcome.ok && after.exitCode === EXIT.ok,
+    ...(Object.keys(metrics).length > 0 ? { metrics } : {}),
     ...(after.check ? { check: after.check } : {}),
     ...(remote ? { remote: { hits, misses, downloaded_bytes, uploaded_bytes, errors } } : {}),
     stages: outcome.results.map((r) => ({
@@ -134,7 +166,20 @@ function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: Che
       key: r.key,
       reason: r.reason,
       ...(r.from ? { from: r.from } : {}),
+      ...(r.metrics ? { metrics: r.metrics } : {}),
       ...(r.reasons ? { reasons: r.reasons } : {}),
     })),
   });
+}
+
+/** Whether the run's seed and every stage's params are pipeline.yaml's own (no --set changed them). */
+function isYamlConfig(project: Project): boolean {
+  const yaml = loadPipeline(project.pipeline.dir, project.registry.map((r) => r.def));
+  if (yaml.seed !== project.pipeline.seed) return false;
+  return [...project.pipeline.stages].every(([name, stage]) => canonicalJson(stage.params) === canonicalJson(yaml.stages.get(name)?.params));
+}
+
+/** 0.7703, 0.34, 2.081e+7: four significant digits, exponent form for large values. */
+function formatMetric(value: number): string {
+  return Math.abs(value) >= 1e5 ? value.toExponential(3) : String(Number(value.toPrecision(4)));
 }

@@ -13,7 +13,14 @@ options:
   --until S           S and everything it depends on
   --only S            S alone (its inputs must be cached)
   --force S           rerun S even when cached (repeatable); --force-all reruns everything
-  --set STAGE.P=V     override a parameter without editing the yaml (repeatable); --set seed=N
+  --set STAGE.P=V     override a parameter without editing the yaml (repeatable); --set seed=N.
+                      A top-level comma sweeps: --set cluster.k=5,8,12 --set project.method=pca,lda
+                      runs the 6 variants one after another, each a recorded run (a list value
+                      is written in brackets: [a,b])
+  --name NAME         label the run (or each variant of a sweep) for \`pipeline exp show\`; gc keeps it
+  --write-outputs     write the declared output files even when --set changed the parameters
+                      (by default only pipeline.yaml's own configuration writes them)
+  --fail-fast         stop a sweep at its first failing variant
   --dry-run           show what would run and why, run nothing
   --check             compute outputs into the cache and compare with the files on disk
                       without touching them: exit 0 if identical, 5 otherwise
@@ -44,6 +51,9 @@ const OPTIONS = {
   "no-wait": { type: "boolean" },
   json: { type: "boolean" },
   verbose: { type: "boolean" },
+  name: { type: "string" },
+  "write-outputs": { type: "boolean" },
+  "fail-fast": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -59,8 +69,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   // and planned: this module imports little so that it starts early (its boot is ~0.25 s)
   const workers = values["dry-run"] ? undefined : new StageWorkers();
   try {
-    const { runWith } = await import("./run-session.ts");
-    return await runWith(workers, argv, values, positionals, io);
+    const { runSweep } = await import("./run-sweep.ts");
+    return await runSweep(workers, argv, values, positionals, io);
   } finally {
     await workers?.close();
   }
