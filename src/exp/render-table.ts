@@ -53,7 +53,8 @@ export function renderTableCsv(table: ExpTable): string {
 function _grid(table: ExpTable, cell: (value: unknown) => string, forPeople: boolean): Grid {
   const fixed = forPeople ? ["", "run", "name", "when", "status"] : ["id", "name", "started", "status", "config"];
   const header = [...fixed, ...table.paramColumns, ...table.metricColumns];
-  const right = header.map((_, c) => c >= fixed.length + table.paramColumns.length);
+  const numeric = (c: string) => table.rows.every((row) => !row.params.has(c) || typeof row.params.get(c) === "number");
+  const right = [...fixed.map(() => false), ...table.paramColumns.map(numeric), ...table.metricColumns.map(() => true)];
   const rows = table.rows.map((row) => [
     ...(forPeople
       ? [row.config === "yaml" ? YAML_MARK : "", row.id, row.name ?? MISSING, formatWhen(row.started), _status(row)]
