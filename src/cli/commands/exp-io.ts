@@ -1,11 +1,16 @@
 import { join } from "node:path";
-import { CACHE_DIR } from "../../cache/store.ts";
 import { UsageError } from "../../core/errors.ts";
 import { readRunLogs, type RunLog } from "../../engine/run-log.ts";
 
+/**
+ * cache/store.ts's CACHE_DIR, spelled here because importing the store loads zod, which is most
+ * of exp show's time (a unit test keeps the two equal).
+ */
+export const RUNS_CACHE_DIR = "cache";
+
 /** What exp, params and metrics share: the recorded runs, read once, and the chosen output format. */
 export function readProjectRuns(projectDir: string, limit?: number): RunLog[] {
-  return readRunLogs(join(projectDir, CACHE_DIR), limit);
+  return readRunLogs(join(projectDir, RUNS_CACHE_DIR), limit);
 }
 
 /** The one format flag set among `allowed` ("text" when none is); two of them is a usage error. */
