@@ -20,6 +20,11 @@ commands:
   demo-data          write the deterministic demo input files
   stream             replay a written fit to the dashboard (see \`pipeline stream --help\`)
   report             write a self-contained HTML page of the current fit
+  exp show           the recorded runs side by side: changed parameters and metrics
+  exp diff A [B]     parameters and metrics that differ between run A and run B
+  params diff [A B]  parameters that differ between two runs (default: the newest other run
+                     against the workspace run, the newest one without --set)
+  metrics diff [A B] metrics that differ between two runs, and by how much
 
 global options:
   -C DIR             run in project folder DIR (its pipeline.yaml and cache/)
@@ -36,6 +41,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "demo-data": async () => (await import("./commands/demo-data.ts")).demoDataCommand,
   stream: async () => (await import("./commands/stream.ts")).streamCommand,
   report: async () => (await import("./commands/report.ts")).reportCommand,
+  exp: async () => (await import("./commands/exp.ts")).expCommand,
+  params: async () => (await import("./commands/diff.ts")).paramsDiffCommand,
+  metrics: async () => (await import("./commands/diff.ts")).metricsDiffCommand,
 };
 
 /** The one place that turns errors into messages and exit codes. */

@@ -1,0 +1,21 @@
+import { join } from "node:path";
+import { UsageError } from "../../core/errors.ts";
+import { readRunLogs, type RunLog } from "../../engine/run-log.ts";
+
+/**
+ * cache/store.ts's CACHE_DIR, spelled here because importing the store loads zod, which is most
+ * of exp show's time (a unit test keeps the two equal).
+ */
+export const RUNS_CACHE_DIR = "cache";
+
+/** What exp, params and metrics share: the recorded runs, read once, and the chosen output format. */
+export function readProjectRuns(projectDir: string, limit?: number): RunLog[] {
+  return readRunLogs(join(projectDir, RUNS_CACHE_DIR), limit);
+}
+
+/** The one format flag set among `allowed` ("text" when none is); two of them is a usage error. */
+export function pickFormat<F extends string>(command: string, values: Partial<Record<F, boolean | undefined>>, allowed: readonly F[]): F | "text" {
+  const set = allowed.filter((f) => values[f] === true);
+  if (set.length > 1) throw new UsageError(`${command}: choose one of ${set.map((f) => `--${f}`).join(", ")}`);
+  return set[0] ?? "text";
+}
