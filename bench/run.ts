@@ -2,7 +2,7 @@
  * `npm run bench`: the 150k x 230 demo end to end, then each bench piece, one at a time
  * (the machine has 2 cores: nothing here runs concurrently), merged into one JSON file.
  *
- *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote] [--out FILE]
+ *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote,sweep] [--out FILE]
  *
  * pipeline   cold run, warm no-op run (median of 3; and whether it read the inputs), peak RSS, stage times,
  *            and standardize, project, cluster, classify and evaluate rerun alone (median of 3)
@@ -18,7 +18,7 @@ const { values } = parseArgs({ options: { rows: { type: "string" }, only: { type
 const root = packageRoot();
 const work = join(root, ".bench");
 const rows = values.rows ?? "150000";
-const only = new Set((values.only ?? "pipeline,linear,knn,publish,umap,remote").split(","));
+const only = new Set((values.only ?? "pipeline,linear,knn,publish,umap,remote,sweep").split(","));
 const out = values.out ?? join(root, "bench-results.json");
 const bin = join(root, "dist", "src", "cli", "bin.js");
 const PEERS: Record<string, string[]> = { linear: ["sklearn_linear"], knn: ["sklearn_knn"], umap: ["umap_learn"], pipeline: ["sklearn_steps"] };
@@ -110,7 +110,7 @@ function stagesAlone(stages: string[]): Record<string, number> {
   }));
 }
 
-for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote"]) {
+for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep"]) {
   if (!only.has(piece)) continue;
   const entry: Record<string, unknown> = {};
   if (piece !== "pipeline" && existsSync(join(root, "dist", "bench", `${piece}.js`))) {
