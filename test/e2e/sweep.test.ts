@@ -76,8 +76,7 @@ describe("a sweep and its comparison", () => {
     const [a, b] = [grid[0]!, grid[2]!]; // k=5 pca vs k=6 pca
     const metrics = await runCli(dir, ["metrics", "diff", a.id, b.id, "--json"]);
     expect(metrics.code, metrics.stderr).toBe(0);
-    const rows = JSON.parse(metrics.stdout) as { path: string; name: string; old: number; new: number; change: number }[] | { metrics: unknown[] };
-    const list = (Array.isArray(rows) ? rows : (rows as { metrics: typeof rows }).metrics) as { path: string; name: string; old: number; new: number; change: number }[];
+    const list = (JSON.parse(metrics.stdout) as { metrics: { path: string; name: string; old: number; new: number; change: number }[] }).metrics;
     const inertia = list.find((r) => r.path === "cluster" && r.name === "inertia")!;
     expect(inertia.old).toBe(a.stages.find((s) => s.name === "cluster")!.metrics!.inertia);
     expect(inertia.new).toBe(b.stages.find((s) => s.name === "cluster")!.metrics!.inertia);

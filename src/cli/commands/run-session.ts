@@ -29,7 +29,7 @@ export async function runWith(
 ): Promise<number> {
   const log = values.json ? io.stderr : io.stdout;
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => log(`warning: ${m}`));
-  const config = isYamlConfig(project) ? "yaml" : "override";
+  const config = (values.set ?? []).length === 0 || isYamlConfig(project) ? "yaml" : "override";
   const writeOutputs = !values.check && !values["dry-run"] && (config === "yaml" || values["write-outputs"] === true);
   if (config === "override" && !values["write-outputs"] && !values.check && !values["dry-run"] && project.pipeline.order.some((n) => project.pipeline.stages.get(n)!.outputs.length > 0)) {
     log("note: --set changes pipeline.yaml's parameters, so the declared output files are left as they are (--write-outputs writes them)");
