@@ -1,5 +1,6 @@
 import type { Matrix } from "../core/artifact.ts";
 import { createRng } from "../core/rng.ts";
+import type { RunsView } from "./runs.ts";
 
 /** The points drawn in the report's 3-D scatter, one entry per row in every column. */
 export interface ReportPoints {
@@ -13,6 +14,10 @@ export interface ReportPoints {
   cluster: Int32Array;
   /** 1 for training rows (drawn faint), 0 otherwise */
   isTrain: Uint8Array;
+  /** index into episodeNames */
+  episode: Int32Array;
+  /** the episode ids of the selected points, in first-seen order */
+  episodeNames: string[];
 }
 
 /** One class row of evaluate's metrics. */
@@ -56,11 +61,17 @@ export interface ReportData {
   metrics: ReportMetrics;
   /** project's info json (method, explained ratios, fit_rows, ...) */
   projection: Record<string, unknown>;
-  /** the stages of the last run, in run order */
+  /** what the page draws, in words: "pipeline.yaml", "pipeline.yaml with --set cluster.k=5", "run <id>" */
+  drawn: string;
+  /** the run that made the drawn results, when one is recorded */
+  runId: string | undefined;
+  /** the stages of that run (or of the cache, without one), in run order */
   stages: ReportStage[];
-  /** parsed params per stage name */
+  /** parsed params per stage name, of the drawn configuration or run */
   params: Record<string, Record<string, unknown>>;
   seed: number;
+  /** every recorded run, for the runs section */
+  runs: RunsView;
 }
 
 /** The full-length columns selectReportPoints picks from. */
@@ -71,6 +82,8 @@ export interface ReportPointColumns {
   predicted: Int8Array;
   cluster: Int32Array;
   isTrain: Uint8Array;
+  /** load's episode_id per row */
+  episode: readonly string[];
 }
 
 /** Default cap on scatter points: enough to see structure, small enough for a phone. */
@@ -96,7 +109,20 @@ export function selectReportPoints(columns: ReportPointColumns, maxPoints: numbe
     predicted: Int8Array.from(rows, (r) => columns.predicted[r]!),
     cluster: Int32Array.from(rows, (r) => columns.cluster[r]!),
     isTrain: Uint8Array.from(rows, (r) => columns.isTrain[r]!),
+    ..._episodes(rows, columns.episode),
   };
+}
+
+/** The selected rows' episodes as indices into their distinct names, so each name is embedded once. */
+function _episodes(rows: ArrayLike<number>, episodes: readonly string[]): Pick<ReportPoints, "episode" | "episodeNames"> {
+  const index = new Map<string, number>();
+  const episode = Int32Array.from(rows, (r) => {
+    const name = episodes[r]!;
+    let i = index.get(name);
+    if (i === undefined) index.set(name, (i = index.size));
+    return i;
+  });
+  return { episode, episodeNames: [...index.keys()] };
 }
 
 function checkLengths(columns: ReportPointColumns): number {
@@ -108,6 +134,7 @@ function checkLengths(columns: ReportPointColumns): number {
     predicted: columns.predicted.length,
     cluster: columns.cluster.length,
     isTrain: columns.isTrain.length,
+    episode: columns.episode.length,
   };
   for (const [name, length] of Object.entries(lengths)) {
     if (length !== n) throw new RangeError(`report column ${name} has ${length} rows, xyz has ${n}`);

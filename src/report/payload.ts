@@ -16,11 +16,14 @@ export interface ReportPayload {
   seed: number;
   /** code (as a string key) → phase name, for the legend */
   phaseNames: Record<string, string>;
-  points: Record<keyof ReportPoints, number[]>;
+  points: Record<Exclude<keyof ReportPoints, "episodeNames">, number[]> & { episodeNames: string[] };
   metrics: unknown;
   projection: unknown;
+  drawn: string;
+  runId: string | null;
   stages: unknown;
   params: unknown;
+  runs: unknown;
 }
 
 /** The JSON-ready form of the data: typed arrays become arrays, numbers are rounded. */
@@ -39,11 +42,17 @@ export function toPayload(data: ReportData): ReportPayload {
       predicted: Array.from(points.predicted),
       cluster: Array.from(points.cluster),
       isTrain: Array.from(points.isTrain),
+      episode: Array.from(points.episode),
+      episodeNames: points.episodeNames,
     },
     metrics: roundDeep(data.metrics),
     projection: roundDeep(data.projection),
+    drawn: data.drawn,
+    runId: data.runId ?? null,
     stages: roundDeep(data.stages),
     params: roundDeep(data.params),
+    // metrics at full precision: two runs 1e-6 apart must not plot as one
+    runs: data.runs,
   };
 }
 

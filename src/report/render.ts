@@ -6,6 +6,7 @@ import { escapeHtml } from "./format.ts";
 import { renderConfusion, renderPerClass, renderSummary } from "./metrics-sections.ts";
 import { embedJson, toPayload } from "./payload.ts";
 import { renderParams, renderProjection, renderScatter, renderStages } from "./run-sections.ts";
+import { renderRuns } from "./runs-section.ts";
 
 /** id of the <script type="application/json"> block that carries the data. */
 export const REPORT_DATA_ID = "report-data";
@@ -38,20 +39,21 @@ ${assets.css}
 <body>
 <header class="page-header">
 <h1>${title}</h1>
-<p class="muted">from <strong>${escapeHtml(data.generatedFrom)}</strong> · seed ${escapeHtml(String(data.seed))}</p>
+<p class="muted">from <strong>${escapeHtml(data.generatedFrom)}</strong> · ${escapeHtml(data.drawn)} · seed ${escapeHtml(String(data.seed))}</p>
 </header>
 <main class="grid">
 ${renderSummary(data)}
 <div class="column">
 ${renderScatter(data)}
-${renderStages(data.stages)}
-${renderParams(data.params, data.seed)}
+${renderStages(data.stages, data.runId)}
+${renderParams(data.params, data.seed, data.drawn)}
 </div>
 <div class="column">
 ${renderConfusion(data.metrics)}
 ${renderPerClass(data.metrics)}
 ${renderProjection(data.projection)}
 </div>
+${renderRuns(data.runs)}
 </main>
 <script type="application/json" id="${REPORT_DATA_ID}">${embedJson(toPayload(data))}</script>
 <script>
@@ -79,7 +81,10 @@ function readPageAssets(): PageAssets {
   const dir = join(packageRoot(), "src", "report", "page");
   const css = readFileSync(join(dir, "report.css"), "utf8");
   // a literal "</script" inside the inlined script would end the element early
-  const js = readFileSync(join(dir, "report.js"), "utf8").replace(/<\/script/gi, "<\\/script");
+  const js = ["report.js", "runs.js"]
+    .map((file) => readFileSync(join(dir, file), "utf8"))
+    .join("\n")
+    .replace(/<\/script/gi, "<\\/script");
   assetsMemo = { css, js };
   return assetsMemo;
 }

@@ -15,9 +15,9 @@ export function renderScatter(data: ReportData): string {
   return `<section class="card scatter-card" id="scatter">
 <h2>3-D embedding</h2>
 <div class="toolbar"><div class="segmented" role="group" aria-label="colour points by">${buttons}</div><button type="button" class="plain" data-action="reset-view">reset view</button></div>
-<canvas id="scatter-canvas" aria-label="3-D scatter of ${count} points; drag to rotate, wheel or pinch to zoom"></canvas>
+<div class="canvas-wrap"><canvas id="scatter-canvas" aria-label="3-D scatter of ${count} points; drag to rotate, wheel or pinch to zoom, point or tap for a point's details"></canvas><div class="scatter-tip" id="scatter-tip" role="status" hidden></div></div>
 <ul class="legend" id="scatter-legend"></ul>
-<p class="note">${count} points · drag to rotate · wheel or pinch to zoom · faint points are training rows</p>
+<p class="note">${count} points · drag to rotate · wheel or pinch to zoom · point at (or tap) a point for its details · faint points are training rows</p>
 </section>`;
 }
 
@@ -29,8 +29,11 @@ ${renderPairs(projection)}
 </section>`;
 }
 
-/** Stage timings of the last run, each marked ran or cached, with a bar scaled to the slowest. */
-export function renderStages(stages: ReportStage[]): string {
+/**
+ * Stage timings of the run that made the drawn results (`runId`), each marked ran or cached, with
+ * a bar scaled to the slowest. Without such a run, the stages as the cache holds them.
+ */
+export function renderStages(stages: ReportStage[], runId: string | undefined): string {
   const slowest = Math.max(1e-9, ...stages.map((s) => (Number.isFinite(s.ms) ? s.ms : 0)));
   const rows = stages.map((stage) => {
     const width = ((Number.isFinite(stage.ms) ? stage.ms : 0) / slowest) * 100;
@@ -42,9 +45,10 @@ export function renderStages(stages: ReportStage[]): string {
   });
   const ran = stages.filter((s) => s.status === "ran").length;
   const cached = stages.filter((s) => s.status === "cached").length;
+  const from = runId !== undefined ? `run <code>${escapeHtml(runId)}</code>` : "no recorded run made exactly these results; stages as the cache holds them";
   return `<section class="card" id="stages">
-<h2>Last run</h2>
-<p class="note">${ran} ran · ${cached} cached</p>
+<h2>Run</h2>
+<p class="note">${from} · ${ran} ran · ${cached} cached</p>
 <div class="scroll-x"><table class="stages">
 <thead><tr><th scope="col">stage</th><th scope="col">status</th><th scope="col" class="num">time</th><th scope="col" class="stage-bar"></th><th scope="col">key</th></tr></thead>
 <tbody>${rows.join("")}</tbody>
@@ -52,14 +56,14 @@ export function renderStages(stages: ReportStage[]): string {
 </section>`;
 }
 
-/** Every stage's parsed params, and the global seed they ran with. */
-export function renderParams(params: ReportData["params"], seed: number): string {
+/** Every stage's parsed params of the drawn configuration or run, and the global seed they ran with. */
+export function renderParams(params: ReportData["params"], seed: number, drawn: string): string {
   const groups = Object.entries(params).map(
     ([stage, values]) => `<div class="param-group"><h3>${escapeHtml(stage)}</h3>${renderPairs(values)}</div>`,
   );
   return `<section class="card" id="params">
 <h2>Parameters</h2>
-<p class="note">seed <code>${escapeHtml(String(seed))}</code></p>
+<p class="note">of ${escapeHtml(drawn)} · seed <code>${escapeHtml(String(seed))}</code></p>
 <div class="param-groups">${groups.join("")}</div>
 </section>`;
 }

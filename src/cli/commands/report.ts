@@ -1,66 +1,84 @@
 import { basename, join, resolve } from "node:path";
 import { decodeArtifact } from "../../cache/codec.ts";
-import type { ObjectRef } from "../../cache/store.ts";
 import { writeFileAtomic } from "../../cache/atomic.ts";
 import type { Matrix, SlotKind, SlotValues, Table } from "../../core/artifact.ts";
-import { EXIT, PipelineError } from "../../core/errors.ts";
+import { EXIT, PipelineError, UsageError } from "../../core/errors.ts";
 import { deriveSeed } from "../../core/hash.ts";
-import type { RunOutcome } from "../../engine/run.ts";
 import { readRunLogs } from "../../engine/run-log.ts";
+import { buildExpTable } from "../../exp/table.ts";
 import { REPORT_MAX_POINTS, selectReportPoints, type ReportData, type ReportMetrics } from "../../report/data.ts";
 import { renderReport } from "../../report/render.ts";
+import { buildRunsView } from "../../report/runs.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
 import { openProject, type Project } from "../project.ts";
-import { planProject } from "./plan.ts";
+import { singleConfiguration, sourceFromPlan, sourceFromRun, type ReportSource } from "./report-source.ts";
 
-export const REPORT_HELP = `usage: pipeline report [--out FILE]
+export const REPORT_HELP = `usage: pipeline report [--out FILE] [--set STAGE.PARAM=V]... | [--run ID|NAME]
 
-Writes one self-contained HTML page (default report/index.html) from the cached results of the
-current pipeline.yaml: the 3-D scatter (phase / predicted / cluster), confusion matrix,
-per-class scores, latencies, projector diagnostics, stage timings and parameters. It never
-computes anything: when a stage it needs is not cached it says which and exits 1.`;
+Writes one self-contained HTML page (default report/index.html) from cached results: the 3-D
+scatter (phase / predicted / cluster, with the details of the point under the pointer),
+confusion matrix, per-class scores, latencies, projector diagnostics, stage timings, the
+parameters, and a runs section (the exp show table and a chart of a chosen metric against
+each parameter that differs between the recorded runs).
+
+It draws pipeline.yaml's configuration, or that configuration with the --set overrides (as
+\`pipeline run --set\` takes them, one value each), or a recorded run with --run (an id, id
+prefix or name, as \`pipeline exp show\` lists them). The parameters shown are always those of
+what it draws. It never computes anything: when a stage it needs is not cached it says which
+and exits 1.`;
 
 /** The outputs the page is drawn from, as "stage.output" of the shipped pipeline. */
 const NEEDED = ["load.meta", "project.xyz", "project.info", "cluster.labels", "classify.predictions", "evaluate.metrics"] as const;
 
 export async function reportCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs("report", argv, { out: { type: "string" }, help: { type: "boolean", short: "h" } });
+  const { values } = parseCommandArgs("report", argv, {
+    out: { type: "string" },
+    set: { type: "string", multiple: true },
+    run: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     io.stdout(REPORT_HELP);
     return EXIT.ok;
   }
-  const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
-  const rows = await planProject(project);
-  const known = new Map<string, ObjectRef>();
-  for (const row of rows) {
-    if (row.result.status !== "cached") continue; // "outputs changed" is cached too
-    for (const [slot, ref] of Object.entries(row.result.outputs ?? {})) known.set(`${row.stage}.${slot}`, ref);
+  if (values.run !== undefined && (values.set ?? []).length > 0) {
+    throw new UsageError("report: --run draws a recorded run with its own parameters, so it takes no --set", "give either --run ID or --set STAGE.PARAM=V");
+  }
+  const sets = singleConfiguration(values.set ?? []);
+  const warn = (m: string) => io.stderr(`warning: ${m}`);
+  let project: Project;
+  let source: ReportSource;
+  if (values.run !== undefined) {
+    project = await openProject(io.projectDir, [], warn);
+    source = sourceFromRun(readRunLogs(project.store.root), values.run);
+  } else {
+    ({ project, source } = await sourceFromPlan(io.projectDir, sets, warn));
   }
   const out = values.out ? resolve(io.cwd, values.out) : undefined;
-  io.stdout(`report written to ${await writeReportFor(project, { known }, out)}`);
+  io.stdout(`report written to ${await writeReportFor(project, source, out)}`);
   return EXIT.ok;
 }
 
-/** Builds the page from the outputs a run (or the plan) found, and writes it atomically. */
-export async function writeReportFor(project: Project, outcome: Pick<RunOutcome, "known">, out: string | undefined): Promise<string> {
-  const missing = NEEDED.filter((ref) => !outcome.known.has(ref));
+/** Builds the page from the outputs of `source`, and writes it atomically. */
+export async function writeReportFor(project: Project, source: ReportSource, out: string | undefined): Promise<string> {
+  const missing = NEEDED.filter((ref) => !source.known.has(ref));
   if (missing.length > 0) {
-    throw new PipelineError(`the report needs ${missing.map((m) => m.split(".")[0]).join(", ")}, which are not cached for the current pipeline.yaml`, {
+    const stages = [...new Set(missing.map((m) => m.split(".")[0]))].join(", ");
+    throw new PipelineError(`the report needs ${stages}, which ${source.lacking}`, {
       code: "E_REPORT_INPUTS",
       exitCode: EXIT.stageFailed,
-      hint: "run `pipeline run` first (or `pipeline run --report`)",
+      hint: source.fix,
     });
   }
   const read = <K extends SlotKind>(ref: string, kind: K): SlotValues[K] => {
-    const bytes = project.store.getObject(outcome.known.get(ref)!.hash);
-    if (!bytes) throw new PipelineError(`cache object for ${ref} is missing or damaged`, { code: "E_REPORT_INPUTS", exitCode: EXIT.stageFailed, hint: "run `pipeline run` to rebuild it" });
+    const bytes = project.store.getObject(source.known.get(ref)!.hash);
+    if (!bytes) throw new PipelineError(`cache object for ${ref} of ${source.drawn} is missing or damaged`, { code: "E_REPORT_INPUTS", exitCode: EXIT.stageFailed, hint: source.fix });
     return decodeArtifact(kind, bytes);
   };
   const meta = read("load.meta", "table") as Table;
   const predictions = read("classify.predictions", "table") as Table;
-  const seed = project.pipeline.seed;
-  const lastRun = readRunLogs(project.store.root, 1)[0];
+  const logs = readRunLogs(project.store.root);
   const data: ReportData = {
     title: "pipeline fit report",
     generatedFrom: basename(project.pipeline.dir),
@@ -71,17 +89,28 @@ export async function writeReportFor(project: Project, outcome: Pick<RunOutcome,
         predicted: predictions.predicted as Int8Array,
         cluster: (read("cluster.labels", "table") as Table).cluster as Int32Array,
         isTrain: predictions.is_train as Uint8Array,
+        episode: meta.episode_id as string[],
       },
       REPORT_MAX_POINTS,
-      deriveSeed(seed, "report"),
+      deriveSeed(source.seed, "report"),
     ),
     metrics: read("evaluate.metrics", "json") as unknown as ReportMetrics,
     projection: read("project.info", "json") as Record<string, unknown>,
-    stages: (lastRun?.stages ?? []).map((s) => ({ name: s.name, status: s.status, ms: s.ms, key: s.key ?? "" })),
-    params: Object.fromEntries([...project.pipeline.stages].map(([name, s]) => [name, s.params as Record<string, unknown>])),
-    seed,
+    drawn: source.drawn,
+    runId: source.runId,
+    stages: source.stages.map((s) => ({ name: s.name, status: s.status, ms: s.ms, key: s.key ?? "" })),
+    params: source.params,
+    seed: source.seed,
+    runs: buildRunsView(buildExpTable(logs), { preferred: headlineColumns(project), current: source.runId }),
   };
   const target = out ?? join(project.pipeline.dir, "report", "index.html");
   writeFileAtomic(target, Buffer.from(renderReport(data)));
   return target;
+}
+
+/** The stages' declared headline metrics as `STAGE.METRIC`, in pipeline order: the charts' first metric. */
+function headlineColumns(project: Project): string[] {
+  return project.pipeline.order.flatMap((name) =>
+    Object.values(project.pipeline.stages.get(name)!.def.outputs).flatMap((spec) => (spec.headline ?? []).map((metric) => `${name}.${metric}`)),
+  );
 }

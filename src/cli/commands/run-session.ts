@@ -50,7 +50,7 @@ export async function runWith(
     // uploads finish (or give up at their deadlines) before the run is recorded; Ctrl-C drops them
     await (io.signal.aborted ? remote?.abort() : remote?.close());
     if (!values["dry-run"]) recordRun(project, outcome, { id: runId, started, argv, config, ...(values.name ? { name: values.name } : {}), ...(variant ? { variant } : {}) });
-    const after = await afterRun(project, outcome, values, log);
+    const after = await afterRun(project, outcome, values, log, runId);
     const headline = headlineMetrics(outcome.results, project.pipeline.stages);
     summarize(outcome, after.exitCode, Date.now() - started, log);
     if (Object.keys(headline).length > 0) log(`metrics: ${Object.entries(headline).map(([name, value]) => `${name} ${formatMetric(value)}`).join(", ")}`);
@@ -97,7 +97,7 @@ async function execute(
 }
 
 /** --check and --report, once the stages are done: the run's exit code, and what --check found. */
-async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags, log: (line: string) => void): Promise<{ exitCode: number; check?: CheckResult[] }> {
+async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags, log: (line: string) => void, runId: string): Promise<{ exitCode: number; check?: CheckResult[] }> {
   let exitCode = outcome.exitCode;
   let check: CheckResult[] | undefined;
   if (values.check && outcome.ok) {
@@ -107,7 +107,8 @@ async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags,
   }
   if (values.report && outcome.ok && !values["dry-run"]) {
     const { writeReportFor } = await import("./report.ts");
-    log(`report written to ${await writeReportFor(project, outcome, undefined)}`);
+    const { sourceFromOutcome } = await import("./report-source.ts");
+    log(`report written to ${await writeReportFor(project, sourceFromOutcome(project, outcome, runId, values.set ?? []), undefined)}`);
   }
   return { exitCode, ...(check ? { check } : {}) };
 }

@@ -1,6 +1,7 @@
 // pipeline report page script: plain ES2020, no dependencies, inlined by src/report/render.ts.
 // It reads the embedded JSON and draws the 3-D scatter (drag rotates, wheel/pinch zooms),
-// with a colour toggle (true phase / predicted / cluster) and a legend.
+// with a colour toggle (true phase / predicted / cluster), a legend, and the details of the
+// point nearest the pointer (hover, or a tap on a touch screen).
 (function () {
   "use strict";
 
@@ -18,6 +19,9 @@
   const canvas = document.getElementById("scatter-canvas");
   const legend = document.getElementById("scatter-legend");
   const context = canvas.getContext("2d");
+  const tip = document.getElementById("scatter-tip");
+  // where the last frame drew each point, in canvas pixels, for hover hit-testing
+  const screen = { x: new Float32Array(count), y: new Float32Array(count), order: [], radius: 0 };
   const view = { mode: "phase", yaw: DEFAULT_VIEW.yaw, pitch: DEFAULT_VIEW.pitch, zoom: DEFAULT_VIEW.zoom };
   let framePending = false;
 
@@ -91,7 +95,7 @@
     const width = canvas.width, height = canvas.height;
     context.clearRect(0, 0, width, height);
     drawCube(width, height, ratio);
-    const screenX = new Float32Array(count), screenY = new Float32Array(count), depth = new Float32Array(count);
+    const screenX = screen.x, screenY = screen.y, depth = new Float32Array(count);
     for (let i = 0; i < count; i++) {
       const rotated = rotate(points.x[i] - 0.5, points.y[i] - 0.5, points.z[i] - 0.5);
       const p = project(rotated, width, height);
@@ -103,6 +107,8 @@
     const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => depth[a] - depth[b] || a - b);
     const values = points[view.mode];
     const radius = Math.max(1.5, 2.4 * Math.sqrt(view.zoom)) * ratio;
+    screen.order = order;
+    screen.radius = radius;
     for (const i of order) {
       context.globalAlpha = points.isTrain[i] ? 0.35 : 0.9;
       context.fillStyle = colourOf(view.mode, values[i]);
@@ -148,6 +154,63 @@
     draw();
   }
 
+  /** The point drawn nearest (clientX, clientY) within a few pixels, nearest the viewer on ties; -1 for none. */
+  function pointAt(clientX, clientY) {
+    const rect = canvas.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) return -1;
+    const px = ((clientX - rect.left) * canvas.width) / rect.width;
+    const py = ((clientY - rect.top) * canvas.height) / rect.height;
+    const reach = screen.radius + 6 * (window.devicePixelRatio || 1);
+    let best = -1, bestDistance = reach * reach;
+    // front to back: a nearer point wins a tie, as it is the one drawn on top
+    for (let k = screen.order.length - 1; k >= 0; k--) {
+      const i = screen.order[k];
+      const d = (screen.x[i] - px) ** 2 + (screen.y[i] - py) ** 2;
+      if (d < bestDistance) {
+        best = i;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  function showDetails(clientX, clientY) {
+    const i = pointAt(clientX, clientY);
+    if (i < 0) return hideDetails();
+    const rows = [
+      ["phase", labelOf("phase", points.phase[i])],
+      ["predicted", labelOf("predicted", points.predicted[i])],
+      ["cluster", points.cluster[i] < 0 ? "none" : String(points.cluster[i])],
+      ["episode", points.episodeNames[points.episode[i]] || "–"],
+    ];
+    const list = document.createElement("dl");
+    for (const [key, value] of rows) {
+      const term = document.createElement("dt");
+      term.textContent = key;
+      const detail = document.createElement("dd");
+      detail.dataset.field = key;
+      detail.textContent = value;
+      list.append(term, detail);
+    }
+    const note = document.createElement("p");
+    note.textContent = points.isTrain[i] ? "training row" : "scored row";
+    tip.replaceChildren(list, note);
+    tip.dataset.index = String(i);
+    tip.hidden = false;
+    // beside the point, kept inside the canvas
+    const rect = canvas.getBoundingClientRect();
+    const x = clientX - rect.left, y = clientY - rect.top;
+    const left = x + 14 + tip.offsetWidth > rect.width ? x - 14 - tip.offsetWidth : x + 14;
+    const top = Math.min(Math.max(0, y - tip.offsetHeight / 2), Math.max(0, rect.height - tip.offsetHeight));
+    tip.style.left = Math.max(0, left) + "px";
+    tip.style.top = top + "px";
+  }
+
+  function hideDetails() {
+    tip.hidden = true;
+    delete tip.dataset.index;
+  }
+
   function setZoom(zoom) {
     view.zoom = Math.min(8, Math.max(0.3, zoom));
     requestDraw();
@@ -156,6 +219,9 @@
   // pointer handling: one pointer rotates, two pointers pinch-zoom
   const pointers = new Map();
   let pinchDistance = 0;
+  // a press that moves less than this (CSS px) is a tap: it shows the details instead of rotating
+  const TAP_SLOP = 5;
+  let pressedAt = null;
 
   function distanceBetweenPointers() {
     const [a, b] = Array.from(pointers.values());
@@ -165,11 +231,18 @@
   canvas.addEventListener("pointerdown", (event) => {
     canvas.setPointerCapture(event.pointerId);
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    pressedAt = pointers.size === 1 ? { x: event.clientX, y: event.clientY } : null;
     if (pointers.size === 2) pinchDistance = distanceBetweenPointers();
   });
   canvas.addEventListener("pointermove", (event) => {
     const last = pointers.get(event.pointerId);
-    if (!last) return;
+    if (!last) {
+      if (event.pointerType === "mouse" || event.pointerType === "pen") showDetails(event.clientX, event.clientY);
+      return;
+    }
+    if (pressedAt && Math.hypot(event.clientX - pressedAt.x, event.clientY - pressedAt.y) < TAP_SLOP) return;
+    pressedAt = null;
+    hideDetails();
     const dx = event.clientX - last.x, dy = event.clientY - last.y;
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     if (pointers.size === 1) {
@@ -183,15 +256,21 @@
     }
   });
   const release = (event) => {
+    if (event.type === "pointerup" && pressedAt && pointers.size === 1) showDetails(event.clientX, event.clientY);
+    pressedAt = null;
     pointers.delete(event.pointerId);
     pinchDistance = pointers.size === 2 ? distanceBetweenPointers() : 0;
   };
   canvas.addEventListener("pointerup", release);
   canvas.addEventListener("pointercancel", release);
+  canvas.addEventListener("pointerleave", (event) => {
+    if (pointers.size === 0 && event.pointerType !== "touch") hideDetails();
+  });
   canvas.addEventListener(
     "wheel",
     (event) => {
       event.preventDefault();
+      hideDetails();
       setZoom(view.zoom * Math.exp(-event.deltaY * 0.0015));
     },
     { passive: false },
@@ -201,6 +280,7 @@
     button.addEventListener("click", () => setMode(button.dataset.colorBy));
   }
   document.querySelector("[data-action=reset-view]").addEventListener("click", () => {
+    hideDetails();
     view.yaw = DEFAULT_VIEW.yaw;
     view.pitch = DEFAULT_VIEW.pitch;
     setZoom(DEFAULT_VIEW.zoom);

@@ -7,6 +7,10 @@ import {
   type ReportPointColumns,
 } from "../../../src/report/data.ts";
 import { DEFAULT_PHASE_NAMES } from "../../../src/report/payload.ts";
+import { buildRunsView, type RunsView } from "../../../src/report/runs.ts";
+import type { RunLog } from "../../../src/engine/run-log.ts";
+import { buildExpTable } from "../../../src/exp/table.ts";
+import { runLog } from "../exp/fixtures.ts";
 
 const K = 8;
 
@@ -23,6 +27,7 @@ export function sampleColumns(rows: number, seed = 7): ReportPointColumns {
   const predicted = new Int8Array(rows);
   const cluster = new Int32Array(rows);
   const isTrain = new Uint8Array(rows);
+  const episode: string[] = [];
   for (let r = 0; r < rows; r++) {
     const code = rng.int(DEFAULT_PHASE_NAMES.length);
     phase[r] = code;
@@ -33,8 +38,9 @@ export function sampleColumns(rows: number, seed = 7): ReportPointColumns {
       xyz.data[r * 3 + c] = Math.min(1, Math.max(0, phaseCentres[code]![c]! + jitter));
     }
     cluster[r] = nearestCentre(xyz.data.subarray(r * 3, r * 3 + 3), clusterCentres);
+    episode.push(`ep-${String(Math.floor(r / 25)).padStart(4, "0")}`); // runs of 25 windows, as episodes are
   }
-  return { xyz, phase, predicted, cluster, isTrain };
+  return { xyz, phase, predicted, cluster, isTrain, episode };
 }
 
 function nearestCentre(point: Float32Array, centres: number[][]): number {
@@ -89,7 +95,21 @@ export function sampleReportData(rows = 1500, maxPoints = 1000): ReportData {
       classify: { split: "host", train_hosts: ["elliott-thinkpad", "lab-node-01", "lab-node-02"], k: 10, val_fraction: 0.2 },
     },
     seed: 42,
+    drawn: "pipeline.yaml",
+    runId: SAMPLE_RUNS.find((l) => l.config === "yaml")!.id,
+    runs: sampleRunsView(),
   };
+}
+
+/** A 3 x 2 sweep over cluster.k and project.method, newest first; each run has its own macro F1 and inertia. */
+export const SAMPLE_RUNS: readonly RunLog[] = [5, 8, 12].flatMap((k, i) =>
+  ["pca", "lda"].map((method, j) =>
+    runLog(10 + i * 2 + j, { k, method, name: "grid", config: k === 8 && method === "lda" ? "yaml" : "override", f1: 0.6 + 0.02 * k + (method === "lda" ? 0.05 : 0), inertia: 3e7 / k + j * 1e5 }),
+  ),
+);
+
+export function sampleRunsView(logs: readonly RunLog[] = SAMPLE_RUNS): RunsView {
+  return buildRunsView(buildExpTable(logs), { preferred: ["evaluate.macro_f1"], current: logs.find((l) => l.config === "yaml")?.id });
 }
 
 function classMetrics(confusion: number[][], phase: string, code: number): ReportClassMetrics {
