@@ -147,6 +147,64 @@ describe.skipIf(!canRun)("report page in headless chromium", () => {
     await page.close();
   });
 
+  it("charts the runs: one chart per swept parameter, one point per run, redrawn for another metric", async () => {
+    const { page, problems } = await openReport(1280, 800);
+    const charts = page.locator("#run-charts svg");
+    expect(await charts.count()).toBe(data.runs.axes.length);
+    expect(await charts.evaluateAll((svgs) => svgs.map((svg) => svg.getAttribute("data-param")))).toEqual(data.runs.axes.map((a) => a.param));
+    for (let i = 0; i < data.runs.axes.length; i++) {
+      const points = charts.nth(i).locator("circle.run-point");
+      expect(await points.count()).toBe(data.runs.runs.length);
+      // drawn inside the chart, and not all on one spot
+      const boxes = await points.evaluateAll((circles) => circles.map((c) => [Number(c.getAttribute("cx")), Number(c.getAttribute("cy"))]));
+      expect(new Set(boxes.map(([, cy]) => cy)).size).toBeGreaterThan(1);
+      for (const [cx, cy] of boxes) expect(cx! > 0 && cx! < 320 && cy! > 0 && cy! < 210).toBe(true);
+    }
+    expect(await page.locator("#run-charts circle.run-point.current").count()).toBe(data.runs.axes.length);
+    expect(await page.locator(".runs-table tbody tr").count()).toBe(data.runs.runs.length);
+
+    const before = await chartHeights(page);
+    await page.selectOption("#runs-metric", "cluster.inertia");
+    expect(await charts.first().getAttribute("data-metric")).toBe("cluster.inertia");
+    const after = await chartHeights(page);
+    expect(after).toHaveLength(before.length);
+    expect(after).not.toEqual(before);
+    expect(await page.locator("#run-charts figcaption").first().textContent()).toContain("cluster.inertia by");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator("#runs").screenshot({ path: join(ARTIFACTS, "report-runs.png") });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the phase, prediction, cluster and episode of the point under the pointer", async () => {
+    const { page, problems } = await openReport(1280, 800);
+    const tip = page.locator("#scatter-tip");
+    expect(await tip.isHidden()).toBe(true);
+    const box = (await page.locator("#scatter-canvas").boundingBox())!;
+    // sweep the pointer over the middle of the canvas until it rests on a point
+    let index: string | null = null;
+    for (let step = 0; step < 40 && index === null; step++) {
+      await page.mouse.move(box.x + box.width * (0.3 + 0.01 * step), box.y + box.height * (0.35 + 0.0075 * step));
+      index = (await tip.isVisible()) ? await tip.getAttribute("data-index") : null;
+    }
+    expect(index).not.toBeNull();
+    const i = Number(index);
+    const field = (name: string) => tip.locator(`dd[data-field="${name}"]`).textContent();
+    const names = (code: number) => data.metrics.per_class.find((c) => c.code === code)?.phase;
+    expect(await field("phase")).toBe(names(data.points.phase[i]!));
+    expect(await field("predicted")).toBe(names(data.points.predicted[i]!));
+    expect(await field("cluster")).toBe(String(data.points.cluster[i]));
+    expect(await field("episode")).toBe(data.points.episodeNames[data.points.episode[i]!]);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator("#scatter").screenshot({ path: join(ARTIFACTS, "report-hover.png") });
+
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height + 60); // off the canvas
+    expect(await tip.isHidden()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("fits a 390 px phone screen without horizontal overflow", async () => {
     const { page, problems } = await openReport(390, 800);
     const widths = await page.evaluate(() => {
@@ -164,6 +222,11 @@ describe.skipIf(!canRun)("report page in headless chromium", () => {
     await page.close();
   });
 });
+
+/** Every plotted run's cy in every chart, in order. */
+async function chartHeights(page: Page): Promise<string[]> {
+  return page.locator("#run-charts circle.run-point").evaluateAll((circles) => circles.map((c) => c.getAttribute("cy") ?? ""));
+}
 
 function countOf(values: ArrayLike<number>, value: number): number {
   let count = 0;

@@ -11,6 +11,8 @@ import { startSink } from "../helpers/loopback-sink.ts";
 afterAll(removeTestProjects);
 
 const ALL = ["load", "standardize", "classify", "cluster", "evaluate", "project", "write-fit"];
+/** The data block a report page embeds. */
+const reportData = (path: string) => JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(path, "utf8"))![1]!);
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 /** The shipped pipeline.yaml on small demo data (3000 windows x 40 features). */
@@ -129,6 +131,51 @@ describe("the shipped pipeline on demo data", () => {
     const html = readFileSync(join(dir, "report/index.html"), "utf8");
     expect(html).toContain("<canvas");
     expect(html).not.toMatch(/(src|href)=["']https?:/);
+  });
+
+  it("pipeline report --set and --run draw that configuration, with its parameters, not the yaml's", async () => {
+    const setRun = await runCli(dir, ["run", "--set", "cluster.k=4"]);
+    expect(setRun.code, setRun.stderr).toBe(0);
+    const setRunId = readdirSync(join(dir, "cache/runs")).sort().at(-1)!.replace(/\.json$/, "");
+
+    const plain = await runCli(dir, ["report", "--out", join(dir, "plain.html")]); // the yaml, although the newest run is the --set one
+    expect(plain.code, plain.stderr).toBe(0);
+    const plainData = reportData(join(dir, "plain.html"));
+    expect(plainData.params.cluster.k).toBe(8);
+    expect(plainData.drawn).toBe("pipeline.yaml");
+    expect(plainData.runId).not.toBe(setRunId);
+
+    for (const args of [["--set", "cluster.k=4"], ["--run", setRunId]]) {
+      const result = await runCli(dir, ["report", ...args, "--out", join(dir, "set.html")]);
+      expect(result.code, result.stderr).toBe(0);
+      const html = readFileSync(join(dir, "set.html"), "utf8");
+      const data = reportData(join(dir, "set.html"));
+      expect(data.params.cluster.k).toBe(4);
+      expect(data.runId).toBe(setRunId);
+      expect(data.stages.map((s: { name: string }) => s.name)).toContain("cluster");
+      expect(html).toMatch(/<dt>k<\/dt><dd>4<\/dd>/);
+      expect(html).not.toMatch(/<dt>k<\/dt><dd>8<\/dd>/); // classify's k is 10
+      expect(data.runs.runs.map((r: { id: string }) => r.id)).toContain(setRunId);
+      expect(data.runs.axes.map((a: { param: string }) => a.param)).toContain("cluster.k");
+    }
+
+    const withReport = await runCli(dir, ["run", "--set", "cluster.k=4", "--report"]); // all cached: a new run of it
+    expect(withReport.code, withReport.stderr).toBe(0);
+    const runData = reportData(join(dir, "report/index.html"));
+    expect(runData.params.cluster.k).toBe(4);
+    expect(runData.runId).toBe(readdirSync(join(dir, "cache/runs")).sort().at(-1)!.replace(/\.json$/, ""));
+
+    const uncached = await runCli(dir, ["report", "--set", "cluster.k=9"]);
+    expect(uncached.code).toBe(1);
+    expect(uncached.stderr).toContain("the report needs cluster, which are not cached for pipeline.yaml with --set cluster.k=9");
+    expect(uncached.stderr).toContain("pipeline run --set cluster.k=9");
+    const sweep = await runCli(dir, ["report", "--set", "cluster.k=4,8"]);
+    expect(sweep.code).toBe(2);
+    expect(sweep.stderr).toContain("report draws one configuration");
+    const both = await runCli(dir, ["report", "--set", "cluster.k=4", "--run", setRunId]);
+    expect(both.code).toBe(2);
+    // the yaml's run is the newest again, as the tests below expect (explain diffs against it)
+    expect((await runCli(dir, ["run"])).code).toBe(0);
   });
 
   it("status, explain and dag describe the project", async () => {

@@ -41,7 +41,15 @@ describe("selectReportPoints", () => {
       expect(picked.phase[i]).toBe(columns.phase[row]);
       expect(picked.predicted[i]).toBe(columns.predicted[row]);
       expect(picked.isTrain[i]).toBe(columns.isTrain[row]);
+      expect(picked.episodeNames[picked.episode[i]!]).toBe(columns.episode[row]);
     }
+  });
+
+  it("embeds each selected episode name once, in first-seen order", () => {
+    const columns = { ...indexedColumns(6), episode: ["b", "b", "a", "c", "a", "b"] };
+    const picked = selectReportPoints(columns, 10, 1);
+    expect(picked.episodeNames).toEqual(["b", "a", "c"]);
+    expect(Array.from(picked.episode)).toEqual([0, 0, 1, 2, 1, 0]);
   });
 
   it("returns every row when there are fewer than maxPoints", () => {
@@ -53,6 +61,7 @@ describe("selectReportPoints", () => {
   it("rejects columns of different lengths and a bad cap", () => {
     const columns = indexedColumns(50);
     expect(() => selectReportPoints({ ...columns, phase: new Int8Array(49) }, 10, 1)).toThrow(/phase has 49 rows, xyz has 50/);
+    expect(() => selectReportPoints({ ...columns, episode: columns.episode.slice(1) }, 10, 1)).toThrow(/episode has 49 rows/);
     expect(() => selectReportPoints({ ...columns, xyz: matrix(25, 2) }, 10, 1)).toThrow(/3 columns/);
     expect(() => selectReportPoints(columns, -1, 1)).toThrow(RangeError);
   });
