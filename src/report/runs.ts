@@ -70,9 +70,11 @@ export function axisOf(param: string, values: readonly unknown[]): RunAxis {
   return { param, kind: "category", categories: labels };
 }
 
-/** A parameter value as an axis label: strings as they are, anything else as canonical JSON (null -> "null"). */
+/** A parameter value as an axis label: strings as they are, numbers as JS spells them, anything else as canonical JSON (null -> "null"). */
 export function categoryLabel(value: unknown): string {
-  return typeof value === "string" ? value : canonicalJson(value ?? null);
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value); // NaN too, which canonicalJson refuses
+  return canonicalJson(value ?? null);
 }
 
 function _positions(params: ReadonlyMap<string, unknown>, axes: readonly RunAxis[]): Record<string, number> {
