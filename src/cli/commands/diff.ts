@@ -4,7 +4,7 @@ import { renderDiff } from "../../exp/render-diff.ts";
 import { resolvePair } from "../../exp/resolve.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
-import { pickFormat, readProjectRuns } from "./exp-io.ts";
+import { DIFF_OPTIONS, pickFormat, readProjectRuns } from "./exp-io.ts";
 
 const DEFAULTS = `A and B are run ids, unique id prefixes or run names (see \`pipeline exp show\`). B defaults
 to the workspace run: the newest run made with pipeline.yaml's own parameters and seed (no
@@ -44,7 +44,7 @@ async function _diffCommand(what: "params" | "metrics", help: string, argv: read
   const { values, positionals } = parseCommandArgs(
     `${what} diff`,
     rest,
-    { json: { type: "boolean" }, md: { type: "boolean" }, all: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    DIFF_OPTIONS,
     true,
   );
   if (values.help) {

@@ -19,3 +19,6 @@ export function pickFormat<F extends string>(command: string, values: Partial<Re
   if (set.length > 1) throw new UsageError(`${command}: choose one of ${set.map((f) => `--${f}`).join(", ")}`);
   return set[0] ?? "text";
 }
+
+/** The flags every diff command takes (exp diff, params diff, metrics diff). */
+export const DIFF_OPTIONS = { json: { type: "boolean" }, md: { type: "boolean" }, all: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;

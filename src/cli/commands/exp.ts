@@ -6,7 +6,7 @@ import { resolvePair } from "../../exp/resolve.ts";
 import { buildExpTable } from "../../exp/table.ts";
 import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
-import { pickFormat, readProjectRuns } from "./exp-io.ts";
+import { DIFF_OPTIONS, pickFormat, readProjectRuns } from "./exp-io.ts";
 
 export const EXP_HELP = `usage: pipeline exp show [--csv|--json|--md] [--sort-by COL] [--sort-order asc|desc]
                          [--limit N] [--all-params] [--name NAME]
@@ -78,7 +78,7 @@ async function expDiff(argv: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     "exp diff",
     argv,
-    { json: { type: "boolean" }, md: { type: "boolean" }, all: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    DIFF_OPTIONS,
     true,
   );
   if (values.help) {
