@@ -38,9 +38,11 @@ export function pipelineJsonSchema(stages: readonly AnyStage[]): JsonSchema {
       stages.map((def) => [
         def.name,
         {
+          type: Object.keys(def.inputs).length > 0 ? "object" : ["object", "null"], // null: no inputs to wire
+          description: def.summary,
           if: { type: "object", required: ["uses"] },
           then: { $ref: "#/definitions/entry" },
-          else: { anyOf: [{ type: "null" }, { $ref: `#/definitions/${stageRef(def.name)}` }] },
+          else: { if: { type: "object" }, then: { $ref: `#/definitions/${stageRef(def.name)}` } },
         },
       ]),
     ),
@@ -87,6 +89,7 @@ function stageEntry(def: AnyStage, base: Record<string, JsonSchema>): JsonSchema
         additionalProperties: false,
       },
     },
+    ...(inputs.length > 0 ? { required: ["inputs"] } : {}),
     additionalProperties: false,
   };
 }

@@ -176,6 +176,11 @@ function loadFailure(error: unknown, file: string, projectDir: string): ConfigEr
       });
     }
   }
+  if (err?.code === "ERR_PACKAGE_PATH_NOT_EXPORTED" && /pipeline/.test(err.message)) {
+    return new ConfigError(`plugin ${shown}`, [`imports a path inside pipeline that is not its API: ${err.message}`], {
+      hint: `${API_HINT}; deep imports such as pipeline/dist/... are not part of the API`,
+    });
+  }
   if (typeof err?.code === "string" && err.code.startsWith("ERR_")) {
     return new ConfigError(`plugin ${shown}`, [`cannot be loaded: ${err.message} (${err.code})`], { hint: "fix the import named above" });
   }
