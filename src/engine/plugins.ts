@@ -107,10 +107,21 @@ function checkStage(value: unknown, label: string, issues: string[]): AnyStage {
     ...(def as AnyStage),
     version: (def.version as string | undefined) ?? "1",
     summary: (def.summary as string | undefined) ?? "",
-    params: (def.params as z.ZodType | undefined) ?? z.strictObject({}),
+    params: strictParams(def.params) ?? z.strictObject({}),
     inputs: (def.inputs as AnyStage["inputs"] | undefined) ?? {},
     outputs: (def.outputs as AnyStage["outputs"] | undefined) ?? {},
   };
+}
+
+/**
+ * A plugin's `z.object` refuses unknown parameters, as every built-in stage's does: a typo in
+ * pipeline.yaml or `--set` must be an error, not a parameter silently dropped. An object
+ * declared `.loose()`/`.catchall()` keeps what it asked for.
+ */
+function strictParams(params: unknown): z.ZodType | undefined {
+  const def = (params as { _zod?: { def?: { type?: string; catchall?: unknown } } } | undefined)?._zod?.def;
+  if (def?.type === "object" && def.catchall === undefined) return (params as z.ZodObject).strict();
+  return params as z.ZodType | undefined;
 }
 
 function checkParams(params: unknown, at: string, issues: string[]): void {

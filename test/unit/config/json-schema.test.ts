@@ -16,8 +16,17 @@ afterAll(removeTestProjects);
 
 const SHIPPED = readFileSync(join(packageRoot(), "pipeline.yaml"), "utf8");
 
+interface Entry {
+  uses?: string;
+  params?: Record<string, unknown>;
+  inputs?: Record<string, string>;
+  outputs?: Record<string, string>;
+  [key: string]: unknown;
+}
+type Doc = { stages: Record<string, Entry | null> } & Record<string, unknown>;
+
 /** The shipped yaml with one edit, made on its parsed form. */
-function edited(change: (doc: { stages: Record<string, Record<string, Record<string, unknown>>> } & Record<string, unknown>) => void): unknown {
+function edited(change: (doc: Doc) => void): unknown {
   const doc = parse(SHIPPED);
   change(doc);
   return doc;
@@ -61,7 +70,7 @@ describe("the JSON Schema of pipeline.yaml", () => {
     expect(loaderIssues(doc, stages)).toEqual([]);
   });
 
-  const typos: [string, (d: Parameters<Parameters<typeof edited>[0]>[0]) => void, RegExp][] = [
+  const typos: [string, (d: Doc) => void, RegExp][] = [
     ["a misspelt parameter", (d) => (d.stages.cluster!.params!.kk = 5), /cluster\.params\.kk/],
     ["a parameter value outside its enum", (d) => (d.stages.project!.params!.method = "ldaa"), /project\.params\.method/],
     ["a parameter of the wrong type", (d) => (d.stages.classify!.params!.k = "ten"), /classify\.params\.k/],
@@ -70,12 +79,12 @@ describe("the JSON Schema of pipeline.yaml", () => {
     ["an output that cannot be written to a file", (d) => (d.stages.cluster!.outputs = { labels: "labels.arrow" }), /cluster\.outputs\.labels/],
     ["a misspelt entry key", (d) => (d.stages.evaluate!.ouputs = {}), /evaluate\.ouputs/],
     ["a misspelt stage name with no uses:", (d) => (d.stages.clustr = d.stages.cluster!), /clustr/],
-    ["an unknown stage in uses:", (d) => (d.stages.cluster!.uses = "kmeans" as never), /cluster\.uses/],
+    ["an unknown stage in uses:", (d) => (d.stages.cluster!.uses = "kmeans"), /cluster\.uses/],
     ["a misspelt top-level key", (d) => (d.sed = 1), /\$\.sed|sed/],
     ["a wrong format version", (d) => (d.version = 2), /version/],
-    ["an empty entry for a stage whose inputs must be wired", (d) => (d.stages.publish = null as never), /publish/],
+    ["an empty entry for a stage whose inputs must be wired", (d) => (d.stages.publish = null), /publish/],
     ["an entry that wires none of its inputs", (d) => delete d.stages.cluster!.inputs, /cluster: missing required "inputs"/],
-    ["a stage name with capitals", (d) => (d.stages.Cluster = { uses: "cluster" } as never), /Cluster/],
+    ["a stage name with capitals", (d) => (d.stages.Cluster = { uses: "cluster" }), /Cluster/],
   ];
 
   it.each(typos)("rejects %s, as the loader does", (_label, change, where) => {
