@@ -27,7 +27,8 @@ export interface Project {
 export async function openProject(dir: string, overrides: readonly Override[], warn: (m: string) => void): Promise<Project> {
   if (!existsSync(join(dir, PIPELINE_FILE))) {
     // main() searched dir and every folder above it (find-project.ts) before settling on dir
-    throw new UsageError(`no ${PIPELINE_FILE} in ${dir} or any folder above it`, "run `pipeline init` to start a project there, or pass -C DIR");
+    const hint = "run `pipeline init` to start a project there, or pass -C DIR";
+    throw new UsageError(`no ${PIPELINE_FILE} in ${dir} or any folder above it`, hint);
   }
   const source = readSource(dir);
   const { plugins, registry } = await projectRegistry(dir, source);
@@ -47,7 +48,10 @@ export async function openProject(dir: string, overrides: readonly Override[], w
  * The stages a project can use: the built-in ones and those of its `plugins:`, read from
  * pipeline.yaml without validating the rest (`pipeline schema` must work on a broken file).
  */
-export async function projectRegistry(dir: string, source = readSource(dir)): Promise<{ plugins: string[]; registry: RegisteredStage[] }> {
+export async function projectRegistry(
+  dir: string,
+  source = readSource(dir),
+): Promise<{ plugins: string[]; registry: RegisteredStage[] }> {
   const plugins = pluginPaths(dir, source);
   return { plugins, registry: await loadRegistry(plugins, dir) };
 }

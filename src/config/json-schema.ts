@@ -71,13 +71,10 @@ function stageEntry(def: AnyStage, base: Record<string, JsonSchema>): JsonSchema
         type: "object",
         description: base.inputs?.description,
         properties: Object.fromEntries(
-          inputs.map(([slot, spec]) => [
-            slot,
-            {
-              type: "string",
-              description: `${spec.kind === "path" ? "a file path, relative to pipeline.yaml" : `\`stage.output\` of a stage giving a ${spec.kind}`}: ${spec.description}`,
-            },
-          ]),
+          inputs.map(([slot, spec]) => {
+            const wiring = spec.kind === "path" ? "a file path, relative to pipeline.yaml" : `\`stage.output\` giving a ${spec.kind}`;
+            return [slot, { type: "string", description: `${wiring}: ${spec.description}` }];
+          }),
         ),
         required: inputs.map(([slot]) => slot),
         additionalProperties: false,
@@ -85,7 +82,9 @@ function stageEntry(def: AnyStage, base: Record<string, JsonSchema>): JsonSchema
       outputs: {
         type: "object",
         description: base.outputs?.description,
-        properties: Object.fromEntries(written.map(([slot, spec]) => [slot, { type: "string", description: `${spec.kind}: ${spec.description}` }])),
+        properties: Object.fromEntries(
+          written.map(([slot, spec]) => [slot, { type: "string", description: `${spec.kind}: ${spec.description}` }]),
+        ),
         additionalProperties: false,
       },
     },

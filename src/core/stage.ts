@@ -116,7 +116,8 @@ export function defineStage<
   I extends Record<string, InputSlot>,
   O extends Record<string, OutputSlot>,
 >(def: StageSpec<P, I, O>): StageDef<P, I, O> {
-  return def.version !== undefined && def.summary !== undefined ? (def as StageDef<P, I, O>) : { ...def, version: def.version ?? "1", summary: def.summary ?? "" };
+  if (def.version !== undefined && def.summary !== undefined) return def as StageDef<P, I, O>;
+  return { ...def, version: def.version ?? "1", summary: def.summary ?? "" };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -16,7 +16,11 @@ export function initialize(data: { apiUrl: string }): void {
   apiUrl = data.apiUrl;
 }
 
-export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<{ url: string; shortCircuit?: boolean }> {
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  next: NextResolve,
+): Promise<{ url: string; shortCircuit?: boolean }> {
   if (specifier === "pipeline") return { url: apiUrl, shortCircuit: true };
   return next(specifier, context);
 }

@@ -26,7 +26,9 @@ const API_HINT = 'import { defineStage, slot, z } from "pipeline"';
 export async function loadPluginStages(file: string, projectDir: string): Promise<AnyStage[]> {
   const shown = displayPath(file, projectDir);
   if (!existsSync(file)) {
-    throw new ConfigError("pipeline.yaml", [`plugins: ${shown} does not exist`], { hint: "fix the path under `plugins:` (relative to pipeline.yaml)" });
+    throw new ConfigError("pipeline.yaml", [`plugins: ${shown} does not exist`], {
+      hint: "fix the path under `plugins:` (relative to pipeline.yaml)",
+    });
   }
   refuseUnloadableTypeScript(file, shown);
   if (localModules(file).some((f) => IMPORTS_PIPELINE.test(readFileSync(f, "utf8")))) resolvePipelineFromPlugins();
@@ -60,7 +62,9 @@ function refuseUnloadableTypeScript(file: string, shown: string): void {
   const typescript = (process.features as { typescript?: string | false }).typescript;
   if (![".ts", ".mts", ".cts"].includes(extname(file)) || typescript) return;
   throw new ConfigError(`plugin ${shown}`, [`is TypeScript, which Node ${process.version} cannot import without a build step`], {
-    hint: `compile it to JavaScript (e.g. \`npx tsc ${shown} --module nodenext --outDir plugins-js\`) and list the .js file under \`plugins:\`; Node 22.18 and newer import .ts files themselves`,
+    hint:
+      `compile it to JavaScript (e.g. \`npx tsc ${shown} --module nodenext --outDir plugins-js\`) and list the .js file under ` +
+      "`plugins:`; Node 22.18 and newer import .ts files themselves",
   });
 }
 
@@ -86,7 +90,9 @@ function looksLikeStage(value: unknown): boolean {
 /** The definition with defaults for what a plugin may leave out; problems go to `issues`. */
 function checkStage(value: unknown, label: string, issues: string[]): AnyStage {
   if (!looksLikeStage(value) && (typeof value !== "object" || value === null)) {
-    issues.push(`${label} is not a stage definition (got ${describeValue(value)}); wrap it in defineStage({ name, params, inputs, outputs, run })`);
+    issues.push(
+      `${label} is not a stage definition (got ${describeValue(value)}); wrap it in defineStage({ name, params, inputs, outputs, run })`,
+    );
     return value as AnyStage;
   }
   const def = value as Partial<Record<keyof AnyStage, unknown>>;
@@ -179,7 +185,11 @@ function loadFailure(error: unknown, file: string, projectDir: string): ConfigEr
           : pkg === "pipeline"
             ? `${API_HINT}; deep imports such as pipeline/dist/... are not part of the API`
             : `install it in the project (\`npm install ${pkg}\` next to pipeline.yaml)`;
-      return new ConfigError(`plugin ${shown}`, [`${where(missing[3]!)} imports package "${pkg}", which is not installed where it can find it`], { hint });
+      return new ConfigError(
+        `plugin ${shown}`,
+        [`${where(missing[3]!)} imports package "${pkg}", which is not installed where it can find it`],
+        { hint },
+      );
     }
     if (missing) {
       return new ConfigError(`plugin ${shown}`, [`${where(missing[3]!)} imports ${where(missing[2]!)}, which does not exist`], {

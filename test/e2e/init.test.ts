@@ -151,7 +151,11 @@ describe("pipeline schema", () => {
     expect(result.code, result.stderr).toBe(0);
     const schema = JSON.parse(result.stdout);
     expect(schema.definitions["stage-plot"].properties.params.properties.dpi).toMatchObject({ default: 96, description: "dots per inch" });
-    expect(validate(schema, { version: 1, plugins: ["plot.mjs"], stages: { plot: { inputs: { fit: "f.parquet" }, params: { dpi: 300 } } } })).toEqual([]);
-    expect(validate(schema, { version: 1, stages: { plot: { inputs: { fit: "f.parquet" }, params: { dpii: 300 } } } }).join("\n")).toMatch(/dpii/);
+    expect(
+      validate(schema, { version: 1, plugins: ["plot.mjs"], stages: { plot: { inputs: { fit: "f.parquet" }, params: { dpi: 300 } } } }),
+    ).toEqual([]);
+    expect(validate(schema, { version: 1, stages: { plot: { inputs: { fit: "f.parquet" }, params: { dpii: 300 } } } }).join("\n")).toMatch(
+      /dpii/,
+    );
   });
 });

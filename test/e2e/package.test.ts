@@ -143,14 +143,16 @@ export default defineStage({
   async run({ params, inputs }) {
     const text = new TextDecoder().decode(await readInputFile(inputs.numbers));
     const values = text.split("\\n").filter((line) => line.trim() !== "").map(Number);
-    if (values.some(Number.isNaN)) throw new InputError(\`\${inputs.numbers.display}: a line is not a number\`, "write one number per line");
+    const bad = \`\${inputs.numbers.display}: a line is not a number\`;
+    if (values.some(Number.isNaN)) throw new InputError(bad, "write one number per line");
     return { sum: { sum: scaled(values.reduce((a, b) => a + b, 0)) + params.offset } };
   },
 });
 `;
-const YAML = "version: 1\nplugins: [stages/total.mjs]\nstages:\n  total:\n    inputs: { numbers: numbers.txt }\n    outputs: { sum: out/sum.json }\n";
+const YAML =
+  "version: 1\nplugins: [stages/total.mjs]\nstages:\n  total:\n    inputs: { numbers: numbers.txt }\n    outputs: { sum: out/sum.json }\n";
 
-describe("a plugin stage that imports from \"pipeline\"", () => {
+describe('a plugin stage that imports from "pipeline"', () => {
   let dir: string;
   beforeAll(() => {
     dir = folder("plugin-project");
@@ -200,18 +202,70 @@ describe("a plugin stage that imports from \"pipeline\"", () => {
 
 /** Plugin faults: [case, files (the plugin is plug.mjs unless `plugins` says otherwise), what stderr must say]. */
 const FAULTS: [string, Record<string, string>, RegExp][] = [
-  ["a missing file", { "pipeline.yaml": "version: 1\nplugins: [stages/nothere.mjs]\nstages:\n  s: { uses: s }\n" }, /stages\/nothere\.mjs does not exist/],
-  ["a syntax error", { "plug.mjs": 'import { defineStage } from "pipeline";\nexport default defineStage({\n  name: "s",\n  run() { return 1 +; },\n});\n' }, /syntax error at plug\.mjs:4/],
-  ["a syntax error in a helper it imports", { "plug.mjs": 'export { s as default } from "./lib/h.mjs";\n', "lib/h.mjs": "export const s = {\n  a: 1\n  b: 2 };\n" }, /syntax error at lib\/h\.mjs:3/],
-  ["no stages exported", { "plug.mjs": 'import { defineStage } from "pipeline";\nexport const s = defineStage({ name: "s", run: () => ({}) });\n' }, /plug\.mjs has 1 problem:\n {2}- exports no stages \(`s` looks like one\)/],
-  ["params that are not a zod schema", { "plug.mjs": 'export default { name: "s", params: {}, run: () => ({}) };\n' }, /plug\.mjs[\s\S]*stage "s": params is not a zod schema/],
-  ["a name taken by a built-in stage", { "plug.mjs": 'import { defineStage } from "pipeline";\nexport default defineStage({ name: "cluster", run: () => ({}) });\n' }, /plug\.mjs[\s\S]*defines stage "cluster", a built-in stage/],
-  ["the same name in two plugins", { "pipeline.yaml": "version: 1\nplugins: [a.mjs, b.mjs]\nstages:\n  s: { uses: s }\n", "a.mjs": 'export default { name: "s", run: () => ({}) };\n', "b.mjs": 'export default { name: "s", run: () => ({}) };\n' }, /plugin b\.mjs[\s\S]*defines stage "s", also defined by a\.mjs/],
-  ["an invalid stage name", { "plug.mjs": 'export default { name: "My Stage", run: () => ({}) };\n' }, /plug\.mjs[\s\S]*stage "My Stage": the name must be lower-case/],
-  ["a throw at import", { "plug.mjs": 'const ready = false;\nif (!ready) throw new Error("model weights not found");\nexport default {};\n' }, /plug\.mjs[\s\S]*threw while being imported \(at plug\.mjs:2:\d+\): model weights not found/],
-  ["an import of zod, which the project does not install", { "plug.mjs": 'import { z } from "zod";\nexport default { name: "s", params: z.object({}), run: () => ({}) };\n' }, /plug\.mjs imports package "zod"[\s\S]*hint: import z from pipeline/],
-  ["a deep import into pipeline", { "plug.mjs": 'import { slot } from "pipeline/dist/src/core/stage.js";\nexport default {};\n' }, /plug\.mjs imports package "pipeline"[\s\S]*deep imports/],
-  ["a relative import that does not exist", { "plug.mjs": 'import { h } from "./helpers.mjs";\nexport default h;\n' }, /plug\.mjs imports helpers\.mjs, which does not exist/],
+  [
+    "a missing file",
+    { "pipeline.yaml": "version: 1\nplugins: [stages/nothere.mjs]\nstages:\n  s: { uses: s }\n" },
+    /stages\/nothere\.mjs does not exist/,
+  ],
+  [
+    "a syntax error",
+    { "plug.mjs": 'import { defineStage } from "pipeline";\nexport default defineStage({\n  name: "s",\n  run() { return 1 +; },\n});\n' },
+    /syntax error at plug\.mjs:4/,
+  ],
+  [
+    "a syntax error in a helper it imports",
+    { "plug.mjs": 'export { s as default } from "./lib/h.mjs";\n', "lib/h.mjs": "export const s = {\n  a: 1\n  b: 2 };\n" },
+    /syntax error at lib\/h\.mjs:3/,
+  ],
+  [
+    "no stages exported",
+    { "plug.mjs": 'import { defineStage } from "pipeline";\nexport const s = defineStage({ name: "s", run: () => ({}) });\n' },
+    /plug\.mjs has 1 problem:\n {2}- exports no stages \(`s` looks like one\)/,
+  ],
+  [
+    "params that are not a zod schema",
+    { "plug.mjs": 'export default { name: "s", params: {}, run: () => ({}) };\n' },
+    /plug\.mjs[\s\S]*stage "s": params is not a zod schema/,
+  ],
+  [
+    "a name taken by a built-in stage",
+    { "plug.mjs": 'import { defineStage } from "pipeline";\nexport default defineStage({ name: "cluster", run: () => ({}) });\n' },
+    /plug\.mjs[\s\S]*defines stage "cluster", a built-in stage/,
+  ],
+  [
+    "the same name in two plugins",
+    {
+      "pipeline.yaml": "version: 1\nplugins: [a.mjs, b.mjs]\nstages:\n  s: { uses: s }\n",
+      "a.mjs": 'export default { name: "s", run: () => ({}) };\n',
+      "b.mjs": 'export default { name: "s", run: () => ({}) };\n',
+    },
+    /plugin b\.mjs[\s\S]*defines stage "s", also defined by a\.mjs/,
+  ],
+  [
+    "an invalid stage name",
+    { "plug.mjs": 'export default { name: "My Stage", run: () => ({}) };\n' },
+    /plug\.mjs[\s\S]*stage "My Stage": the name must be lower-case/,
+  ],
+  [
+    "a throw at import",
+    { "plug.mjs": 'const ready = false;\nif (!ready) throw new Error("model weights not found");\nexport default {};\n' },
+    /plug\.mjs[\s\S]*threw while being imported \(at plug\.mjs:2:\d+\): model weights not found/,
+  ],
+  [
+    "an import of zod, which the project does not install",
+    { "plug.mjs": 'import { z } from "zod";\nexport default { name: "s", params: z.object({}), run: () => ({}) };\n' },
+    /plug\.mjs imports package "zod"[\s\S]*hint: import z from pipeline/,
+  ],
+  [
+    "a deep import into pipeline",
+    { "plug.mjs": 'import { slot } from "pipeline/dist/src/core/stage.js";\nexport default {};\n' },
+    /plug\.mjs imports package "pipeline"[\s\S]*deep imports/,
+  ],
+  [
+    "a relative import that does not exist",
+    { "plug.mjs": 'import { h } from "./helpers.mjs";\nexport default h;\n' },
+    /plug\.mjs imports helpers\.mjs, which does not exist/,
+  ],
 ];
 
 describe("a faulty plugin is the user's error (exit 3) naming the file, never a bug in pipeline", () => {
@@ -231,7 +285,10 @@ describe("a faulty plugin is the user's error (exit 3) naming the file, never a 
 
   it("a TypeScript plugin: Node 20 cannot import it without a build step, and says so", async () => {
     const dir = folder("fault-typescript");
-    writeFileSync(join(dir, "plug.ts"), 'import { defineStage } from "pipeline";\nexport default defineStage({ name: "s", run: () => ({}) });\n');
+    writeFileSync(
+      join(dir, "plug.ts"),
+      'import { defineStage } from "pipeline";\nexport default defineStage({ name: "s", run: () => ({}) });\n',
+    );
     writeFileSync(join(dir, "pipeline.yaml"), "version: 1\nplugins: [plug.ts]\nstages:\n  s: { uses: s }\n");
     const result = await pipeline(dir, ["run", "--json"]);
     if ((process.features as { typescript?: string | false }).typescript) {
@@ -267,7 +324,11 @@ export default defineStage({
     writeFileSync(join(dir, "good.ts"), good);
     writeFileSync(join(dir, "bad.ts"), good.replace("** params.power", "** params.powr"));
     const tsc = join(packageRoot(), "node_modules", "typescript", "bin", "tsc");
-    const checked = await run(process.execPath, [tsc, "--strict", "--module", "nodenext", "--noEmit", "--listFiles", "good.ts", "bad.ts"], dir);
+    const checked = await run(
+      process.execPath,
+      [tsc, "--strict", "--module", "nodenext", "--noEmit", "--listFiles", "good.ts", "bad.ts"],
+      dir,
+    );
     expect(checked.stdout).toContain("node_modules/pipeline/dist/src/core/stage.d.ts");
     const errors = checked.stdout.split("\n").filter((line) => line.includes("error TS"));
     expect(errors).toEqual([expect.stringMatching(/^bad\.ts\(\d+,\d+\): error TS2551: Property 'powr' does not exist/)]);

@@ -9,11 +9,40 @@ type Schema = boolean | { [keyword: string]: unknown };
 
 export const SUPPORTED_KEYWORDS = new Set([
   // assertions and applicators
-  "$ref", "type", "const", "enum", "properties", "required", "additionalProperties", "propertyNames",
-  "items", "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-  "minLength", "maxLength", "pattern", "anyOf", "allOf", "oneOf", "not", "if", "then", "else",
+  "$ref",
+  "type",
+  "const",
+  "enum",
+  "properties",
+  "required",
+  "additionalProperties",
+  "propertyNames",
+  "items",
+  "minItems",
+  "maxItems",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "anyOf",
+  "allOf",
+  "oneOf",
+  "not",
+  "if",
+  "then",
+  "else",
   // annotations and structure
-  "$schema", "$id", "title", "description", "default", "examples", "definitions", "format",
+  "$schema",
+  "$id",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "definitions",
+  "format",
 ]);
 
 /** Every keyword used anywhere in `schema` (property names under properties/definitions are not keywords). */
@@ -49,7 +78,8 @@ function check(schema: Schema, value: unknown, at: string, root: Schema, errors:
     return;
   }
   if ("const" in s && !equal(s.const, value)) errors.push(`${at}: expected ${JSON.stringify(s.const)}`);
-  if (Array.isArray(s.enum) && !s.enum.some((option) => equal(option, value))) errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
+  if (Array.isArray(s.enum) && !s.enum.some((option) => equal(option, value)))
+    errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
   if (typeof value === "number") numberChecks(s, value, at, errors);
   if (typeof value === "string") {
     if (typeof s.minLength === "number" && [...value].length < s.minLength) errors.push(`${at}: shorter than ${s.minLength}`);
@@ -64,7 +94,8 @@ function check(schema: Schema, value: unknown, at: string, root: Schema, errors:
   if (isType(value, "object")) objectChecks(s, value as Record<string, unknown>, at, root, errors);
   if (Array.isArray(s.allOf)) for (const sub of s.allOf) check(sub as Schema, value, at, root, errors);
   if (Array.isArray(s.anyOf) && !s.anyOf.some((sub) => passes(sub as Schema, value, at, root))) errors.push(`${at}: matches none of anyOf`);
-  if (Array.isArray(s.oneOf) && s.oneOf.filter((sub) => passes(sub as Schema, value, at, root)).length !== 1) errors.push(`${at}: does not match exactly one of oneOf`);
+  if (Array.isArray(s.oneOf) && s.oneOf.filter((sub) => passes(sub as Schema, value, at, root)).length !== 1)
+    errors.push(`${at}: does not match exactly one of oneOf`);
   if (s.not !== undefined && passes(s.not as Schema, value, at, root)) errors.push(`${at}: matches "not"`);
   if (s.if !== undefined) {
     const branch = passes(s.if as Schema, value, at, root) ? s.then : s.else;

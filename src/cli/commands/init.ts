@@ -45,7 +45,10 @@ export async function initCommand(argv: readonly string[], io: CliIO): Promise<n
     throw new PipelineError(`${join(dir, existing)} already exists; init never overwrites a project`, {
       code: "E_INIT_EXISTS",
       exitCode: EXIT.config,
-      hint: existing === PIPELINE_FILE ? "this folder is a project already: run `pipeline status` there" : "move it away first, or init another folder",
+      hint:
+        existing === PIPELINE_FILE
+          ? "this folder is a project already: run `pipeline status` there"
+          : "move it away first, or init another folder",
     });
   }
   const enclosing = findProjectDir(dirname(dir));
@@ -53,7 +56,11 @@ export async function initCommand(argv: readonly string[], io: CliIO): Promise<n
   const schema = pipelineJsonSchema((await loadRegistry()).map((r) => r.def));
   writeFileSync(join(dir, SCHEMA_FILE), `${JSON.stringify(schema, null, 2)}\n`);
   writeFileSync(join(dir, PIPELINE_FILE), `# yaml-language-server: $schema=${SCHEMA_FILE}\n${shipped}`);
-  const ignored = addIgnoreLines(dir, ["/cache/", ...declaredOutputs(shipped).map((path) => `/${path}`), ...(values.demo ? ["/data/demo/"] : [])]);
+  const ignored = addIgnoreLines(dir, [
+    "/cache/",
+    ...declaredOutputs(shipped).map((path) => `/${path}`),
+    ...(values.demo ? ["/data/demo/"] : []),
+  ]);
   io.stdout(`wrote ${PIPELINE_FILE} and ${SCHEMA_FILE} in ${dir}`);
   if (ignored.length > 0) io.stdout(`.gitignore: added ${ignored.join(" ")}`);
   if (enclosing) io.stdout(`note: this folder is inside the project in ${enclosing}; commands run here now use the new one`);

@@ -65,7 +65,9 @@ describe("the JSON Schema of pipeline.yaml", () => {
   });
 
   it("accepts a second entry of a stage that names it with uses:", () => {
-    const doc = edited((d) => (d.stages["cluster-small"] = { uses: "cluster", params: { k: 3 }, inputs: { features: "standardize.features" } }));
+    const doc = edited(
+      (d) => (d.stages["cluster-small"] = { uses: "cluster", params: { k: 3 }, inputs: { features: "standardize.features" } }),
+    );
     expect(validate(schema, doc)).toEqual([]);
     expect(loaderIssues(doc, stages)).toEqual([]);
   });
@@ -76,7 +78,11 @@ describe("the JSON Schema of pipeline.yaml", () => {
     ["a parameter of the wrong type", (d) => (d.stages.classify!.params!.k = "ten"), /classify\.params\.k/],
     ["a number below its minimum", (d) => (d.stages.cluster!.params!.k = 0), /cluster\.params\.k/],
     ["a misspelt input slot", (d) => (d.stages.cluster!.inputs = { featurs: "standardize.features" }), /cluster\.inputs/],
-    ["an output that cannot be written to a file", (d) => (d.stages.cluster!.outputs = { labels: "labels.arrow" }), /cluster\.outputs\.labels/],
+    [
+      "an output that cannot be written to a file",
+      (d) => (d.stages.cluster!.outputs = { labels: "labels.arrow" }),
+      /cluster\.outputs\.labels/,
+    ],
     ["a misspelt entry key", (d) => (d.stages.evaluate!.ouputs = {}), /evaluate\.ouputs/],
     ["a misspelt stage name with no uses:", (d) => (d.stages.clustr = d.stages.cluster!), /clustr/],
     ["an unknown stage in uses:", (d) => (d.stages.cluster!.uses = "kmeans"), /cluster\.uses/],

@@ -45,8 +45,9 @@ describe("code fingerprint", () => {
     const dir = mkdtempSync(join(tmpdir(), "fingerprint-"));
     try {
       const files: Record<string, string> = {
-        "plugin.mjs": 'import { z } from "pipeline";\nimport { a } from "./lib/a.mjs";\nimport "./lib/side.mjs";\nexport * from "./lib/re.mjs";\n' +
-          'const later = () => import("./lib/lazy.mjs");\n',
+        "plugin.mjs":
+          'import { z } from "pipeline";\nimport { a } from "./lib/a.mjs";\nimport "./lib/side.mjs";\n' +
+          'export * from "./lib/re.mjs";\nconst later = () => import("./lib/lazy.mjs");\n',
         "lib/a.mjs": 'import { deep } from "../deep/b.mjs";\nexport const a = deep;\n',
         "deep/b.mjs": "export const deep = 1;\n",
         "lib/side.mjs": 'const { c } = require("./c.cjs");\n',
