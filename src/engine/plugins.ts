@@ -38,6 +38,11 @@ export async function loadPluginStages(file: string, projectDir: string): Promis
   } catch (error) {
     throw loadFailure(error, file, projectDir);
   }
+  if (mod.stages !== undefined && !Array.isArray(mod.stages)) {
+    throw new ConfigError(`plugin ${shown}`, [`exports \`stages\` as ${describeValue(mod.stages)}, not an array`], {
+      hint: "`export const stages = [stageA, stageB]`",
+    });
+  }
   const defs = exportedStages(mod);
   if (defs.length === 0) {
     const named = Object.keys(mod).filter((key) => key !== "default" && looksLikeStage(mod[key]));
@@ -223,7 +228,7 @@ function syntaxErrorIn(files: readonly string[], where: (path: string) => string
     const lines = checked.stderr.split("\n");
     const line = /:(\d+)$/.exec(lines[0] ?? "")?.[1];
     const message = lines.find((l) => l.startsWith("SyntaxError")) ?? "SyntaxError";
-    const code = lines[1] && lines[2]?.trim() === "^" ? `\n      ${lines[1]}\n      ${lines[2]}` : "";
+    const code = lines[1] && /^\s*\^+$/.test(lines[2] ?? "") ? `\n      ${lines[1]}\n      ${lines[2]}` : "";
     return `syntax error at ${where(file)}${line ? `:${line}` : ""}: ${message.replace(/^SyntaxError: /, "")}${code}`;
   }
   return undefined;
