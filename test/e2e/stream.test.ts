@@ -16,6 +16,8 @@ let sink: Sink | undefined;
 
 function project(files: Record<string, string | Uint8Array> = {}): string {
   const dir = testProject({
+    // a project of its own: commands look for pipeline.yaml upward, and the repository has one
+    "pipeline.yaml": "version: 1\nstages: {}\n",
     "data/processed/knn_v1.parquet": fit.bytes,
     "data/processed/metrics_v1.json": JSON.stringify(SAMPLE_METRICS),
     ...files,
