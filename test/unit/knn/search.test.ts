@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CancelledError } from "../../../src/core/errors.ts";
-import { bruteForceKnn, createKnnIndex, knnSearch, mergeNeighbours, type KnnResult } from "../../../src/knn/index.ts";
-import { lastSearchStats } from "../../../src/knn/search.ts";
+import { bruteForceKnn, createKnnIndex, knnSearch, knnSearchWithStats, mergeNeighbours, type KnnResult } from "../../../src/knn/index.ts";
 import { gather, gaussianMatrix, range } from "./helpers.ts";
 
 // NOTE: the workers run the compiled JS under dist/, so `npm run build` must have run first.
@@ -43,10 +42,12 @@ describe("knnSearch equals the float64 brute force", () => {
     const copiesOfRow0 = Array.from(groupRowsEqualTo(data, dims, 0, 1000));
     const groups = [range(0, 1000)];
     const queries = Int32Array.from([0, 1, 2, 1000, 1100, 1199]);
-    const [byFloat32] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2, kernel: "float32" });
-    expect(lastSearchStats.fallbacks).toBeGreaterThan(0);
-    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2 });
-    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
+    const float32 = await knnSearchWithStats({ data, dims, groups, queries, k: 12, threads: 2, kernel: "float32" });
+    expect(float32.stats.fallbacks).toBeGreaterThan(0);
+    const [byFloat32] = float32.results;
+    const int16 = await knnSearchWithStats({ data, dims, groups, queries, k: 12, threads: 2 });
+    expect(int16.stats.codeFallbacks).toBeGreaterThan(0);
+    const [result] = int16.results;
     expectSameBytes(result!, oracle(data, dims, groups, queries, 12)[0]!);
     expectSameBytes(byFloat32!, result!);
     // query 0 has over 40 rows at distance 0 (itself and the copies): the lowest ids win
