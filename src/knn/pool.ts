@@ -30,7 +30,7 @@ export class KnnPool {
 
   private constructor(private readonly workers: Worker[]) {}
 
-  /** `rowIds`: see fillSharedMemory (a pool over gathered rows names the caller's rows in errors). */
+  /** `rowIds`: the rows of `data` to hold, in that order (all of them without it); see fillSharedMemory. */
   static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, kernel: ShortlistKernel, projection?: PruneProjection, rowIds?: Int32Array): Promise<KnnPool> {
     const count = Math.max(1, Math.floor(threads));
     const module = await loadKernel();

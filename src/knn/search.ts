@@ -1,5 +1,5 @@
 import { CancelledError, InputError } from "../core/errors.ts";
-import { emptyResult, gatherRows } from "./exact.ts";
+import { emptyResult } from "./exact.ts";
 import { mergeNeighbours } from "./merge.ts";
 import { NONFINITE_HINT, QUERY_BLOCK } from "./layout.ts";
 import { KnnPool, type TaskBody } from "./pool.ts";
@@ -91,13 +91,13 @@ function validateRequest(req: KnnSearchRequest): void {
  * (m x dims) and returns their exact top-k among the reference rows (row ids of `data`).
  * Calls are served one at a time, in call order.
  * Only the reference rows are copied to the workers' memory (evaluate's index holds 54k of
- * 150k rows), in ascending row order, so ties still fall to the lower row id.
+ * 150k rows), straight from `data` and in ascending row order, so ties still fall to the lower row id.
  */
 export async function createKnnIndexFast(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
   validateRows(reference, data.length / dims);
   const rows = Int32Array.from(reference).sort();
   const local = Int32Array.from(rows, (_, i) => i);
-  const pool = await KnnPool.start(gatherRows(data, dims, rows), dims, [local], options.threads, options.kernel ?? "int16", undefined, rows);
+  const pool = await KnnPool.start(data, dims, [local], options.threads, options.kernel ?? "int16", undefined, rows);
   const toRowIds = (result: KnnResult): KnnResult => ({ indices: result.indices.map((i) => (i < 0 ? i : rows[i]!)), distances: result.distances });
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {

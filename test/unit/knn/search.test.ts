@@ -56,6 +56,22 @@ describe("knnSearch equals the float64 brute force", () => {
     expect(Array.from(result!.distances.subarray(0, 12))).toEqual(new Array(12).fill(0));
   });
 
+  it("returns each search's own statistics, also when two run at once", async () => {
+    const dims = 7;
+    const tied = gaussianMatrix(1200, dims, 4).map(Math.round);
+    for (let r = 0; r < 40; r++) tied.set(tied.subarray(0, dims), (100 + r) * dims);
+    const request = { dims, groups: [range(0, 1000)], queries: Int32Array.from([0, 1, 2, 1000]), k: 12, threads: 1 };
+    const [withTies, plain] = await Promise.all([
+      knnSearchWithStats({ ...request, data: tied }),
+      knnSearchWithStats({ ...request, data: gaussianMatrix(1200, dims, 5) }),
+    ]);
+    expect(withTies.stats.codeFallbacks).toBeGreaterThan(0);
+    expect(plain.stats.codeFallbacks).toBe(0);
+    expect(plain.stats.fallbacks).toBe(0);
+    expect(plain.stats.mode).toBe("brute");
+    expectSameBytes(withTies.results[0]!, oracle(tied, dims, request.groups, request.queries, 12)[0]!);
+  });
+
   it("breaks a constructed distance tie towards the lower row id", async () => {
     // reference rows at +-e_j are all at distance 1 from the query at the origin
     const dims = 5;
