@@ -27,7 +27,11 @@ It draws pipeline.yaml's configuration, or that configuration with the --set ove
 \`pipeline run --set\` takes them, one value each), or a recorded run with --run (an id, id
 prefix or name, as \`pipeline exp show\` lists them). The parameters shown are always those of
 what it draws. It never computes anything: when a stage it needs is not cached it says which
-and exits 1.`;
+and exits 1.
+
+The scatter is the fit of the first stage that uses write-fit (whatever its name; without one,
+exit 3); the scores come from a stage that evaluates that fit's predictions and the diagnostics
+from the stage that made its xyz. A part no stage feeds is left out, and the page says how to add it.`;
 
 export async function reportCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs("report", argv, {
