@@ -26,7 +26,10 @@ export function selectColumns(keep: readonly string[], drop: readonly string[], 
   const keepers = keep.map((p) => ({ text: p, test: globTest(p) }));
   const droppers = drop.map((p) => ({ text: p, test: globTest(p) }));
   if (columns.length > 0) {
-    for (const [flag, patterns] of [["--keep", keepers], ["--drop", droppers]] as const) {
+    for (const [flag, patterns] of [
+      ["--keep", keepers],
+      ["--drop", droppers],
+    ] as const) {
       const idle = patterns.find((p) => !columns.some(p.test));
       if (idle) {
         throw new UsageError(
@@ -44,7 +47,10 @@ export function selectColumns(keep: readonly string[], drop: readonly string[], 
 
 /** Repeated flags and comma-separated lists alike: `--keep a,b --keep c` -> [a, b, c]. */
 export function splitPatterns(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(",")).map((p) => p.trim()).filter((p) => p !== "");
+  return (values ?? [])
+    .flatMap((v) => v.split(","))
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
 }
 
 /** Whether a column's whole name, or its ending after one of its dots, matches the glob. */

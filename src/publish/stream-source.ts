@@ -71,6 +71,8 @@ function _fileOf(pipeline: ResolvedPipeline, ref: string | undefined, input: Str
   if (binding) return { path: binding.path, display: binding.display };
   return {
     lack: `pipeline.yaml writes ${ref} (the ${input} to replay) to no file`,
-    hint: `declare one under stages.${stage}.outputs in pipeline.yaml (\`${slot}: data/processed/...\`) and run \`pipeline run\`, or give --${input} PATH`,
+    hint:
+      `declare one under stages.${stage}.outputs in pipeline.yaml (\`${slot}: data/processed/...\`) ` +
+      `and run \`pipeline run\`, or give --${input} PATH`,
   };
 }

@@ -41,7 +41,8 @@ export interface StreamOutput {
 /** The events of one cycle: model_metric, model_perf, then the seeded subsample of points (sorted by row). */
 export async function loadCycleEvents(options: StreamOptions): Promise<PublishEvent[]> {
   const fitBytes = await readInput(options.fit, "write it with `pipeline run`, or name another with --fit PATH");
-  const metricsText = await readInput(options.metrics, "write it with `pipeline run` (the stage that uses evaluate), or name it with --metrics PATH");
+  const metricsHint = "write it with `pipeline run` (the stage that uses evaluate), or name it with --metrics PATH";
+  const metricsText = await readInput(options.metrics, metricsHint);
   let metricsJson: unknown;
   try {
     metricsJson = JSON.parse(new TextDecoder().decode(metricsText));

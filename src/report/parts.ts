@@ -62,7 +62,8 @@ export function wiringOfRun(stages: readonly StageResult[], defOf: (uses: string
   const done = stages.filter((s) => (s.status === "ran" || s.status === "cached") && s.parts);
   const producer = new Map<string, string>();
   for (const stage of done) {
-    for (const [slot, ref] of Object.entries(stage.outputs ?? {})) if (!producer.has(ref.hash)) producer.set(ref.hash, `${stage.name}.${slot}`);
+    for (const [slot, ref] of Object.entries(stage.outputs ?? {}))
+      if (!producer.has(ref.hash)) producer.set(ref.hash, `${stage.name}.${slot}`);
   }
   return done.map((stage) => {
     const parts = stage.parts as { uses?: unknown; inputs?: Record<string, string> };
@@ -88,7 +89,8 @@ export function findReportParts(stages: readonly WiredStage[]): ReportParts | un
   const evaluation = _evaluationOf(stages, scatter.predictions);
   if (!evaluation) {
     notes.push(
-      `no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (${scatter.predictions}); ` +
+      "no macro F1, confusion matrix, per-phase scores or latencies: " +
+        `no stage scores the predictions this fit draws (${scatter.predictions}); ` +
         `add one that uses evaluate, with \`predictions: ${scatter.predictions}\``,
     );
   }

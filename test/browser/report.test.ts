@@ -121,7 +121,8 @@ describe.skipIf(!canRun)("report page in headless chromium", () => {
 
   it("without an evaluation, draws the scatter and shows what is left out", async () => {
     const partialPath = join(workDir, "partial.html");
-    const note = "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (knn.predictions)";
+    const note =
+      "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (knn.predictions)";
     writeFileSync(partialPath, renderReport({ ...data, metrics: undefined, projection: undefined, notes: [note] }));
     const { page, problems } = await openReport(1280, 800, partialPath);
     expect((await readCanvas(page)).painted).toBeGreaterThan(5000);

@@ -129,11 +129,18 @@ describe("pipeline exp", () => {
     expect(await header("--keep", "macro_f1")).toEqual(["evaluate.macro_f1"]); // alone: only what it keeps
     expect(await header("--drop", "*", "--keep", "cluster.inertia,f1.*")).toEqual(["cluster.inertia", "evaluate.f1.clean"]);
     // --keep shows a parameter whose value is the same in every run; --drop hides a differing one
-    expect(await header("--drop", "cluster.k", "--keep", "classify.split")).toEqual(["classify.split", "cluster.inertia", "evaluate.f1.clean", "evaluate.latency.single_window_ms", "evaluate.macro_f1"]);
+    expect(await header("--drop", "cluster.k", "--keep", "classify.split")).toEqual([
+      "classify.split",
+      "cluster.inertia",
+      "evaluate.f1.clean",
+      "evaluate.latency.single_window_ms",
+      "evaluate.macro_f1",
+    ]);
     expect(await header("--drop", "latency.*", "--drop", "f1.*")).toEqual(["cluster.k", "cluster.inertia", "evaluate.macro_f1"]);
 
     // the choice applies to every format; sorting may use a hidden column
-    const json = await runCli(dir, ["exp", "show", "--json", "--keep", "cluster.*", "--sort-by", "evaluate.macro_f1", "--sort-order", "desc"]);
+    const sorted = ["--sort-by", "evaluate.macro_f1", "--sort-order", "desc"];
+    const json = await runCli(dir, ["exp", "show", "--json", "--keep", "cluster.*", ...sorted]);
     expect(json.code, json.stderr).toBe(0);
     const rows = JSON.parse(json.stdout) as { id: string; params: Record<string, unknown>; metrics: Record<string, number | null> }[];
     expect(rows.map((r) => r.id)).toEqual([K5.id, BASE.id, FAILED.id]);
@@ -145,7 +152,9 @@ describe("pipeline exp", () => {
     const typo = await runCli(dir, ["exp", "show", "--keep", "evalute.*"]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("error: exp show --keep evalute.*: matches no parameter or metric column");
-    expect(typo.stderr).toContain("patterns are globs over column names, such as evaluate.* or cluster.inertia; the columns are seed, load.max_rows,");
+    expect(typo.stderr).toContain(
+      "patterns are globs over column names, such as evaluate.* or cluster.inertia; the columns are seed, load.max_rows,",
+    );
   });
 
   it("exp show --sort-by works on any metric and names the valid ones for an unknown one", async () => {

@@ -3,7 +3,7 @@
  * stream find what they need from the stage definitions and the wiring, not the shipped names.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeTestProjects, runCli, stagesWith, testProject } from "../helpers/cli.ts";
 import { duckRows } from "../helpers/duckdb.ts";
@@ -43,8 +43,10 @@ function yaml(stages: Partial<typeof STAGES>, url = "http://127.0.0.1:9/publish"
   return `version: 1\nseed: 3\nstages:\n${body.join("\n")}\n`;
 }
 
-const without = (...names: (keyof typeof STAGES)[]) => Object.fromEntries(Object.entries(STAGES).filter(([name]) => !names.includes(name as never)));
-const reportData = (path: string) => JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(path, "utf8"))![1]!);
+const without = (...names: (keyof typeof STAGES)[]) =>
+  Object.fromEntries(Object.entries(STAGES).filter(([name]) => !names.includes(name as never)));
+const reportData = (path: string) =>
+  JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(path, "utf8"))![1]!);
 
 describe("a pipeline whose stages are renamed", () => {
   let dir: string;
@@ -81,7 +83,11 @@ describe("a pipeline whose stages are renamed", () => {
     const rows = await duckRows(`select x, phase_int, predicted_int, cluster from read_parquet('${fit}')`);
     rows.forEach((row, i) => {
       expect(Math.abs((row.x as number) - data.points.x[i])).toBeLessThan(1e-4);
-      expect([row.phase_int, row.predicted_int, row.cluster]).toEqual([data.points.phase[i], data.points.predicted[i], data.points.cluster[i]]);
+      expect([row.phase_int, row.predicted_int, row.cluster]).toEqual([
+        data.points.phase[i],
+        data.points.predicted[i],
+        data.points.cluster[i],
+      ]);
     });
   });
 
@@ -105,9 +111,10 @@ describe("a pipeline whose stages are renamed", () => {
     try {
       sink = await startSink();
       writeFileSync(join(dir, "pipeline.yaml"), yaml(STAGES, sink.url)); // stream's url and max_points come from dashboard
+      const shown = relative(process.cwd(), join(dir, "out/embedding.parquet")); // as the user, in the cwd, names it
       const streamed = await runCli(dir, ["stream"]);
       expect(streamed.code, streamed.stderr).toBe(0);
-      expect(streamed.stdout).toContain(`streaming 300 points and 2 model events per cycle from ${join(dir, "out/embedding.parquet").slice(process.cwd().length + 1)} to ${sink.url}`);
+      expect(streamed.stdout).toContain(`streaming 300 points and 2 model events per cycle from ${shown} to ${sink.url}`);
       const bodies = sink.accepted.map((r) => r.body as { type: string; accuracy?: number });
       expect(bodies).toHaveLength(302);
       expect(bodies.find((b) => b.type === "model_metric")!.accuracy).toBe(scores.macro_f1);
@@ -146,13 +153,18 @@ describe("a pipeline whose stages are renamed", () => {
       const result = await runCli(dir, ["report"]);
       expect(result.code).toBe(3);
       expect(result.stderr).toContain(
-        "error: the report draws the fit a stage that uses write-fit makes (the 3-D scatter of its meta, xyz, predictions, clusters inputs), " +
+        "error: the report draws the fit a stage that uses write-fit makes " +
+          "(the 3-D scatter of its meta, xyz, predictions, clusters inputs), " +
           "and pipeline.yaml has no such stage",
       );
-      expect(result.stderr).toContain("inputs: { meta: load.meta, xyz: project.xyz, predictions: classify.predictions, clusters: cluster.labels }");
+      expect(result.stderr).toContain(
+        "inputs: { meta: load.meta, xyz: project.xyz, predictions: classify.predictions, clusters: cluster.labels }",
+      );
       const streamed = await runCli(dir, ["stream", "--dry-run"]);
       expect(streamed.code).toBe(3);
-      expect(streamed.stderr).toContain("error: stream: pipeline.yaml has no stage that uses publish, nor a fit (a stage that uses write-fit) to replay");
+      expect(streamed.stderr).toContain(
+        "error: stream: pipeline.yaml has no stage that uses publish, nor a fit (a stage that uses write-fit) to replay",
+      );
     } finally {
       writeFileSync(join(dir, "pipeline.yaml"), yaml(STAGES));
     }

@@ -128,7 +128,8 @@ describe("pipeline stream (in process)", () => {
     sink = await startSink();
     const given = project();
     const io = { ...cliIO(dir), cwd: given };
-    expect(await streamCommand(["--fit", "data/processed/knn_v1.parquet", "--metrics", "data/processed/metrics_v1.json", "--url", sink.url], io)).toBe(0);
+    const files = ["--fit", "data/processed/knn_v1.parquet", "--metrics", "data/processed/metrics_v1.json"];
+    expect(await streamCommand([...files, "--url", sink.url], io)).toBe(0);
     expect(sink.requests).toHaveLength(402);
   });
 

@@ -120,7 +120,11 @@ export async function writeReportFor(project: Project, source: ReportSource, out
 function noFitError(source: ReportSource): PipelineError {
   const why = `the report draws the fit a stage that uses ${FIT_STAGE} makes (the 3-D scatter of its ${FIT_INPUTS.join(", ")} inputs)`;
   if (source.wiredBy === "run") {
-    return new PipelineError(`${why}, and ${source.drawn} ran or restored no such stage`, { code: "E_REPORT_STAGES", exitCode: EXIT.stageFailed, hint: source.fix });
+    return new PipelineError(`${why}, and ${source.drawn} ran or restored no such stage`, {
+      code: "E_REPORT_STAGES",
+      exitCode: EXIT.stageFailed,
+      hint: source.fix,
+    });
   }
   return new PipelineError(`${why}, and pipeline.yaml has no such stage`, {
     code: "E_REPORT_STAGES",

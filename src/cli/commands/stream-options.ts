@@ -33,7 +33,10 @@ export const PUBLISH_DEFAULTS: PublishParams = publishStage.params.parse({});
 export const STREAM_FLAGS = {
   fit: { type: "string" },
   metrics: { type: "string" },
-  ...(Object.fromEntries(Object.keys(PUBLISH_FLAGS).map((flag) => [flag, { type: "string" }])) as Record<keyof typeof PUBLISH_FLAGS, { type: "string" }>),
+  ...(Object.fromEntries(Object.keys(PUBLISH_FLAGS).map((flag) => [flag, { type: "string" }])) as Record<
+    keyof typeof PUBLISH_FLAGS,
+    { type: "string" }
+  >),
   loop: { type: "boolean" },
   "cycle-pause-s": { type: "string" },
   seed: { type: "string" },
@@ -50,14 +53,23 @@ export type StreamFlagValues = Partial<Record<Exclude<keyof typeof STREAM_FLAGS,
  * The options of one stream: flags first, then pipeline.yaml (`source`, undefined without one),
  * then the publish schema. Relative paths given on the command line resolve against io.cwd.
  */
-export function streamOptions(values: StreamFlagValues, io: Pick<CliIO, "cwd" | "projectDir">, source: StreamSource | undefined): StreamOptions {
+export function streamOptions(
+  values: StreamFlagValues,
+  io: Pick<CliIO, "cwd" | "projectDir">,
+  source: StreamSource | undefined,
+): StreamOptions {
   const base = (source?.publish?.params ?? PUBLISH_DEFAULTS) as PublishParams;
   const setting = <F extends keyof typeof PUBLISH_FLAGS>(flag: F): PublishParams[(typeof PUBLISH_FLAGS)[F]] => {
     const text = values[flag];
     return text === undefined ? base[PUBLISH_FLAGS[flag]] : (parsePublishFlag(flag, text) as PublishParams[(typeof PUBLISH_FLAGS)[F]]);
   };
   const fit = values.fit === undefined ? declared("fit", source, io) : given(values.fit, io);
-  const metrics = values.metrics !== undefined ? given(values.metrics, io) : values.fit !== undefined ? besideFit(fit, source, io) : declared("metrics", source, io);
+  const metrics =
+    values.metrics !== undefined
+      ? given(values.metrics, io)
+      : values.fit !== undefined
+        ? besideFit(fit, source, io)
+        : declared("metrics", source, io);
   return {
     fit,
     metrics,
@@ -86,7 +98,10 @@ export function parsePublishFlag(flag: keyof typeof PUBLISH_FLAGS, text: string)
   const example = `for example --${flag} ${PUBLISH_DEFAULTS[param]}`;
   if (param === "url") {
     const protocol = URL.canParse(text) ? new URL(text).protocol : undefined;
-    const why = protocol && protocol !== "http:" && protocol !== "https:" ? `must use http or https, got ${protocol}` : `expects an http(s) URL, got ${JSON.stringify(text)}`;
+    const why =
+      protocol && protocol !== "http:" && protocol !== "https:"
+        ? `must use http or https, got ${protocol}`
+        : `expects an http(s) URL, got ${JSON.stringify(text)}`;
     throw new UsageError(`stream: --url ${why}`, example);
   }
   throw new UsageError(`stream: --${flag} expects ${describeNumberRule(field)}, got ${JSON.stringify(text)}`, example);
@@ -107,7 +122,10 @@ function streamNumber(text: string | undefined, flag: string, fallback: number, 
   if (text === undefined) return fallback;
   const value = Number(text);
   if (text.trim() === "" || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < 0) {
-    throw new UsageError(`stream: --${flag} expects ${rule.integer ? "an integer" : "a number"} >= 0, got ${JSON.stringify(text)}`, `for example --${flag} ${fallback}`);
+    throw new UsageError(
+      `stream: --${flag} expects ${rule.integer ? "an integer" : "a number"} >= 0, got ${JSON.stringify(text)}`,
+      `for example --${flag} ${fallback}`,
+    );
   }
   return value;
 }
@@ -120,7 +138,10 @@ function given(text: string, io: Pick<CliIO, "cwd">): DeclaredFile {
 /** The file pipeline.yaml writes `input` to. */
 function declared(input: StreamedInput, source: StreamSource | undefined, io: Pick<CliIO, "cwd" | "projectDir">): DeclaredFile {
   if (!source) {
-    throw new UsageError(`stream: no pipeline.yaml in ${io.projectDir} to find the ${input} to replay in`, "give --fit PATH and --metrics PATH, or run it in the project folder (-C DIR)");
+    throw new UsageError(
+      `stream: no pipeline.yaml in ${io.projectDir} to find the ${input} to replay in`,
+      "give --fit PATH and --metrics PATH, or run it in the project folder (-C DIR)",
+    );
   }
   const file = source.files[input];
   if (!isDeclared(file)) throw missingFileError(file);
@@ -131,7 +152,10 @@ function declared(input: StreamedInput, source: StreamSource | undefined, io: Pi
 function besideFit(fit: DeclaredFile, source: StreamSource | undefined, io: Pick<CliIO, "cwd">): DeclaredFile {
   const file = source?.files.metrics;
   if (!file || !isDeclared(file)) {
-    throw new UsageError(`stream: --fit ${fit.display} needs --metrics PATH too: ${file ? file.lack : "there is no pipeline.yaml to name the metrics file"}`, "give --metrics PATH");
+    throw new UsageError(
+      `stream: --fit ${fit.display} needs --metrics PATH too: ${file ? file.lack : "there is no pipeline.yaml to name the metrics file"}`,
+      "give --metrics PATH",
+    );
   }
   return given(join(dirname(fit.path), basename(file.path)), io);
 }

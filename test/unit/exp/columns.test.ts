@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/core/errors.ts";
 import { globTest, selectColumns, splitPatterns } from "../../../src/exp/columns.ts";
 
-const COLUMNS = ["seed", "cluster.k", "classify.k", "cluster.inertia", "cluster.size.min", "evaluate.macro_f1", "evaluate.f1.clean", "evaluate.latency.batch64_per_window_ms"];
+const COLUMNS = [
+  "seed",
+  "cluster.k",
+  "classify.k",
+  "cluster.inertia",
+  "cluster.size.min",
+  "evaluate.macro_f1",
+  "evaluate.f1.clean",
+  "evaluate.latency.batch64_per_window_ms",
+];
 const shown = (keep: string[], drop: string[]) => COLUMNS.filter(selectColumns(keep, drop, COLUMNS).shows);
 
 describe("globTest", () => {
@@ -28,7 +37,14 @@ describe("selectColumns", () => {
     expect(shown([], [])).toEqual(COLUMNS);
     expect(shown([], ["evaluate.*", "size.*"])).toEqual(["seed", "cluster.k", "classify.k", "cluster.inertia"]);
     expect(shown(["macro_f1"], [])).toEqual(["evaluate.macro_f1"]);
-    expect(shown(["macro_f1"], ["evaluate.*"])).toEqual(["seed", "cluster.k", "classify.k", "cluster.inertia", "cluster.size.min", "evaluate.macro_f1"]);
+    expect(shown(["macro_f1"], ["evaluate.*"])).toEqual([
+      "seed",
+      "cluster.k",
+      "classify.k",
+      "cluster.inertia",
+      "cluster.size.min",
+      "evaluate.macro_f1",
+    ]);
     expect(selectColumns(["cluster.k"], [], COLUMNS).kept("cluster.k")).toBe(true);
   });
 

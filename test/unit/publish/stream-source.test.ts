@@ -25,7 +25,10 @@ describe("streamSource", () => {
       fit: { path: join(dir, "data/processed/knn_v1.parquet"), display: "data/processed/knn_v1.parquet" },
       metrics: { path: join(dir, "data/processed/metrics_v1.json"), display: "data/processed/metrics_v1.json" },
     });
-    expect(source.publish).toMatchObject({ stage: "publish", params: { url: "http://127.0.0.1:8447/publish", max_points: 2000, backoff_ms: 100 } });
+    expect(source.publish).toMatchObject({
+      stage: "publish",
+      params: { url: "http://127.0.0.1:8447/publish", max_points: 2000, backoff_ms: 100 },
+    });
   });
 
   it("follows a renamed publish stage and renamed producers to the files they declare", () => {
@@ -56,7 +59,9 @@ describe("streamSource", () => {
     const { source } = sourceOf(SHIPPED.replace("    outputs:\n      metrics: data/processed/metrics_v1.json\n", ""));
     expect(source.files.metrics).toEqual({
       lack: "pipeline.yaml writes evaluate.metrics (the metrics to replay) to no file",
-      hint: "declare one under stages.evaluate.outputs in pipeline.yaml (`metrics: data/processed/...`) and run `pipeline run`, or give --metrics PATH",
+      hint:
+        "declare one under stages.evaluate.outputs in pipeline.yaml (`metrics: data/processed/...`) " +
+        "and run `pipeline run`, or give --metrics PATH",
     });
   });
 

@@ -43,7 +43,8 @@ const SOURCE: StreamSource = {
   publish: undefined,
   files: { fit: { path: "/p/fit.parquet", display: "fit.parquet" }, metrics: { path: "/p/metrics.json", display: "metrics.json" } },
 };
-const options = (argv: string[], source: StreamSource | undefined = SOURCE) => streamOptions(parseStreamFlags(argv), { cwd: "/p", projectDir: "/p" }, source);
+const options = (argv: string[], source: StreamSource | undefined = SOURCE) =>
+  streamOptions(parseStreamFlags(argv), { cwd: "/p", projectDir: "/p" }, source);
 
 describe("stream's delivery settings are the publish stage's params", () => {
   it("has a flag for every publish param but dry_run, defaulting to the publish schema's value", () => {
@@ -61,7 +62,8 @@ describe("stream's delivery settings are the publish stage's params", () => {
       deadlineS: schema.deadline_s,
     });
     for (const [flag, param] of Object.entries(PUBLISH_FLAGS)) {
-      expect(STREAM_HELP, flag).toMatch(new RegExp(`--${flag} .*(?:\\n {24}.*)?\\(default ${String(schema[param]).replace(/\./g, "\\.")}\\)`));
+      const value = String(schema[param]).replace(/\./g, "\\.");
+      expect(STREAM_HELP, flag).toMatch(new RegExp(`--${flag} .*(?:\\n {24}.*)?\\(default ${value}\\)`));
     }
   });
 
@@ -73,7 +75,8 @@ describe("stream's delivery settings are the publish stage's params", () => {
   });
 
   it("checks a flag by the publish param's own zod field, and says its rule", () => {
-    expect(() => options(["--burst", "1001"])).toThrow('stream: --burst expects an integer >= 1 and <= 1000, got "1001"'); // the schema's max
+    // the schema's max
+    expect(() => options(["--burst", "1001"])).toThrow('stream: --burst expects an integer >= 1 and <= 1000, got "1001"');
     expect(() => options(["--retries", "21"])).toThrow('stream: --retries expects an integer >= 0 and <= 20, got "21"');
     expect(() => options(["--max-points", "1.5"])).toThrow('stream: --max-points expects an integer >= 0, got "1.5"');
     expect(() => options(["--url", "ftp://x/publish"])).toThrow("stream: --url must use http or https, got ftp:");

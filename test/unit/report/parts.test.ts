@@ -18,7 +18,9 @@ const defOf = (uses: string): AnyStage | undefined => builtinStages.find((def) =
 function renamed(yaml: string, renames: Record<string, string>): string {
   let out = yaml;
   for (const [from, to] of Object.entries(renames)) {
-    out = out.replace(new RegExp(`^  ${from}:\\n`, "m"), `  ${to}:\n    uses: ${from}\n`).replace(new RegExp(`\\b${from}\\.(?=[a-z])`, "g"), `${to}.`);
+    out = out
+      .replace(new RegExp(`^  ${from}:\\n`, "m"), `  ${to}:\n    uses: ${from}\n`)
+      .replace(new RegExp(`\\b${from}\\.(?=[a-z])`, "g"), `${to}.`);
   }
   return out;
 }
@@ -48,26 +50,43 @@ describe("findReportParts", () => {
   });
 
   it("leaves out the evaluation, saying how to add it, when no stage scores the fit's predictions", () => {
-    const yaml = SHIPPED.replace(/\n {2}evaluate:\n(?: {4}.*\n)+/, "\n").replace(/ {6}metrics: evaluate\.metrics\n/, "").replace(/\n {2}# The only stage[\s\S]*$/, "\n");
+    const yaml = SHIPPED.replace(/\n {2}evaluate:\n(?: {4}.*\n)+/, "\n")
+      .replace(/ {6}metrics: evaluate\.metrics\n/, "")
+      .replace(/\n {2}# The only stage[\s\S]*$/, "\n");
     const parts = findReportParts(wiring(yaml))!;
     expect(parts.evaluation).toBeUndefined();
     expect(parts.projection).toBe("project.info");
     expect(parts.notes).toEqual([
-      "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (classify.predictions); " +
+      "no macro F1, confusion matrix, per-phase scores or latencies: " +
+        "no stage scores the predictions this fit draws (classify.predictions); " +
         "add one that uses evaluate, with `predictions: classify.predictions`",
     ]);
   });
 
   it("does not take an evaluation of other predictions than the fit's", () => {
-    const other = `  knn_random:\n    uses: classify\n    params: { split: random }\n    inputs:\n      features: standardize.features\n      meta: load.meta\n      validation: data/demo/validation_v1.parquet\n`;
-    const yaml = SHIPPED.replace("\n  evaluate:\n", `\n${other}\n  evaluate:\n`).replace("predictions: classify.predictions\n      neighbours", "predictions: knn_random.predictions\n      neighbours");
+    const other = [
+      "  knn_random:",
+      "    uses: classify",
+      "    params: { split: random }",
+      "    inputs: { features: standardize.features, meta: load.meta, validation: data/demo/validation_v1.parquet }",
+      "",
+    ].join("\n");
+    const yaml = SHIPPED.replace("\n  evaluate:\n", `\n${other}\n  evaluate:\n`).replace(
+      "predictions: classify.predictions\n      neighbours",
+      "predictions: knn_random.predictions\n      neighbours",
+    );
     const parts = findReportParts(wiring(yaml))!;
     expect(parts.scatter.predictions).toBe("classify.predictions");
     expect(parts.evaluation).toBeUndefined();
   });
 
   it("draws the first of several fits and says so", () => {
-    const yaml = SHIPPED.replace("\n  # The only stage", "\n  fit-b:\n    uses: write-fit\n    inputs: { meta: load.meta, xyz: project.xyz, predictions: classify.predictions, clusters: cluster.labels }\n\n  # The only stage");
+    const yaml = SHIPPED.replace(
+      "\n  # The only stage",
+      "\n  fit-b:\n    uses: write-fit\n" +
+        "    inputs: { meta: load.meta, xyz: project.xyz, predictions: classify.predictions, clusters: cluster.labels }\n" +
+        "\n  # The only stage",
+    );
     const parts = findReportParts(wiring(yaml))!;
     expect(parts.fitStage).toBe("fit-b"); // pipeline order: ties broken by name
     expect(parts.notes).toEqual(["2 stages use write-fit (fit-b, write-fit); this page draws the first, fit-b"]);
@@ -81,7 +100,13 @@ describe("findReportParts", () => {
 
 describe("wiringOfRun", () => {
   const out = (hash: string, kind: "matrix" | "table" | "json" | "file" = "table") => ({ hash, size: 1, kind });
-  const stage = (name: string, uses: string, inputs: Record<string, string>, outputs: StageResult["outputs"], status: StageResult["status"] = "ran"): StageResult => ({
+  const stage = (
+    name: string,
+    uses: string,
+    inputs: Record<string, string>,
+    outputs: StageResult["outputs"],
+    status: StageResult["status"] = "ran",
+  ): StageResult => ({
     name,
     status,
     ms: 1,

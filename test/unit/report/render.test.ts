@@ -105,10 +105,12 @@ describe("renderReport", () => {
   it("leaves out the sections no stage feeds and lists why, with how to add them", () => {
     const complete = renderReport(sampleReportData());
     expect(complete).not.toContain('id="notes"');
-    const note = "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (knn.predictions)";
+    const note =
+      "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (knn.predictions)";
     const data: ReportData = { ...sampleReportData(), metrics: undefined, projection: undefined, notes: [note] };
     const html = renderReport(data);
-    expect(html).toContain(`<section class="card notes" id="notes" aria-label="not in this report">\n<h2>Not in this report</h2>\n<ul><li>${note}</li></ul>`);
+    const card = `<section class="card notes" id="notes" aria-label="not in this report">\n<h2>Not in this report</h2>`;
+    expect(html).toContain(`${card}\n<ul><li>${note}</li></ul>`);
     for (const id of ["confusion", "per-class", "projection"]) expect(html).not.toContain(`id="${id}"`);
     expect(html).not.toContain('class="card summary"');
     expect(html).toContain('id="scatter"');
