@@ -22,7 +22,10 @@ export const entrySchema = z.object({
   stage: z.string(),
   key: hashSchema,
   parts: z.record(z.string(), z.unknown()),
-  outputs: z.record(z.string(), z.object({ hash: hashSchema, size: z.number().int().min(0), kind: z.enum(["matrix", "table", "json", "file"]) })),
+  outputs: z.record(
+    z.string(),
+    z.object({ hash: hashSchema, size: z.number().int().min(0), kind: z.enum(["matrix", "table", "json", "file"]) }),
+  ),
   ms: z.number(),
   created: z.string(),
   /** the run that produced it, and the CI job, when one was named in the environment */

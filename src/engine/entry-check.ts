@@ -13,7 +13,11 @@ export async function entryMismatch(entry: CacheEntry, def: AnyStage, store: Cac
 }
 
 /** Why the json objects of `outputs` in `store` are not `def`'s (a declared field missing), or undefined. */
-export async function jsonOutputsMismatch(outputs: Readonly<Record<string, ObjectRef>>, def: AnyStage, store: CacheDriver): Promise<string | undefined> {
+export async function jsonOutputsMismatch(
+  outputs: Readonly<Record<string, ObjectRef>>,
+  def: AnyStage,
+  store: CacheDriver,
+): Promise<string | undefined> {
   for (const [slot, spec] of Object.entries(def.outputs)) {
     const ref = outputs[slot];
     if (spec.kind !== "json" || !spec.fields || !ref) continue;

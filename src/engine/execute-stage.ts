@@ -77,7 +77,10 @@ export async function executeStage(
  * An input object decoded and checked against what its producer declares; `why` when it is
  * missing, damaged, or not that output (an entry pointed at another stage's object).
  */
-async function decodeInput(store: CacheDriver, input: { kind: SlotKind; hash: string; expect: ProducedSlot }): Promise<{ value: unknown } | { why: string }> {
+async function decodeInput(
+  store: CacheDriver,
+  input: { kind: SlotKind; hash: string; expect: ProducedSlot },
+): Promise<{ value: unknown } | { why: string }> {
   const bytes = await store.readObject(input.hash);
   if (!bytes) return { why: "is missing or damaged" };
   let value: unknown;

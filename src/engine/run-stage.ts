@@ -95,7 +95,11 @@ export function prose(reasons: readonly RunReason[]): string {
 }
 
 /** Writes the stage's declared output files; a vanished cache object or a write error is returned. */
-export async function writeDeclared(stage: ResolvedStage, outputs: Record<string, ObjectRef>, req: RunRequest): Promise<"ok" | "missing-object" | PipelineError> {
+export async function writeDeclared(
+  stage: ResolvedStage,
+  outputs: Record<string, ObjectRef>,
+  req: RunRequest,
+): Promise<"ok" | "missing-object" | PipelineError> {
   if (!req.writeOutputs) return "ok";
   try {
     for (const path of await materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {

@@ -174,7 +174,8 @@ async function gatherFacts(stage: ResolvedStage, req: RunRequest, walk: Walk): P
   const missing = stage.inputs.find((b) => b.kind === "file" && !existsSync(b.path));
   const decidedAlready = blockedBy.length > 0 || (inScope && walk.stopping) || missing !== undefined;
   const parts = decidedAlready ? undefined : computeParts(stage, req, walk.known);
-  const localEntry = parts && !("waitingOn" in parts) && needsLocalEntry(stage, inScope, forced) ? await usableEntry(stage, stageKey(parts), req) : undefined;
+  const looks = parts && !("waitingOn" in parts) && needsLocalEntry(stage, inScope, forced);
+  const localEntry = looks ? await usableEntry(stage, stageKey(parts), req) : undefined;
   return {
     inScope,
     forced,

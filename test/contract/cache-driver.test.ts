@@ -45,7 +45,11 @@ const cases: [string, Capabilities, () => DriverCase][] = [
     },
   ],
   // Bazel's protocol has neither; nginx's stock WebDAV module answers no PROPFIND
-  ["http (nginx)", { listing: false, deleting: false }, () => ({ driver: http, damage: (hash) => flipByte(join(nginx.root, "cas", hash)) })],
+  [
+    "http (nginx)",
+    { listing: false, deleting: false },
+    () => ({ driver: http, damage: (hash) => flipByte(join(nginx.root, "cas", hash)) }),
+  ],
 ];
 
 function flipByte(path: string): void {
@@ -107,7 +111,8 @@ for (const [name, capabilities, make] of cases) {
       await driver.writeEntry("evaluate", key, new TextEncoder().encode("{}"));
       const byHash = (x: { hash: string }, y: { hash: string }) => x.hash.localeCompare(y.hash);
       expect((await listing.objects()).sort(byHash)).toEqual([{ hash: a, size: 1234 }, { hash: b, size: 1 }].sort(byHash));
-      expect((await listing.entries()).sort((x, y) => x.stage.localeCompare(y.stage))).toEqual([{ stage: "cluster", key }, { stage: "evaluate", key }]);
+      const entries = (await listing.entries()).sort((x, y) => x.stage.localeCompare(y.stage));
+      expect(entries).toEqual([{ stage: "cluster", key }, { stage: "evaluate", key }]);
     });
 
     if (capabilities.deleting) it("deletes an entry and an object, and deleting what is not there is no error", async () => {

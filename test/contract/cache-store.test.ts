@@ -103,7 +103,10 @@ describe("sealed entries that were tampered with", () => {
     const b = new Uint8Array([4, 5, 6]);
     const hashA = await store.driver.writeObject(a);
     const hashB = await store.driver.writeObject(b);
-    await store.putEntry({ stage: "cluster", key: KEY, parts, ms: 1, created: "now", outputs: { labels: { hash: hashA, size: 3, kind: "table" } } });
+    await store.putEntry({
+      stage: "cluster", key: KEY, parts, ms: 1, created: "now",
+      outputs: { labels: { hash: hashA, size: 3, kind: "table" } },
+    });
     return { hashA, hashB };
   };
 

@@ -48,7 +48,8 @@ interface Contender {
 }
 
 function startContender(dir: string, i: number): Contender {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", CONTENDER, join(dir, "lock"), join(dir, "go"), join(dir, "release"), join(dir, `ready.${i}`)], {
+  const args = [join(dir, "lock"), join(dir, "go"), join(dir, "release"), join(dir, `ready.${i}`)];
+  const child = spawn(process.execPath, ["--input-type=module", "-e", CONTENDER, ...args], {
     env: { ...process.env, LOCK_MODULE },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -61,7 +62,9 @@ function startContender(dir: string, i: number): Contender {
       stdout += d.toString();
       if (stdout.includes("\n")) resolve(stdout.trim());
     });
-    void exit.then((code) => (stdout.includes("\n") ? undefined : reject(new Error(`contender ${i} exited ${code} without a verdict: ${stderr}`))));
+    void exit.then((code) => {
+      if (!stdout.includes("\n")) reject(new Error(`contender ${i} exited ${code} without a verdict: ${stderr}`));
+    });
   });
   return { child, verdict, exit };
 }

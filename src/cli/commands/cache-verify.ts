@@ -43,7 +43,8 @@ export async function verifyCache(io: CliIO): Promise<number> {
       const entry = "entry" in read ? read.entry : undefined;
       const def = entry ? defs.get(String(entry.parts.uses)) : undefined;
       if (entry && !def) unchecked++;
-      const problem = "damage" in read ? read.damage : "oldFormat" in read ? "written by an older version" : await outputProblem(read.entry, def, intact, store);
+      const problem =
+        "damage" in read ? read.damage : "oldFormat" in read ? "written by an older version" : await outputProblem(read.entry, def, intact, store);
       if (!problem) continue;
       damaged++;
       io.stdout(`entry ${stage} ${key.slice(0, 12)} is damaged (${problem}): deleted`);
@@ -58,7 +59,12 @@ export async function verifyCache(io: CliIO): Promise<number> {
 }
 
 /** What is wrong with the objects of an otherwise sound entry, or undefined. */
-async function outputProblem(entry: CacheEntry, def: AnyStage | undefined, intact: ReadonlySet<string>, store: CacheDriver): Promise<string | undefined> {
+async function outputProblem(
+  entry: CacheEntry,
+  def: AnyStage | undefined,
+  intact: ReadonlySet<string>,
+  store: CacheDriver,
+): Promise<string | undefined> {
   const lost = Object.entries(entry.outputs).filter(([, ref]) => !intact.has(ref.hash)).map(([slot]) => slot);
   if (lost.length > 0) return `lost its output(s) ${lost.join(", ")}`;
   if (!def) return undefined;

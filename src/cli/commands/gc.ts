@@ -47,7 +47,8 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
     const tmpRemoved = (await store.removeStaleTemps(TMP_GRACE_MS, dry)) + removeLockLeftovers(store.root, LOCK_TEMP_GRACE_MS, dry);
     const verb = dry ? "would remove" : "removed";
     const mib = (collected.bytesFreed / 1048576).toFixed(1);
-    io.stdout(`${verb} ${collected.entries} entries, ${collected.objects} objects (${mib} MiB), ${runsRemoved} run logs, ${tmpRemoved} temp files`);
+    const { entries, objects } = collected;
+    io.stdout(`${verb} ${entries} entries, ${objects} objects (${mib} MiB), ${runsRemoved} run logs, ${tmpRemoved} temp files`);
     return EXIT.ok;
   } finally {
     release();
@@ -58,7 +59,11 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
  * Removes (or, dry, counts) the entries whose keys are not live, the damaged ones among them,
  * and every object no kept entry names: a mark and sweep over the store's own listing.
  */
-export async function collectUnreachable(store: ListingDriver, liveKeys: ReadonlySet<string>, dry: boolean): Promise<{ entries: number; objects: number; bytesFreed: number }> {
+async function collectUnreachable(
+  store: ListingDriver,
+  liveKeys: ReadonlySet<string>,
+  dry: boolean,
+): Promise<{ entries: number; objects: number; bytesFreed: number }> {
   const liveObjects = new Set<string>();
   let entries = 0;
   for (const { stage, key } of await store.listing.entries()) {

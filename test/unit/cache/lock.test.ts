@@ -32,7 +32,8 @@ describe("project lock reclaim", () => {
   it("leaves a stale lock to the live process that claimed it: --no-wait names that process, waiting takes it after", async () => {
     const { lock, claim } = staleLock();
     writeFileSync(claim(0), claimBy(process.pid)); // a live claimer (this very process stands in for it)
-    await expect(acquireLock(lock, { wait: false, command: "test" })).rejects.toMatchObject({ code: "E_LOCKED", message: expect.stringContaining(`pid ${process.pid}`) });
+    const refused = acquireLock(lock, { wait: false, command: "test" });
+    await expect(refused).rejects.toMatchObject({ code: "E_LOCKED", message: expect.stringContaining(`pid ${process.pid}`) });
     expect(JSON.parse(readFileSync(lock, "utf8")).pid).toBe(DEAD_PID); // untouched while claimed
 
     let told = 0;
@@ -48,7 +49,8 @@ describe("project lock reclaim", () => {
 
   it("gc's sweep removes old leftovers only, and never the lock itself", () => {
     const dir = mkdtempSync(join(tmpdir(), "lock-"));
-    const names = ["lock", "lock.123.deadbeef", "lock.stale.123.cafe", "lock.reclaim.0123456789abcdef.0", "lock.reclaim.0123456789abcdef.1.77.beef", "lockers"];
+    const leftovers = ["lock.123.deadbeef", "lock.stale.123.cafe", "lock.reclaim.0123456789abcdef.0", "lock.reclaim.0123456789abcdef.1.77.beef"];
+    const names = ["lock", ...leftovers, "lockers"];
     for (const name of names) writeFileSync(join(dir, name), "");
     expect(names.filter((n) => LOCK_LEFTOVER.test(n))).toEqual(names.slice(1, 5));
     expect(removeLockLeftovers(dir, 60_000, false)).toBe(0); // all fresh
