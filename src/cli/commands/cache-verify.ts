@@ -44,7 +44,11 @@ export async function verifyCache(io: CliIO): Promise<number> {
       const def = entry ? defs.get(String(entry.parts.uses)) : undefined;
       if (entry && !def) unchecked++;
       const problem =
-        "damage" in read ? read.damage : "oldFormat" in read ? "written by an older version" : await outputProblem(read.entry, def, intact, store);
+        "damage" in read
+          ? read.damage
+          : "oldFormat" in read
+            ? "written by an older version"
+            : await outputProblem(read.entry, def, intact, store);
       if (!problem) continue;
       damaged++;
       io.stdout(`entry ${stage} ${key.slice(0, 12)} is damaged (${problem}): deleted`);

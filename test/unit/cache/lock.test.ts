@@ -49,7 +49,8 @@ describe("project lock reclaim", () => {
 
   it("gc's sweep removes old leftovers only, and never the lock itself", () => {
     const dir = mkdtempSync(join(tmpdir(), "lock-"));
-    const leftovers = ["lock.123.deadbeef", "lock.stale.123.cafe", "lock.reclaim.0123456789abcdef.0", "lock.reclaim.0123456789abcdef.1.77.beef"];
+    const claims = ["lock.reclaim.0123456789abcdef.0", "lock.reclaim.0123456789abcdef.1.77.beef"];
+    const leftovers = ["lock.123.deadbeef", "lock.stale.123.cafe", ...claims];
     const names = ["lock", ...leftovers, "lockers"];
     for (const name of names) writeFileSync(join(dir, name), "");
     expect(names.filter((n) => LOCK_LEFTOVER.test(n))).toEqual(names.slice(1, 5));
