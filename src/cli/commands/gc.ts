@@ -14,8 +14,8 @@ import { planProject } from "./plan.ts";
 export const GC_HELP = `usage: pipeline gc [--dry-run] [--keep-runs N]
 
 Removes cache entries and objects that neither the current pipeline.yaml, the last N runs
-(default 5) nor any named run (\`run --name\`) reach, the other run logs, and temp files left
-by killed runs (older than an hour).`;
+(default 5) nor any named run (\`run --name\`) reach, damaged entries, the other run logs, and
+temp files left by killed runs (older than an hour).`;
 
 const TMP_GRACE_MS = 60 * 60 * 1000;
 const LOCK_TEMP_GRACE_MS = 60 * 1000;
