@@ -22,6 +22,8 @@ export interface Project {
   code: Map<string, string>;
   /** every stage definition known: built-in and the plugins' */
   registry: readonly RegisteredStage[];
+  /** where a command's warnings about the project go (damaged cache entries found while planning) */
+  warn: (message: string) => void;
 }
 
 /** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
@@ -38,7 +40,7 @@ export async function openProject(dir: string, overrides: readonly Override[], w
     const reg = registry.find((r) => r.def === stage.def)!;
     code.set(stage.name, codeFingerprint(reg.module, reg.base, memo));
   }
-  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry };
+  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry, warn };
 }
 
 /**

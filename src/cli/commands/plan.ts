@@ -35,7 +35,8 @@ export async function planProject(project: Project, remote?: RemoteTier): Promis
     writeOutputs: false,
     keepGoing: true,
     signal: new AbortController().signal,
-    emit: () => {},
+    // a damaged entry found while planning is deleted, so it is said here too (status, gc, explain)
+    emit: (e) => (e.type === "warning" ? project.warn(e.message) : undefined),
     execute: () => Promise.reject(new Error("planning never executes a stage")),
     ...(remote ? { remote } : {}),
   });
