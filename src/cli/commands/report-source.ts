@@ -1,6 +1,6 @@
 import { parseOverride } from "../../config/overrides.ts";
 import { sweepVariants } from "../../config/sweep.ts";
-import type { ObjectRef } from "../../cache/store.ts";
+import type { ObjectRef } from "../../cache/entries.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { StageResult } from "../../core/events.ts";
 import type { RunOutcome } from "../../engine/run.ts";
