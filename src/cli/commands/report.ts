@@ -75,9 +75,9 @@ export async function writeReportFor(project: Project, source: ReportSource, out
       hint: source.fix,
     });
   }
-  const readNeeded = async (ref: (typeof NEEDED)[number]) => [ref, await project.store.readObject(source.known.get(ref)!.hash)] as const;
-  const objects = new Map(await Promise.all(NEEDED.map(readNeeded)));
-  const read = <K extends SlotKind>(ref: (typeof NEEDED)[number], kind: K): SlotValues[K] => {
+  const readNeeded = async (ref: string) => [ref, await project.store.readObject(source.known.get(ref)!.hash)] as const;
+  const objects = new Map(await Promise.all(needed.map(readNeeded)));
+  const read = <K extends SlotKind>(ref: string, kind: K): SlotValues[K] => {
     const bytes = objects.get(ref);
     if (!bytes) throw new PipelineError(`cache object for ${ref} of ${source.drawn} is missing or damaged`, { code: "E_REPORT_INPUTS", exitCode: EXIT.stageFailed, hint: source.fix });
     return decodeArtifact(kind, bytes);
