@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileHasher } from "../cache/file-hash.ts";
-import { CACHE_DIR, CacheStore } from "../cache/store.ts";
+import { CACHE_DIR, LocalDriver } from "../cache/local-driver.ts";
 import { loadPipeline, PIPELINE_FILE } from "../config/load.ts";
 import { readPipelineSource, type PipelineSource } from "../config/source.ts";
 import type { Override } from "../config/overrides.ts";
@@ -14,13 +14,16 @@ import { loadRegistry, type RegisteredStage } from "../engine/registry.ts";
 
 export interface Project {
   pipeline: ResolvedPipeline;
-  store: CacheStore;
+  /** the local cache folder, behind the store contract */
+  store: LocalDriver;
   hasher: FileHasher;
   plugins: string[];
   /** stage name -> fingerprint of its code */
   code: Map<string, string>;
   /** every stage definition known: built-in and the plugins' */
   registry: readonly RegisteredStage[];
+  /** where a command's warnings about the project go (damaged cache entries found while planning) */
+  warn: (message: string) => void;
 }
 
 /** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
@@ -34,14 +37,14 @@ export async function openProject(dir: string, overrides: readonly Override[], w
   const { plugins, registry } = await projectRegistry(dir, source);
   const pipeline = loadPipeline(dir, registry.map((r) => r.def), overrides, source);
   const root = join(dir, CACHE_DIR);
-  const store = new CacheStore(root, warn);
+  const store = new LocalDriver(root, warn);
   const memo = new Map<string, string>();
   const code = new Map<string, string>();
   for (const stage of pipeline.stages.values()) {
     const reg = registry.find((r) => r.def === stage.def)!;
     code.set(stage.name, codeFingerprint(reg.module, reg.base, memo));
   }
-  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry };
+  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry, warn };
 }
 
 /**
