@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, PipelineError, UsageError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 import type { CliIO, Command } from "./io.ts";
 
 export const HELP = `usage: pipeline [-C DIR] <command> [options]
@@ -31,6 +32,7 @@ global options:
   -h, --help         help (also after a command)
   --version          print the version`;
 
+/** Every command, by the name typed after `pipeline`: dispatch and "did you mean" both read it. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./commands/run.ts")).runCommand,
   status: async () => (await import("./commands/status.ts")).statusCommand,
@@ -46,6 +48,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   metrics: async () => (await import("./commands/diff.ts")).metricsDiffCommand,
 };
 
+/** The command names `pipeline` dispatches on, in the order the registry lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 /** The one place that turns errors into messages and exit codes. */
 export async function main(argv: readonly string[], base: Omit<CliIO, "projectDir">): Promise<number> {
   try {
@@ -60,7 +65,7 @@ export async function main(argv: readonly string[], base: Omit<CliIO, "projectDi
       return EXIT.ok;
     }
     const load = COMMANDS[name];
-    if (!load) throw new UsageError(`unknown command "${name}"`, "run `pipeline --help` for the list");
+    if (!load) throw new UsageError(`unknown command "${name}"${didYouMeanTail(name, COMMAND_NAMES)}`, "run `pipeline --help` for the list");
     return await (await load())(args, { ...base, projectDir: dir ? resolve(base.cwd, dir) : base.cwd });
   } catch (error) {
     if (error instanceof PipelineError) {

@@ -1,8 +1,9 @@
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { describeError, UsageError } from "../../core/errors.ts";
+import { UsageError } from "../../core/errors.ts";
 import { DEFAULT_PUBLISH_URL } from "../../publish/report.ts";
 import { runStream, type StreamOptions } from "../../publish/stream.ts";
+import { describeParseError } from "../args.ts";
 import type { CliIO, Command } from "../io.ts";
 
 const DEFAULT_FIT = "data/processed/knn_v1.parquet";
@@ -66,7 +67,7 @@ export function parseStreamArgs(argv: readonly string[], io: Pick<CliIO, "cwd" |
   try {
     values = parseFlags(argv);
   } catch (error) {
-    throw new UsageError(`stream: ${describeError(error)}`, "run `pipeline stream --help`");
+    throw new UsageError(`stream: ${describeParseError(error, FLAGS)}`, "run `pipeline stream --help`");
   }
   if (values.help) return "help";
   const fitPath = values.fit === undefined ? resolve(io.projectDir, DEFAULT_FIT) : resolve(io.cwd, values.fit);
