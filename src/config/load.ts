@@ -131,7 +131,8 @@ function resolveInputs(
     if (!ref) {
       const stage = /^([a-z][a-z0-9_-]*)\./.exec(value)?.[1];
       const tail = stage === undefined ? "" : didYouMeanTail(stage, ctx.declared.keys(), (near) => `${near}${value.slice(stage.length)}`);
-      ctx.issues.push(`${at("inputs", slot)}: "${value}" is not \`stage.output\` of a stage in this file (${slot} takes a ${spec.kind} from another stage)${tail}`);
+      const takes = `${slot} takes a ${spec.kind} from another stage`;
+      ctx.issues.push(`${at("inputs", slot)}: "${value}" is not \`stage.output\` of a stage in this file (${takes})${tail}`);
       continue;
     }
     if (ref.stage === name) {
@@ -171,11 +172,13 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
     const path = resolve(ctx.dir, target);
     const rel = relative(ctx.dir, path);
     if (isAbsolute(target) || rel.startsWith("..") || rel === "" || rel.split(sep)[0] === "cache") {
-      ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); give a relative path such as data/processed/${slot}`);
+      const fix = `give a relative path such as data/processed/${slot}`;
+      ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); ${fix}`);
       continue;
     }
     if (!insideRealProject(path, ctx.dir)) {
-      ctx.issues.push(`${at("outputs", slot)}: "${target}" resolves outside the project folder through a symbolic link; point it at a real folder inside the project`);
+      const fix = "point it at a real folder inside the project";
+      ctx.issues.push(`${at("outputs", slot)}: "${target}" resolves outside the project folder through a symbolic link; ${fix}`);
       continue;
     }
     outputs.push({ slot, path, display: target });

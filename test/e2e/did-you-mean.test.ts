@@ -106,7 +106,8 @@ describe("did you mean: parameters given with --set (invalid parameters, exit 3)
       ["run", "--set", "cluster.kk=5"],
       3,
       "error: the command line has 1 problem:",
-      '  - --set cluster.kk=5: cluster has no parameter "kk"; did you mean k? (cluster\'s parameters: k, sample_for_fit, batch_size, n_init, max_iter)',
+      '  - --set cluster.kk=5: cluster has no parameter "kk"; did you mean k?',
+      "(cluster's parameters: k, sample_for_fit, batch_size, n_init, max_iter)",
       "hint: fix the --set values listed above",
     );
     expect(result.stderr).not.toMatch(/line \d+/);
@@ -149,7 +150,8 @@ describe("did you mean: pipeline.yaml keys and names (exit 3, with the line)", (
       shippedProject(yaml),
       ["status"],
       3,
-      `stages.cluster.params (line ${lineOf(yaml, "kk:")}): Unrecognized key: "kk"; did you mean k? (cluster's parameters: k, sample_for_fit,`,
+      `stages.cluster.params (line ${lineOf(yaml, "kk:")}): Unrecognized key: "kk"; did you mean k?`,
+      "(cluster's parameters: k, sample_for_fit,",
     );
   });
 
@@ -179,14 +181,17 @@ describe("did you mean: pipeline.yaml keys and names (exit 3, with the line)", (
       3,
       `stages.standardize.uses (line ${lineOf(yaml, "uses: standardise")}): unknown stage "standardise"; did you mean standardize?`,
       `(line ${lineOf(yaml, "predictions: classify.predicions")}): classify has no output "predicions"; did you mean classify.predictions?`,
-      `(line ${lineOf(yaml, "xyz: projct.xyz")}): "projct.xyz" is not \`stage.output\` of a stage in this file (xyz takes a matrix from another stage); did you mean project.xyz?`,
+      `(line ${lineOf(yaml, "xyz: projct.xyz")}): "projct.xyz" is not \`stage.output\` of a stage in this file`,
+      "(xyz takes a matrix from another stage); did you mean project.xyz?",
       `stages.evaluate.outputs.metric (line ${lineOf(yaml, "metric:")}): evaluate has no output "metric"; did you mean metrics?`,
     );
   });
 
   it("an enum value", async () => {
     const yaml = edited("      method: lda", "      method: lad");
-    await expectError(shippedProject(yaml), ["status"], 3, `stages.project.params.method (line ${lineOf(yaml, "method: lad")}): Invalid option: expected one of "pca"|"lda"|"umap"; did you mean lda?`);
+    const line = lineOf(yaml, "method: lad");
+    const message = `stages.project.params.method (line ${line}): Invalid option: expected one of "pca"|"lda"|"umap"; did you mean lda?`;
+    await expectError(shippedProject(yaml), ["status"], 3, message);
   });
 
   it("a yaml syntax error carries its line and column", async () => {
