@@ -1,3 +1,4 @@
+import { lookUpEntry } from "../../cache/entries.ts";
 import { EXIT, UsageError } from "../../core/errors.ts";
 import { didYouMeanTail } from "../../core/suggest.ts";
 import { describeRemote, openRemote } from "../../remote/open.ts";
@@ -32,7 +33,9 @@ export async function pushCache(io: CliIO): Promise<number> {
     const rows = await planProject(project);
     let pushed = 0;
     for (const row of rows) {
-      const entry = row.key && row.result.status === "cached" ? project.store.getEntry(row.stage, row.key) : undefined;
+      const found = row.key && row.result.status === "cached" ? await lookUpEntry(project.store, row.stage, row.key) : undefined;
+      if (found?.warning) io.stderr(`warning: ${found.warning}`);
+      const entry = found?.entry;
       if (!entry) continue;
       remote.push(entry);
       pushed++;
