@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, PipelineError, UsageError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 import { findProjectDir } from "./find-project.ts";
 import type { CliIO, Command } from "./io.ts";
 
@@ -35,6 +36,7 @@ global options:
   -h, --help         help (also after a command)
   --version          print the version`;
 
+/** Every command, by the name typed after `pipeline`: dispatch and "did you mean" both read it. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./commands/run.ts")).runCommand,
   status: async () => (await import("./commands/status.ts")).statusCommand,
@@ -52,6 +54,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   metrics: async () => (await import("./commands/diff.ts")).metricsDiffCommand,
 };
 
+/** The command names `pipeline` dispatches on, in the order the registry lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 /** The one place that turns errors into messages and exit codes. */
 export async function main(argv: readonly string[], base: Omit<CliIO, "projectDir">): Promise<number> {
   try {
@@ -66,7 +71,7 @@ export async function main(argv: readonly string[], base: Omit<CliIO, "projectDi
       return EXIT.ok;
     }
     const load = COMMANDS[name];
-    if (!load) throw new UsageError(`unknown command "${name}"`, "run `pipeline --help` for the list");
+    if (!load) throw new UsageError(`unknown command "${name}"${didYouMeanTail(name, COMMAND_NAMES)}`, "run `pipeline --help` for the list");
     const startDir = dir ? resolve(base.cwd, dir) : base.cwd;
     return await (await load())(args, { ...base, startDir, projectDir: findProjectDir(startDir) ?? startDir });
   } catch (error) {

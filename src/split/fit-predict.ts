@@ -1,10 +1,10 @@
 import type { Matrix } from "../core/artifact.ts";
 import { InputError } from "../core/errors.ts";
+import { PHASE_COUNT } from "../core/phases.ts";
 import { knnSearch, mergeNeighbours, weightedVote, type KnnResult } from "../knn/index.ts";
 import { ROLE, rowsWithRole } from "./roles.ts";
 
 /** Phase codes 0..5 (SPEC section 1): the classes weightedVote scores. */
-export const PHASE_CLASSES = 6;
 
 export interface FitPredictRequest {
   readonly features: Matrix;
@@ -49,7 +49,7 @@ export async function fitPredict(request: FitPredictRequest): Promise<FitPredict
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
-  const votes = weightedVote(mergeNeighbours(trainOnly!, valOnly!, k), k, request.phase, PHASE_CLASSES);
+  const votes = weightedVote(mergeNeighbours(trainOnly!, valOnly!, k), k, request.phase, PHASE_COUNT);
   const predicted = Int8Array.from(request.phase);
   const isTrain = new Uint8Array(roles.length);
   for (let i = 0; i < roles.length; i++) isTrain[i] = roles[i] === ROLE.train || roles[i] === ROLE.val ? 1 : 0;
