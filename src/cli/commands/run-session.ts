@@ -17,6 +17,8 @@ import { ciJobId, describeRemote, openRemote } from "../../remote/open.ts";
 import type { RemoteTier } from "../../remote/tier.ts";
 import type { CheckResult } from "./check.ts";
 import type { RunFlags } from "./run.ts";
+import type { ShardPolicy } from "../../engine/run-sharded.ts";
+import { parseShardFlag, parseShardsFlag, shardScope } from "../shard-flags.ts";
 
 /** `pipeline run` once its flags are parsed: lock, plan and run the stages, then --check/--report. */
 export async function runWith(
@@ -34,7 +36,10 @@ export async function runWith(
   if (config === "override" && !values["write-outputs"] && !values.check && !values["dry-run"] && project.pipeline.order.some((n) => project.pipeline.stages.get(n)!.outputs.length > 0)) {
     log("note: --set changes pipeline.yaml's parameters, so the declared output files are left as they are (--write-outputs writes them)");
   }
-  const scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
+  let scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
+  const shard = parseShardFlag(values.shard, process.env);
+  if (shard) scope = shardScope(project.pipeline, scope);
+  const shards: ShardPolicy = { only: shard, requested: parseShardsFlag(values.shards) };
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
@@ -46,7 +51,7 @@ export async function runWith(
   try {
     const started = Date.now();
     const runId = newRunId(new Date(started));
-    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs });
+    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs, shards });
     // uploads finish (or give up at their deadlines) before the run is recorded; Ctrl-C drops them
     await (io.signal.aborted ? remote?.abort() : remote?.close());
     if (!values["dry-run"]) recordRun(project, outcome, { id: runId, started, argv, config, ...(values.name ? { name: values.name } : {}), ...(variant ? { variant } : {}) });
@@ -72,7 +77,7 @@ async function execute(
   io: CliIO,
   log: (line: string) => void,
   workers: StageWorkers | undefined,
-  extra: { remote: RemoteTier | undefined; runId: string; writeOutputs: boolean },
+  extra: { remote: RemoteTier | undefined; runId: string; writeOutputs: boolean; shards: ShardPolicy },
 ): Promise<RunOutcome> {
   const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
   const outcome = await runPipeline({
@@ -88,6 +93,7 @@ async function execute(
     emit: (e) => reporter.onEvent(e),
     execute: workers?.execute ?? (() => Promise.reject(new Error("a dry run never executes a stage"))),
     runId: extra.runId,
+    shards: extra.shards,
     ...(extra.remote ? { remote: extra.remote } : {}),
     ...(ciJobId(process.env) ? { ciJob: ciJobId(process.env)! } : {}),
   });
@@ -167,6 +173,7 @@ function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: Che
       key: r.key,
       reason: r.reason,
       ...(r.from ? { from: r.from } : {}),
+      ...(r.shards ? { shards: r.shards } : {}),
       ...(r.metrics ? { metrics: r.metrics } : {}),
       ...(r.reasons ? { reasons: r.reasons } : {}),
     })),
