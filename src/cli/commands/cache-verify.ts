@@ -4,6 +4,7 @@ import type { CacheEntry } from "../../cache/store.ts";
 import { describeError, EXIT } from "../../core/errors.ts";
 import { sha256 } from "../../core/hash.ts";
 import { outputSlotsMismatch, slotMismatch } from "../../core/slot-check.ts";
+import { entryView } from "../../core/shard.ts";
 import type { AnyStage } from "../../core/stage.ts";
 import type { CliIO } from "../io.ts";
 import { openProject } from "../project.ts";
@@ -37,7 +38,8 @@ export async function verifyCache(io: CliIO): Promise<number> {
     const entries = store.listEntries();
     let unchecked = 0;
     for (const { path, stage, entry, damage } of entries) {
-      const def = entry ? defs.get(String(entry.parts.uses)) : undefined;
+      const stageDef = entry ? defs.get(String(entry.parts.uses)) : undefined;
+      const def = stageDef && entry ? entryView(stageDef, entry.parts) : undefined; // a shard holds its partial outputs
       if (entry && !damage && !def) unchecked++;
       const problem = damage ?? (entry ? outputProblem(entry, def, intact, store.objectPath.bind(store)) : undefined);
       if (!problem) continue;

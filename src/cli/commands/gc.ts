@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LOCK_TEMP } from "../../cache/lock.ts";
 import { EXIT } from "../../core/errors.ts";
+import { baseKeyOf } from "../../core/shard.ts";
 import { readRunLogs } from "../../engine/run-log.ts";
 import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
@@ -43,7 +44,8 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
     const liveObjects = new Set<string>();
     let entriesRemoved = 0;
     for (const { path, entry } of store.listEntries()) {
-      if (entry && liveKeys.has(entry.key)) {
+      // a shard or shard plan stays while the key it belongs to is live (its merge may be to come)
+      if (entry && (liveKeys.has(entry.key) || liveKeys.has(baseKeyOf(entry.parts) ?? ""))) {
         for (const ref of Object.values(entry.outputs)) liveObjects.add(ref.hash);
         continue;
       }
