@@ -25,6 +25,7 @@ commands:
   params diff [A B]  parameters that differ between two runs (default: the newest other run
                      against the workspace run, the newest one without --set)
   metrics diff [A B] metrics that differ between two runs, and by how much
+  worker             compute queued shards of sharded stages (\`run --executor bullmq\`)
 
 global options:
   -C DIR             run in project folder DIR (its pipeline.yaml and cache/)
@@ -44,6 +45,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   exp: async () => (await import("./commands/exp.ts")).expCommand,
   params: async () => (await import("./commands/diff.ts")).paramsDiffCommand,
   metrics: async () => (await import("./commands/diff.ts")).metricsDiffCommand,
+  worker: async () => (await import("./commands/worker.ts")).workerCommand,
 };
 
 /** The one place that turns errors into messages and exit codes. */

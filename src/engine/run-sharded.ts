@@ -10,21 +10,24 @@
  */
 import type { ObjectRef } from "../cache/store.ts";
 import { encodeArtifact } from "../cache/codec.ts";
-import type { RunReason } from "../core/events.ts";
+import type { RunReason, StageResult } from "../core/events.ts";
 import { EXIT } from "../core/errors.ts";
 import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
 import { entryView, planParts, shardParts, type ShardRange } from "../core/shard.ts";
 import { decideShards, needsRecordedPlan, shardCountOf, type ShardAsk } from "./decide.ts";
 import { entryMismatch } from "./entry-check.ts";
-import { buildRequest, executeOne, fail, stageHooks } from "./run-stage.ts";
+import { buildRequest, executeOne, fail, stageHooks, writeDeclared } from "./run-stage.ts";
 import type { Outcome, RunRequest } from "./run.ts";
 
-/** Runs a stage's missing shards elsewhere (the queue); resolves once each is in the shared cache. */
+/**
+ * Runs a stage's missing shards and then their merge elsewhere (the BullMQ flow: children =
+ * shards, parent = merge); resolves once the merged entry is in the shared cache.
+ */
 export interface ShardRunner {
   /** a label for progress rows: "bullmq redis://host:6379" */
   readonly name: string;
-  run(job: { stage: ResolvedStage; parts: KeyParts; count: number; shards: readonly number[] }, req: RunRequest): Promise<ShardRunResult>;
+  run(job: { stage: ResolvedStage; parts: KeyParts; inputs: Record<string, ObjectRef>; count: number; shards: readonly number[] }, req: RunRequest): Promise<ShardRunResult>;
 }
 
 export type ShardRunResult = { ok: true } | { ok: false; message: string; hint?: string; exitCode: number };
@@ -40,7 +43,7 @@ type Found = { outputs: Record<string, ObjectRef>; from: "local" | "remote" };
  * The stage computed through its shards, or undefined when it is to run unsharded (no shard
  * count was asked for or recorded): the caller then runs it as any stage.
  */
-export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], req: RunRequest, more: boolean, ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>): Promise<Outcome | undefined> {
+export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], req: RunRequest, more: boolean, inputs: Record<string, ObjectRef>, ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>): Promise<Outcome | undefined> {
   const ask = req.shards ?? { only: undefined, requested: undefined };
   const recorded = needsRecordedPlan(ask) ? await recordedPlan(stage, parts, req) : undefined;
   const count = shardCountOf(ask, recorded);
@@ -56,6 +59,7 @@ export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons:
   const summary = { count, ran: compute, local: indicesFrom(found, "local"), remote: indicesFrom(found, "remote"), merged: merge };
   for (const [index, f] of found.entries()) if (f) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: f.from === "local" ? "cached" : "remote" });
 
+  if (compute.length > 0 && merge && req.shards?.runner) return runElsewhere(stage, parts, reasons, inputs, compute, summary, started, req);
   if (compute.length > 0) {
     const computed = await computeShards(stage, parts, count, compute, req, more || merge, ensureInputs);
     if ("type" in computed) return computed;
@@ -88,21 +92,9 @@ export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons:
   return outcome;
 }
 
-/** Computes the listed shards: with a runner (the queue) there, else here one after another. */
+/** Computes the listed shards here, one after another (each with every thread). */
 async function computeShards(stage: ResolvedStage, parts: KeyParts, count: number, compute: readonly number[], req: RunRequest, more: boolean, ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>): Promise<Map<number, Record<string, ObjectRef>> | Outcome> {
   const out = new Map<number, Record<string, ObjectRef>>();
-  if (req.shards?.runner) {
-    const runner = req.shards.runner;
-    for (const index of compute) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: "queued", where: runner.name });
-    const result = await runner.run({ stage, parts, count, shards: compute }, req);
-    if (!result.ok) return { type: "result", result: fail(req, stage, parts, result.message, result.hint, result.exitCode) };
-    for (const index of compute) {
-      const there = await findShard(stage, parts, { index, count }, req);
-      if (!there) return { type: "result", result: fail(req, stage, parts, `shard ${index}/${count} finished on ${runner.name} but is not in the shared cache`, "check that the workers' remote cache is readwrite with a signing key this project trusts", EXIT.stageFailed) };
-      out.set(index, there.outputs);
-    }
-    return out;
-  }
   const missing = await ensureInputs();
   if (missing) return { type: "corrupt", slot: missing };
   for (const [n, index] of compute.entries()) {
@@ -122,6 +114,34 @@ async function computeShards(stage: ResolvedStage, parts: KeyParts, count: numbe
     out.set(index, message.outputs);
   }
   return out;
+}
+
+/**
+ * The shards and their merge on the runner's workers, then the merged entry from the remote as
+ * this run's result: its declared files written (their objects fetched), kept locally when whole.
+ */
+async function runElsewhere(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], inputs: Record<string, ObjectRef>, compute: number[], summary: NonNullable<StageResult["shards"]>, started: number, req: RunRequest): Promise<Outcome> {
+  const runner = req.shards!.runner!;
+  const { count } = summary;
+  for (const index of compute) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: "queued", where: runner.name });
+  const result = await runner.run({ stage, parts, inputs, count, shards: compute }, req);
+  const ms = Math.round(performance.now() - started);
+  if (!result.ok) return { type: "result", result: fail(req, stage, parts, result.message, result.hint, result.exitCode, ms) };
+  const key = stageKey(parts);
+  const entry = await req.remote?.lookup(stage.name, key, stage.def);
+  if (!entry) {
+    const hint = "check that the workers' remote cache is this run's, readwrite, with a signing key this project trusts";
+    return { type: "result", result: fail(req, stage, parts, `the merge finished on ${runner.name} but its entry is not on the remote cache`, hint, EXIT.stageFailed, ms) };
+  }
+  if (req.writeOutputs) {
+    for (const b of stage.outputs) if (!(await req.remote!.ensureLocal(entry.outputs[b.slot]!))) return { type: "result", result: fail(req, stage, parts, `output ${b.slot} of the merge could not be fetched from the remote cache`, "run again", EXIT.stageFailed, ms) };
+    const written = writeDeclared(stage, entry.outputs, req);
+    if (written !== "ok") return { type: "result", result: fail(req, stage, parts, written === "missing-object" ? "an output object vanished" : written.message, undefined, EXIT.stageFailed, ms) };
+  }
+  req.remote!.keepIfComplete(key);
+  req.emit({ type: "stage:done", stage: stage.name, key, ms });
+  const reason = `${reasons.map((r) => r.detail).join("; ")}; ${compute.length} of ${count} shards and the merge on ${runner.name}`;
+  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason, parts: { ...parts }, outputs: entry.outputs, reasons, shards: summary } };
 }
 
 /** A computed shard as an entry of its own, offered to the remote at once. */

@@ -214,7 +214,8 @@ async function resolveMiss(stage: ResolvedStage, decision: LookFurther, req: Run
     return undefined;
   };
   if (stage.def.shards && stage.def.effect !== true) {
-    const sharded = await runSharded(stage, parts, reasons, req, more, ensureInputs);
+    const inputs = Object.fromEntries(stage.inputs.flatMap((b) => (b.kind === "ref" ? [[b.slot, known.get(`${b.stage}.${b.output}`)!]] : [])));
+    const sharded = await runSharded(stage, parts, reasons, req, more, inputs, ensureInputs);
     if (sharded) return sharded;
   }
   const missing = await ensureInputs();

@@ -19,6 +19,9 @@ import type { CheckResult } from "./check.ts";
 import type { RunFlags } from "./run.ts";
 import type { ShardPolicy } from "../../engine/run-sharded.ts";
 import { parseShardFlag, parseShardsFlag, shardScope } from "../shard-flags.ts";
+import type { ShardRange } from "../../core/shard.ts";
+import type { BullmqRunner } from "../../queue/flow.ts";
+import { UsageError } from "../../core/errors.ts";
 
 /** `pipeline run` once its flags are parsed: lock, plan and run the stages, then --check/--report. */
 export async function runWith(
@@ -39,7 +42,11 @@ export async function runWith(
   let scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
   const shard = parseShardFlag(values.shard, process.env);
   if (shard) scope = shardScope(project.pipeline, scope);
-  const shards: ShardPolicy = { only: shard, requested: parseShardsFlag(values.shards) };
+  const requested = parseShardsFlag(values.shards);
+  const started = Date.now();
+  const runId = newRunId(new Date(started));
+  const runner = await openRunner(values, shard, runId, log); // an unreachable queue fails before the lock is taken
+  const shards: ShardPolicy = { only: shard, requested: runner && requested === undefined ? Math.max(2, await runner.workers()) : requested, ...(runner ? { runner } : {}) };
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
@@ -49,8 +56,6 @@ export async function runWith(
     ? () => {}
     : await lockProject(project.store.root, io, { wait: !values["no-wait"], command: `pipeline run ${argv.join(" ")}`.trim(), log });
   try {
-    const started = Date.now();
-    const runId = newRunId(new Date(started));
     const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs, shards });
     // uploads finish (or give up at their deadlines) before the run is recorded; Ctrl-C drops them
     await (io.signal.aborted ? remote?.abort() : remote?.close());
@@ -65,8 +70,27 @@ export async function runWith(
     return io.signal.aborted ? EXIT.interrupted : exitCode;
   } finally {
     await remote?.abort();
+    await runner?.close();
     release();
   }
+}
+
+/** `--executor bullmq --queue URL`: the runner that queues shards as BullMQ flows (connected now). */
+async function openRunner(values: RunFlags, shard: ShardRange | undefined, runId: string, log: (line: string) => void): Promise<BullmqRunner | undefined> {
+  const executor = values.executor ?? "local";
+  if (executor !== "local" && executor !== "bullmq") throw new UsageError(`--executor ${executor}: expected local or bullmq`);
+  if (executor === "local") {
+    if (values.queue) throw new UsageError("--queue is for --executor bullmq");
+    return undefined;
+  }
+  if (shard) throw new UsageError("--shard computes one shard here; it does not go with --executor bullmq", "drop one of them");
+  if (values["dry-run"]) return undefined;
+  const { queueTarget } = await import("../../queue/connection.ts");
+  const { openBullmqRunner } = await import("../../queue/flow.ts");
+  const runner = await openBullmqRunner(queueTarget(values.queue), runId);
+  const workers = await runner.workers();
+  if (workers === 0) log(`note: no \`pipeline worker\` is listening on ${runner.name} yet; queued shards wait for one`);
+  return runner;
 }
 
 async function execute(
