@@ -124,7 +124,7 @@ async function cancelFlow(parent: Job, ids: string[], ctx: { target: QueueTarget
   try {
     await client.publish(CANCEL_CHANNEL, JSON.stringify(ids));
     // a cancelled job fails at once; the parent and the jobs not started can then be removed
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; attempt < 50; attempt++) {
       try {
         await parent.remove({ removeChildren: true });
         return;

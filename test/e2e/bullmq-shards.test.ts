@@ -3,7 +3,9 @@ import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SHARD_QUEUE } from "../../src/queue/connection.ts";
 import { createSigningKeyPair } from "../../src/cache/signing.ts";
 import { packageRoot } from "../../src/core/paths.ts";
 import { duckRows } from "../helpers/duckdb.ts";
@@ -140,6 +142,27 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     expect(sha(join(coordinator, FIT))).toBe(sha(join(here, FIT)));
     expect(withoutLatency(coordinator)).toBe(withoutLatency(here));
     expect(stageOf(run, "classify").key).toBe(stageOf(local, "classify").key);
+  });
+
+  it("Ctrl-C of the coordinator cancels the flow: the running shard is aborted, the waiting ones removed, exit 130", async () => {
+    const worker = startWorker(await clone(), redis.url, env);
+    await worker.waitFor(/Ctrl-C stops$/m);
+    const coordinator = await clone();
+    const child = startCli(coordinator, ["run", "--executor", "bullmq", "--queue", redis.url, "--shards", "3", "--set", "seed=11"], env);
+    const done = finish(child);
+    await worker.waitFor(/start    classify shard/);
+    child.kill("SIGINT");
+    const run = await done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stdout).toMatch(/interrupted: the shards queued on bullmq redis:\/\/127\.0\.0\.1:\d+ were cancelled/);
+    await worker.waitFor(/FAILED   classify shard \d\/3: cancelled/);
+    const queue = new Queue(SHARD_QUEUE, { connection: { host: "127.0.0.1", port: redis.port } });
+    try {
+      const counts = await queue.getJobCounts("waiting", "active", "waiting-children", "delayed");
+      expect(counts).toEqual({ waiting: 0, active: 0, "waiting-children": 0, delayed: 0 });
+    } finally {
+      await queue.close();
+    }
   });
 
   it("Redis not answering: a clear error naming the URL, exit 69, the hint to run here", async () => {

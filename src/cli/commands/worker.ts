@@ -61,7 +61,12 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
   });
   const label = (job: { data: { stage: string; index?: number; count: number } } | undefined) =>
     job ? `${job.data.stage} ${job.data.index === undefined ? `merge of ${job.data.count} shards` : `shard ${job.data.index}/${job.data.count}`}` : "a job";
-  worker.on("active", (job) => io.stdout(`  start    ${label(job)}`));
+  // jobs a coordinator cancelled (Ctrl-C): aborted when running, and refused when taken later
+  const cancelled = new Set<string>();
+  worker.on("active", (job) => {
+    io.stdout(`  start    ${label(job)}`);
+    if (job.id && cancelled.has(job.id)) worker.cancelJob(job.id, "the coordinator was interrupted");
+  });
   worker.on("completed", (job, result: { cached: boolean; ms: number }) => io.stdout(`  done     ${label(job)} ${result.cached ? "(was cached)" : `in ${(result.ms / 1000).toFixed(2)}s`}`));
   worker.on("failed", (job, error) => io.stdout(`  FAILED   ${label(job)}: ${error.message}`));
   worker.on("error", (error) => io.stderr(`warning: queue ${target.display}: ${error.message}`));
@@ -70,7 +75,11 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
   cancels.on("error", () => undefined);
   await cancels.subscribe(CANCEL_CHANNEL);
   cancels.on("message", (_channel, message: string) => {
-    for (const id of JSON.parse(message) as string[]) worker.cancelJob(id, "the coordinator was interrupted");
+    for (const id of JSON.parse(message) as string[]) {
+      cancelled.add(id);
+      worker.cancelJob(id, "the coordinator was interrupted");
+    }
+    if (cancelled.size > 10_000) cancelled.clear();
   });
   await worker.waitUntilReady();
   io.stdout(`worker ${name} on ${target.display}: ${concurrency} job${concurrency === 1 ? "" : "s"} at once, ${threads} thread${threads === 1 ? "" : "s"} each; Ctrl-C stops`);
