@@ -36,13 +36,20 @@ function clone(name: string): string {
   const dir = join(work, name);
   mkdirSync(join(dir, "data"), { recursive: true });
   cpSync(values.data!, join(dir, "data", "demo"), { recursive: true });
-  writeFileSync(join(dir, "pipeline.yaml"), `${readFileSync(join(root, "pipeline.yaml"), "utf8")}cache:\n  remote:\n    trust: ["${publicKey}"]\n`);
+  writeFileSync(
+    join(dir, "pipeline.yaml"),
+    `${readFileSync(join(root, "pipeline.yaml"), "utf8")}cache:\n  remote:\n    trust: ["${publicKey}"]\n`,
+  );
   return dir;
 }
 
 type Stage = { name: string; status: string; ms: number; key: string | null };
 function run(dir: string, args: string[], env: Record<string, string> = {}): { code: number | null; stages: Stage[] } {
-  const result = spawnSync(process.execPath, [bin, "-C", dir, ...args, "--json"], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, CI: "1", ...env } });
+  const result = spawnSync(process.execPath, [bin, "-C", dir, ...args, "--json"], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    env: { ...process.env, CI: "1", ...env },
+  });
   if (result.status !== 0) process.stderr.write(result.stderr.slice(-3000));
   try {
     return { code: result.status, stages: JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "").stages as Stage[] };
@@ -55,9 +62,13 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The window count, from classify's info output (its counts per role). */
 function windowsOf(dir: string, key: string): number {
-  const entry = JSON.parse(readFileSync(join(dir, "cache", "entries", "classify", `${key}.json`), "utf8")) as { outputs: { info: { hash: string } } };
+  const entry = JSON.parse(readFileSync(join(dir, "cache", "entries", "classify", `${key}.json`), "utf8")) as {
+    outputs: { info: { hash: string } };
+  };
   const hash = entry.outputs.info.hash;
-  const info = JSON.parse(readFileSync(join(dir, "cache", "objects", hash.slice(0, 2), hash), "utf8")) as { counts: Record<string, number> };
+  const info = JSON.parse(readFileSync(join(dir, "cache", "objects", hash.slice(0, 2), hash), "utf8")) as {
+    counts: Record<string, number>;
+  };
   return Object.values(info.counts).reduce((a, b) => a + b, 0);
 }
 
@@ -74,7 +85,10 @@ try {
 
   const outputs: string[] = [];
   for (const i of [0, 1]) {
-    const child = spawn(process.execPath, [bin, "-C", clone(`worker-${i}`), "worker", "--queue", redis.url, "--threads", "1"], { env: { ...process.env, CI: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, "-C", clone(`worker-${i}`), "worker", "--queue", redis.url, "--threads", "1"], {
+      env: { ...process.env, CI: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     outputs[i] = "";
     child.stdout!.on("data", (d: Buffer) => (outputs[i] += d.toString()));
     workers.push(child);
@@ -109,7 +123,12 @@ try {
     remote_served_bytes_per_shard: Math.round(served / 2),
     remote_taken_bytes_per_shard: Math.round(taken / 2),
     same_key: classifyOf(single)?.key === classifyOf(sharded)?.key,
-    projected_seconds: { "1M_on_8": projected(1e6, 8), "1M_on_32": projected(1e6, 32), "3M_on_8": projected(3e6, 8), "3M_on_32": projected(3e6, 32) },
+    projected_seconds: {
+      "1M_on_8": projected(1e6, 8),
+      "1M_on_32": projected(1e6, 32),
+      "3M_on_8": projected(3e6, 8),
+      "3M_on_32": projected(3e6, 32),
+    },
     ok: single.code === 0 && sharded.code === 0 && shardSeconds.length === 2,
   };
   writeFileSync(values.out!, JSON.stringify(result, null, 2));

@@ -45,7 +45,8 @@ export function listrReporter(): Reporter {
     const item = row.item;
     if (!item) return;
     if (item.title !== row.title) item.title$ = row.title;
-    const shards = row.shards && row.shards.size > 0 ? `shards: ${[...row.shards].sort(([a], [b]) => a - b).map(([, s]) => s).join(", ")}` : undefined;
+    const states = [...(row.shards ?? [])].sort(([a], [b]) => a - b).map(([, state]) => state);
+    const shards = states.length > 0 ? `shards: ${states.join(", ")}` : undefined;
     const output = [row.progress, shards, ...row.notes].filter((l) => l !== undefined).join("\n");
     if (again || (item.output ?? "") !== output) item.output$ = output;
   };

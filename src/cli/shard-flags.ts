@@ -12,12 +12,19 @@ export function parseShardFlag(value: string | undefined, env: NodeJS.ProcessEnv
   if (value.startsWith("env/")) {
     const index = env.JOB_COMPLETION_INDEX;
     if (index === undefined || index === "") {
-      throw new UsageError(`--shard ${value}: JOB_COMPLETION_INDEX is not set`, "set it (a Kubernetes Indexed Job does), or pass the index: --shard 0/4");
+      throw new UsageError(
+        `--shard ${value}: JOB_COMPLETION_INDEX is not set`,
+        "set it (a Kubernetes Indexed Job does), or pass the index: --shard 0/4",
+      );
     }
     text = `${index}${value.slice("env".length)}`;
   }
   const range = parseShardRange(text);
-  if (!range) throw new UsageError(`--shard ${value}: expected I/N with 0 <= I < N <= ${MAX_SHARDS} (0-based), e.g. --shard 0/4`, "see `pipeline run --help`");
+  if (!range)
+    throw new UsageError(
+      `--shard ${value}: expected I/N with 0 <= I < N <= ${MAX_SHARDS} (0-based), e.g. --shard 0/4`,
+      "see `pipeline run --help`",
+    );
   return range;
 }
 
@@ -25,7 +32,8 @@ export function parseShardFlag(value: string | undefined, env: NodeJS.ProcessEnv
 export function parseShardsFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) throw new UsageError(`--shards must be a whole number from 1 to ${MAX_SHARDS}, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS)
+    throw new UsageError(`--shards must be a whole number from 1 to ${MAX_SHARDS}, got "${value}"`);
   return n;
 }
 
@@ -37,7 +45,10 @@ export function shardScope(pipeline: ResolvedPipeline, scope: ReadonlySet<string
   const sharded = [...scope].filter((n) => pipeline.stages.get(n)!.def.shards !== undefined);
   if (sharded.length === 0) {
     const can = pipeline.order.filter((n) => pipeline.stages.get(n)!.def.shards !== undefined);
-    throw new UsageError("--shard: no selected stage can be sharded", can.length > 0 ? `stages that can: ${can.join(", ")}` : "no stage of this pipeline declares shards");
+    throw new UsageError(
+      "--shard: no selected stage can be sharded",
+      can.length > 0 ? `stages that can: ${can.join(", ")}` : "no stage of this pipeline declares shards",
+    );
   }
   const keep = new Set(sharded.flatMap((n) => [...ancestorsOf(pipeline, n)]));
   return new Set([...scope].filter((n) => keep.has(n)));

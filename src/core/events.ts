@@ -8,7 +8,15 @@ export type PipelineEvent =
   | { type: "stage:log"; stage: string; message: string }
   | { type: "stage:done"; stage: string; key: string; ms: number }
   /** one shard of a sharded stage: found cached (here or on the remote), queued, running, done (where) */
-  | { type: "stage:shard"; stage: string; index: number; count: number; state: "cached" | "remote" | "queued" | "running" | "done"; where?: string; ms?: number }
+  | {
+      type: "stage:shard";
+      stage: string;
+      index: number;
+      count: number;
+      state: "cached" | "remote" | "queued" | "running" | "done";
+      where?: string;
+      ms?: number;
+    }
   | { type: "stage:failed"; stage: string; message: string; hint?: string }
   | { type: "stage:skipped"; stage: string; because: string }
   | { type: "output:written"; stage: string; path: string }

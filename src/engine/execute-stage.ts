@@ -76,7 +76,9 @@ export async function executeStage(
   }
 }
 
-type Produced = { outputs: Record<string, unknown>; slots: Record<string, OutputSlot> } | { corrupt: { slot: string; hash: string; why: string } };
+type Produced =
+  | { outputs: Record<string, unknown>; slots: Record<string, OutputSlot> }
+  | { corrupt: { slot: string; hash: string; why: string } };
 
 /** The stage's outputs (a whole run, one shard's partial outputs, or the merge of every shard's) and their slots. */
 async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request: StageRequest, store: CacheStore): Promise<Produced> {
@@ -88,7 +90,8 @@ async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request
     const values: Record<string, unknown> = {};
     for (const [slot, spec] of Object.entries(def.shards.outputs)) {
       const ref = refs[slot]!;
-      const decoded = await decodeInput(store, { kind: spec.kind, hash: ref.hash, expect: { producer: `${request.stage} shard ${index}.${slot}`, ...spec } });
+      const expect = { producer: `${request.stage} shard ${index}.${slot}`, ...spec };
+      const decoded = await decodeInput(store, { kind: spec.kind, hash: ref.hash, expect });
       if ("why" in decoded) return { corrupt: { slot: `shard:${index}`, hash: ref.hash, why: decoded.why } };
       values[slot] = decoded.value;
     }

@@ -9,14 +9,13 @@
  *   shard N-1 ─┘
  */
 import type { ObjectRef } from "../cache/store.ts";
-import { encodeArtifact } from "../cache/codec.ts";
 import type { RunReason, StageResult } from "../core/events.ts";
 import { EXIT } from "../core/errors.ts";
 import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
-import { entryView, planParts, shardParts, type ShardRange } from "../core/shard.ts";
+import { shardParts } from "../core/shard.ts";
 import { decideShards, needsRecordedPlan, shardCountOf, type ShardAsk } from "./decide.ts";
-import { entryMismatch } from "./entry-check.ts";
+import { fetchAll, findShard, recordedPlan, recordPlan, storeShard, type Found } from "./shard-entries.ts";
 import { buildRequest, executeOne, fail, stageHooks, writeDeclared } from "./run-stage.ts";
 import type { Outcome, RunRequest } from "./run.ts";
 
@@ -27,7 +26,10 @@ import type { Outcome, RunRequest } from "./run.ts";
 export interface ShardRunner {
   /** a label for progress rows: "bullmq redis://host:6379" */
   readonly name: string;
-  run(job: { stage: ResolvedStage; parts: KeyParts; inputs: Record<string, ObjectRef>; count: number; shards: readonly number[] }, req: RunRequest): Promise<ShardRunResult>;
+  run(
+    job: { stage: ResolvedStage; parts: KeyParts; inputs: Record<string, ObjectRef>; count: number; shards: readonly number[] },
+    req: RunRequest,
+  ): Promise<ShardRunResult>;
 }
 
 export type ShardRunResult = { ok: true } | { ok: false; message: string; hint?: string; exitCode: number };
@@ -37,27 +39,43 @@ export interface ShardPolicy extends ShardAsk {
   readonly runner?: ShardRunner;
 }
 
-type Found = { outputs: Record<string, ObjectRef>; from: "local" | "remote" };
-
 /**
  * The stage computed through its shards, or undefined when it is to run unsharded (no shard
  * count was asked for or recorded): the caller then runs it as any stage.
  */
-export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], req: RunRequest, more: boolean, inputs: Record<string, ObjectRef>, ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>): Promise<Outcome | undefined> {
+export async function runSharded(
+  stage: ResolvedStage,
+  parts: KeyParts,
+  reasons: RunReason[],
+  req: RunRequest,
+  more: boolean,
+  inputs: Record<string, ObjectRef>,
+  ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>,
+): Promise<Outcome | undefined> {
   const ask = req.shards ?? { only: undefined, requested: undefined };
   const recorded = needsRecordedPlan(ask) ? await recordedPlan(stage, parts, req) : undefined;
   const count = shardCountOf(ask, recorded);
   if (count === undefined) return undefined;
   const started = performance.now();
-  req.emit({ type: "stage:start", stage: stage.name, key: stageKey(parts), reasons: [...reasons.map((r) => r.detail), `in ${count} shard${count === 1 ? "" : "s"}`] });
+  req.emit({
+    type: "stage:start",
+    stage: stage.name,
+    key: stageKey(parts),
+    reasons: [...reasons.map((r) => r.detail), `in ${count} shard${count === 1 ? "" : "s"}`],
+  });
   const found: (Found | undefined)[] = [];
   const forced = req.forced.has(stage.name); // a forced stage recomputes its shards too
   for (let index = 0; index < count; index++) found.push(forced ? undefined : await findShard(stage, parts, { index, count }, req));
   // a merge needs the shards' objects here: one the remote cannot give is computed here instead
-  if (!ask.only) for (const [index, f] of found.entries()) if (f?.from === "remote" && !(await fetchAll(f.outputs, req))) found[index] = undefined;
-  const { compute, merge } = decideShards(ask.only, found.map((f) => f !== undefined));
+  if (!ask.only)
+    for (const [index, f] of found.entries()) if (f?.from === "remote" && !(await fetchAll(f.outputs, req))) found[index] = undefined;
+  const { compute, merge } = decideShards(
+    ask.only,
+    found.map((f) => f !== undefined),
+  );
   const summary = { count, ran: compute, local: indicesFrom(found, "local"), remote: indicesFrom(found, "remote"), merged: merge };
-  for (const [index, f] of found.entries()) if (f) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: f.from === "local" ? "cached" : "remote" });
+  for (const [index, f] of found.entries())
+    if (f) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: f.from === "local" ? "cached" : "remote" });
 
   if (compute.length > 0 && merge && req.shards?.runner) return runElsewhere(stage, parts, reasons, inputs, compute, summary, started, req);
   if (compute.length > 0) {
@@ -71,14 +89,38 @@ export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons:
     const what = `shard ${ask.only!.index}/${count} ${compute.length > 0 ? "computed" : "was cached"}`;
     req.emit({ type: "stage:done", stage: stage.name, key: stageKey(parts), ms: ms() });
     const reason = `${what}; merge the shards with a plain \`pipeline run\``;
-    return { type: "result", result: { name: stage.name, status: compute.length > 0 ? "ran" : "cached", ms: ms(), key: stageKey(parts), reason, parts: { ...parts }, shards: summary } };
+    return {
+      type: "result",
+      result: {
+        name: stage.name,
+        status: compute.length > 0 ? "ran" : "cached",
+        ms: ms(),
+        key: stageKey(parts),
+        reason,
+        parts: { ...parts },
+        shards: summary,
+      },
+    };
   }
   const missing = await ensureInputs(stage.def.shards!.mergeInputs);
   if (missing) return { type: "corrupt", slot: missing };
   for (const [index, f] of found.entries()) {
     if (await fetchAll(f!.outputs, req)) continue;
-    const what = compute.includes(index) ? "computed on a worker but its objects could not be fetched from the remote cache" : "vanished from the local cache";
-    return { type: "result", result: fail(req, stage, parts, `shard ${index}/${count} ${what}`, "run again: a shard that cannot be had is computed here", EXIT.stageFailed, ms()) };
+    const what = compute.includes(index)
+      ? "computed on a worker but its objects could not be fetched from the remote cache"
+      : "vanished from the local cache";
+    return {
+      type: "result",
+      result: fail(
+        req,
+        stage,
+        parts,
+        `shard ${index}/${count} ${what}`,
+        "run again: a shard that cannot be had is computed here",
+        EXIT.stageFailed,
+        ms(),
+      ),
+    };
   }
   const outcome = await executeOne(stage, parts, reasons, req, more, { shards: found.map((f) => f!.outputs), started, summary });
   if (outcome.type === "corrupt" && outcome.slot.startsWith("shard:")) {
@@ -87,13 +129,32 @@ export async function runSharded(stage: ResolvedStage, parts: KeyParts, reasons:
     const key = stageKey(shardParts(parts, { index, count }));
     req.store.deleteEntry(stage.name, key);
     req.remote?.reject(key);
-    return { type: "result", result: fail(req, stage, parts, `shard ${index}/${count} in the cache is damaged; it was deleted`, "run again: the shard is then computed here", EXIT.stageFailed, ms()) };
+    return {
+      type: "result",
+      result: fail(
+        req,
+        stage,
+        parts,
+        `shard ${index}/${count} in the cache is damaged; it was deleted`,
+        "run again: the shard is then computed here",
+        EXIT.stageFailed,
+        ms(),
+      ),
+    };
   }
   return outcome;
 }
 
 /** Computes the listed shards here, one after another (each with every thread). */
-async function computeShards(stage: ResolvedStage, parts: KeyParts, count: number, compute: readonly number[], req: RunRequest, more: boolean, ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>): Promise<Map<number, Record<string, ObjectRef>> | Outcome> {
+async function computeShards(
+  stage: ResolvedStage,
+  parts: KeyParts,
+  count: number,
+  compute: readonly number[],
+  req: RunRequest,
+  more: boolean,
+  ensureInputs: (slots?: readonly string[]) => Promise<string | undefined>,
+): Promise<Map<number, Record<string, ObjectRef>> | Outcome> {
   const out = new Map<number, Record<string, ObjectRef>>();
   const missing = await ensureInputs();
   if (missing) return { type: "corrupt", slot: missing };
@@ -102,7 +163,12 @@ async function computeShards(stage: ResolvedStage, parts: KeyParts, count: numbe
     const started = performance.now();
     req.emit({ type: "stage:shard", stage: stage.name, index, count, state: "running", where: "here" });
     const request = { ...buildRequest(stage, parts, req), shard };
-    const message = await req.execute(request, stageHooks(stage, req, `shard ${index}/${count}`), req.signal, more || n < compute.length - 1);
+    const message = await req.execute(
+      request,
+      stageHooks(stage, req, `shard ${index}/${count}`),
+      req.signal,
+      more || n < compute.length - 1,
+    );
     if (message.type === "corrupt-input") return { type: "corrupt", slot: message.slot };
     if (message.type === "error") {
       const err = message.error;
@@ -120,7 +186,16 @@ async function computeShards(stage: ResolvedStage, parts: KeyParts, count: numbe
  * The shards and their merge on the runner's workers, then the merged entry from the remote as
  * this run's result: its declared files written (their objects fetched), kept locally when whole.
  */
-async function runElsewhere(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], inputs: Record<string, ObjectRef>, compute: number[], summary: NonNullable<StageResult["shards"]>, started: number, req: RunRequest): Promise<Outcome> {
+async function runElsewhere(
+  stage: ResolvedStage,
+  parts: KeyParts,
+  reasons: RunReason[],
+  inputs: Record<string, ObjectRef>,
+  compute: number[],
+  summary: NonNullable<StageResult["shards"]>,
+  started: number,
+  req: RunRequest,
+): Promise<Outcome> {
   const runner = req.shards!.runner!;
   const { count } = summary;
   for (const index of compute) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: "queued", where: runner.name });
@@ -131,74 +206,56 @@ async function runElsewhere(stage: ResolvedStage, parts: KeyParts, reasons: RunR
   const entry = await req.remote?.lookup(stage.name, key, stage.def);
   if (!entry) {
     const hint = "check that the workers' remote cache is this run's, readwrite, with a signing key this project trusts";
-    return { type: "result", result: fail(req, stage, parts, `the merge finished on ${runner.name} but its entry is not on the remote cache`, hint, EXIT.stageFailed, ms) };
+    return {
+      type: "result",
+      result: fail(
+        req,
+        stage,
+        parts,
+        `the merge finished on ${runner.name} but its entry is not on the remote cache`,
+        hint,
+        EXIT.stageFailed,
+        ms,
+      ),
+    };
   }
   if (req.writeOutputs) {
-    for (const b of stage.outputs) if (!(await req.remote!.ensureLocal(entry.outputs[b.slot]!))) return { type: "result", result: fail(req, stage, parts, `output ${b.slot} of the merge could not be fetched from the remote cache`, "run again", EXIT.stageFailed, ms) };
+    for (const b of stage.outputs)
+      if (!(await req.remote!.ensureLocal(entry.outputs[b.slot]!)))
+        return {
+          type: "result",
+          result: fail(
+            req,
+            stage,
+            parts,
+            `output ${b.slot} of the merge could not be fetched from the remote cache`,
+            "run again",
+            EXIT.stageFailed,
+            ms,
+          ),
+        };
     const written = writeDeclared(stage, entry.outputs, req);
-    if (written !== "ok") return { type: "result", result: fail(req, stage, parts, written === "missing-object" ? "an output object vanished" : written.message, undefined, EXIT.stageFailed, ms) };
+    if (written !== "ok")
+      return {
+        type: "result",
+        result: fail(
+          req,
+          stage,
+          parts,
+          written === "missing-object" ? "an output object vanished" : written.message,
+          undefined,
+          EXIT.stageFailed,
+          ms,
+        ),
+      };
   }
   req.remote!.keepIfComplete(key);
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
   const reason = `${reasons.map((r) => r.detail).join("; ")}; ${compute.length} of ${count} shards and the merge on ${runner.name}`;
-  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason, parts: { ...parts }, outputs: entry.outputs, reasons, shards: summary } };
-}
-
-/** A computed shard as an entry of its own, offered to the remote at once. */
-export function storeShard(stage: ResolvedStage, parts: KeyParts, shard: ShardRange, outputs: Record<string, ObjectRef>, ms: number, req: Pick<RunRequest, "store" | "remote" | "runId" | "ciJob">): void {
-  const key = stageKey(shardParts(parts, shard));
-  const entry = req.store.putEntry({
-    stage: stage.name,
-    key,
-    parts: { ...shardParts(parts, shard) },
-    outputs,
-    ms,
-    created: new Date().toISOString(),
-    ...(req.runId ? { run: req.runId } : {}),
-    ...(req.ciJob ? { ci_job: req.ciJob } : {}),
-  });
-  req.remote?.push(entry);
-}
-
-/** Shard `shard`'s entry, here or on the remote; undefined when neither holds a usable one. */
-export async function findShard(stage: ResolvedStage, parts: KeyParts, shard: ShardRange, req: Pick<RunRequest, "store" | "remote" | "emit">): Promise<Found | undefined> {
-  const shardPart = shardParts(parts, shard);
-  const key = stageKey(shardPart);
-  const view = entryView(stage.def, shardPart);
-  const local = await req.store.getEntry(stage.name, key);
-  if (local && !entryMismatch(local, view, req.store)) return { outputs: local.outputs, from: "local" };
-  if (local) req.store.deleteEntry(stage.name, key);
-  const remote = await req.remote?.lookup(stage.name, key, view);
-  return remote ? { outputs: remote.outputs, from: "remote" } : undefined;
-}
-
-/** The shard count recorded for the stage's key by `pipeline run --shard`, here or on the remote. */
-async function recordedPlan(stage: ResolvedStage, parts: KeyParts, req: RunRequest): Promise<number | undefined> {
-  const plan = planParts(parts);
-  const key = stageKey(plan);
-  const view = entryView(stage.def, plan);
-  const local = await req.store.getEntry(stage.name, key);
-  const entry = local && !entryMismatch(local, view, req.store) ? local : await req.remote?.lookup(stage.name, key, view);
-  const ref = entry?.outputs.plan;
-  const bytes = ref ? req.store.getObject(ref.hash) : undefined;
-  if (!bytes) return undefined;
-  const count = (JSON.parse(Buffer.from(bytes).toString("utf8")) as { count?: unknown }).count;
-  return typeof count === "number" && Number.isInteger(count) && count >= 1 ? count : undefined;
-}
-
-/** Records the shard count used for the stage's key, here and on the remote, for the run that merges. */
-async function recordPlan(stage: ResolvedStage, parts: KeyParts, count: number, req: RunRequest): Promise<void> {
-  const bytes = encodeArtifact("json", { count });
-  const ref: ObjectRef = { hash: req.store.putObject(bytes), size: bytes.length, kind: "json" };
-  const plan = planParts(parts);
-  const entry = req.store.putEntry({ stage: stage.name, key: stageKey(plan), parts: { ...plan }, outputs: { plan: ref }, ms: 0, created: new Date().toISOString(), ...(req.runId ? { run: req.runId } : {}) });
-  req.remote?.push(entry);
-}
-
-/** Whether every object is local (downloaded from the remote when needed). */
-async function fetchAll(outputs: Record<string, ObjectRef>, req: RunRequest): Promise<boolean> {
-  for (const ref of Object.values(outputs)) if (!(req.remote ? await req.remote.ensureLocal(ref) : req.store.hasObject(ref))) return false;
-  return true;
+  return {
+    type: "result",
+    result: { name: stage.name, status: "ran", ms, key, reason, parts: { ...parts }, outputs: entry.outputs, reasons, shards: summary },
+  };
 }
 
 function indicesFrom(found: readonly (Found | undefined)[], from: Found["from"]): number[] {

@@ -22,11 +22,20 @@ export interface MergeStep {
   summary: NonNullable<StageResult["shards"]>;
 }
 
-export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], req: RunRequest, more: boolean, merge?: MergeStep): Promise<Outcome> {
+export async function executeOne(
+  stage: ResolvedStage,
+  parts: KeyParts,
+  reasons: RunReason[],
+  req: RunRequest,
+  more: boolean,
+  merge?: MergeStep,
+): Promise<Outcome> {
   const key = stageKey(parts);
   if (!merge) req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
   const started = merge?.started ?? performance.now();
-  const request = merge ? { ...buildRequest(stage, parts, req, stage.def.shards?.mergeInputs), merge: merge.shards } : buildRequest(stage, parts, req);
+  const request = merge
+    ? { ...buildRequest(stage, parts, req, stage.def.shards?.mergeInputs), merge: merge.shards }
+    : buildRequest(stage, parts, req);
   const message = await req.execute(request, stageHooks(stage, req), req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
@@ -65,15 +74,23 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
   if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
   const shards = merge ? { shards: merge.summary } : {};
-  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons, ...shards } };
+  const result: StageResult = { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts } };
+  result.outputs = message.outputs;
+  return { type: "result", result: { ...result, reasons, ...shards } };
 }
 
 /** A stage worker's hooks: its log lines, warnings and progress become the stage's events. */
 export function stageHooks(stage: ResolvedStage, req: RunRequest, detail?: string): WorkerHooks {
   return {
     onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
-    onWarning: (m) => req.emit({ type: "warning", stage: stage.name, message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
-    onProgress: (fraction, d) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(d ?? detail ? { detail: d ?? detail } : {}) }),
+    onWarning: (m) => {
+      const message = m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}`;
+      req.emit({ type: "warning", stage: stage.name, message });
+    },
+    onProgress: (fraction, d) => {
+      const shown = d ?? detail;
+      req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(shown ? { detail: shown } : {}) });
+    },
   };
 }
 

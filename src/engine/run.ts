@@ -214,7 +214,8 @@ async function resolveMiss(stage: ResolvedStage, decision: LookFurther, req: Run
     return undefined;
   };
   if (stage.def.shards && stage.def.effect !== true) {
-    const inputs = Object.fromEntries(stage.inputs.flatMap((b) => (b.kind === "ref" ? [[b.slot, known.get(`${b.stage}.${b.output}`)!]] : [])));
+    const inputs: Record<string, ObjectRef> = {};
+    for (const b of stage.inputs) if (b.kind === "ref") inputs[b.slot] = known.get(`${b.stage}.${b.output}`)!;
     const sharded = await runSharded(stage, parts, reasons, req, more, inputs, ensureInputs);
     if (sharded) return sharded;
   }

@@ -27,9 +27,11 @@ export function queueTarget(url: string | undefined, flag = "--queue"): QueueTar
   } catch {
     throw new UsageError(`${flag} ${JSON.stringify(url)} is not a URL`, "write it as redis://HOST:PORT");
   }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new UsageError(`${flag} ${JSON.stringify(url)}: expected a redis:// or rediss:// URL`);
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    throw new UsageError(`${flag} ${JSON.stringify(url)}: expected a redis:// or rediss:// URL`);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new UsageError(`${flag} ${JSON.stringify(url)}: the database after the slash must be a number`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new UsageError(`${flag} ${JSON.stringify(url)}: the database after the slash must be a number`);
   const display = `${parsed.protocol}//${parsed.hostname}:${parsed.port || 6379}${db ? `/${db}` : ""}`;
   const options: RedisOptions = {
     host: parsed.hostname,
@@ -45,7 +47,14 @@ export function queueTarget(url: string | undefined, flag = "--queue"): QueueTar
 
 /** PING once with a short timeout and no retries; throws a PipelineError (exit 69) naming the URL. */
 export async function assertReachable(target: QueueTarget, hint: string): Promise<void> {
-  const client = new Redis({ ...target.options, lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis({
+    ...target.options,
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let first: Error | undefined; // the socket's own error (ECONNREFUSED) says more than "Connection is closed."
   client.on("error", (error: Error) => (first ??= error));
   try {
@@ -53,7 +62,11 @@ export async function assertReachable(target: QueueTarget, hint: string): Promis
     await client.ping();
   } catch (error) {
     const why = (first ?? (error instanceof Error ? error : new Error(String(error)))).message;
-    throw new PipelineError(`cannot reach the queue's Redis at ${target.display} (${why})`, { code: "E_QUEUE_UNREACHABLE", exitCode: EXIT.unavailable, hint });
+    throw new PipelineError(`cannot reach the queue's Redis at ${target.display} (${why})`, {
+      code: "E_QUEUE_UNREACHABLE",
+      exitCode: EXIT.unavailable,
+      hint,
+    });
   } finally {
     client.disconnect();
   }

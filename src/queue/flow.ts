@@ -42,15 +42,27 @@ export async function openBullmqRunner(target: QueueTarget, runId: string): Prom
 
 type Flow = Parameters<ShardRunner["run"]>[0];
 
-async function runFlow(job: Flow, req: RunRequest, ctx: { producer: FlowProducer; connection: ConnectionOptions; target: QueueTarget; runId: string; name: string }): Promise<ShardRunResult> {
+async function runFlow(
+  job: Flow,
+  req: RunRequest,
+  ctx: { producer: FlowProducer; connection: ConnectionOptions; target: QueueTarget; runId: string; name: string },
+): Promise<ShardRunResult> {
   const { stage, parts, inputs, count, shards } = job;
   if (!req.remote?.enabled) {
-    return { ok: false, message: "--executor bullmq needs the remote cache: shards travel through it", hint: "configure cache.remote (readwrite for this run, so its inputs reach the workers)", exitCode: EXIT.usage };
+    return {
+      ok: false,
+      message: "--executor bullmq needs the remote cache: shards travel through it",
+      hint: "configure cache.remote (readwrite for this run, so its inputs reach the workers)",
+      exitCode: EXIT.usage,
+    };
   }
   await req.remote.flush(); // the workers read this run's upstream results from the remote
   const data: ShardJobData = { stage: stage.name, parts, inputs, count };
   const prefix = `${stageKey(parts).slice(0, 16)}-${ctx.runId}`;
-  const ids = new Map<string, number | "merge">([[`${prefix}-merge`, "merge"], ...shards.map((i) => [`${prefix}-${i}`, i] as [string, number])]);
+  const ids = new Map<string, number | "merge">([
+    [`${prefix}-merge`, "merge"],
+    ...shards.map((i) => [`${prefix}-${i}`, i] as [string, number]),
+  ]);
 
   const events = new QueueEvents(SHARD_QUEUE, { connection: ctx.connection });
   await events.waitUntilReady();
@@ -73,7 +85,12 @@ async function runFlow(job: Flow, req: RunRequest, ctx: { producer: FlowProducer
   });
   events.on("stalled", ({ jobId }) => {
     const index = ids.get(jobId);
-    if (typeof index === "number") req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: shard ${index}/${count}'s worker stopped answering; BullMQ gives the shard to another worker` });
+    if (typeof index === "number")
+      req.emit({
+        type: "warning",
+        stage: stage.name,
+        message: `${stage.name}: shard ${index}/${count}'s worker stopped answering; BullMQ gives the shard to another worker`,
+      });
   });
   events.on("error", () => undefined);
 
@@ -81,12 +98,25 @@ async function runFlow(job: Flow, req: RunRequest, ctx: { producer: FlowProducer
     name: `${stage.name} merge of ${count} shards`,
     queueName: SHARD_QUEUE,
     data,
-    opts: { jobId: `${prefix}-merge`, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 500 }, removeOnComplete: true, removeOnFail: 100 },
+    opts: {
+      jobId: `${prefix}-merge`,
+      attempts: ATTEMPTS,
+      backoff: { type: "fixed", delay: 500 },
+      removeOnComplete: true,
+      removeOnFail: 100,
+    },
     children: shards.map((index) => ({
       name: `${stage.name} shard ${index}/${count}`,
       queueName: SHARD_QUEUE,
       data: { ...data, index },
-      opts: { jobId: `${prefix}-${index}`, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 500 }, failParentOnFailure: true, removeOnComplete: true, removeOnFail: 100 },
+      opts: {
+        jobId: `${prefix}-${index}`,
+        attempts: ATTEMPTS,
+        backoff: { type: "fixed", delay: 500 },
+        failParentOnFailure: true,
+        removeOnComplete: true,
+        removeOnFail: 100,
+      },
     })),
   });
   try {
@@ -97,7 +127,13 @@ async function runFlow(job: Flow, req: RunRequest, ctx: { producer: FlowProducer
 }
 
 /** The flow's parent (the merge) finished, failed (a shard failed every attempt), or Ctrl-C cancelled it. */
-async function untilFinished(parent: Job, events: QueueEvents, signal: AbortSignal, ids: ReadonlyMap<string, number | "merge">, ctx: { connection: ConnectionOptions; target: QueueTarget; name: string }): Promise<ShardRunResult> {
+async function untilFinished(
+  parent: Job,
+  events: QueueEvents,
+  signal: AbortSignal,
+  ids: ReadonlyMap<string, number | "merge">,
+  ctx: { connection: ConnectionOptions; target: QueueTarget; name: string },
+): Promise<ShardRunResult> {
   let onAbort!: () => void;
   const aborted = new Promise<"aborted">((resolve) => {
     onAbort = () => resolve("aborted");
@@ -105,13 +141,24 @@ async function untilFinished(parent: Job, events: QueueEvents, signal: AbortSign
     else signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    const outcome = await Promise.race([parent.waitUntilFinished(events).then(() => "done" as const, (error: Error) => error), aborted]);
+    const outcome = await Promise.race([
+      parent.waitUntilFinished(events).then(
+        () => "done" as const,
+        (error: Error) => error,
+      ),
+      aborted,
+    ]);
     if (outcome === "done") return { ok: true };
     if (outcome === "aborted") {
       await cancelFlow(parent, [...ids.keys()], ctx);
       return { ok: false, message: `interrupted: the shards queued on ${ctx.name} were cancelled`, exitCode: EXIT.interrupted };
     }
-    return { ok: false, message: `a shard failed on ${ctx.name}: ${outcome.message}`, hint: "see the output of `pipeline worker`; fix it and run again (finished shards are reused)", exitCode: EXIT.stageFailed };
+    return {
+      ok: false,
+      message: `a shard failed on ${ctx.name}: ${outcome.message}`,
+      hint: "see the output of `pipeline worker`; fix it and run again (finished shards are reused)",
+      exitCode: EXIT.stageFailed,
+    };
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

@@ -15,7 +15,11 @@ process.on("disconnect", () => process.exit(1));
 
 let project: Promise<Project> | undefined;
 
-export default async function processor(job: SandboxedJob<ShardJobData, ShardJobResult>, _token?: string, signal?: AbortSignal): Promise<ShardJobResult> {
+export default async function processor(
+  job: SandboxedJob<ShardJobData, ShardJobResult>,
+  _token?: string,
+  signal?: AbortSignal,
+): Promise<ShardJobResult> {
   const dir = process.env.PIPELINE_WORKER_DIR;
   if (!dir) throw new JobRefused("PIPELINE_WORKER_DIR is not set (start workers with `pipeline worker`)");
   project ??= openProject(dir, [], (m) => void job.log(`warning: ${m}`));

@@ -14,7 +14,7 @@ import { executeStage } from "../engine/execute-stage.ts";
 import { entryMismatch } from "../engine/entry-check.ts";
 import type { WorkerMessage } from "../engine/protocol.ts";
 import { buildRequest } from "../engine/run-stage.ts";
-import { findShard, storeShard } from "../engine/run-sharded.ts";
+import { findShard, storeShard } from "../engine/shard-entries.ts";
 import type { RunRequest } from "../engine/run.ts";
 import type { Project } from "../cli/project.ts";
 import { ciJobId, openRemote } from "../remote/open.ts";
@@ -60,23 +60,45 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
   const { project } = ctx;
   const stage = project.pipeline.stages.get(data.stage);
   if (!stage?.def.shards) throw new JobRefused(`this worker's pipeline.yaml (${project.pipeline.dir}) has no sharded stage ${data.stage}`);
-  if (project.code.get(stage.name) !== data.parts.code) throw new JobRefused(`this worker's code for stage ${stage.name} differs from the coordinator's (check out the same commit)`);
+  if (project.code.get(stage.name) !== data.parts.code)
+    throw new JobRefused(`this worker's code for stage ${stage.name} differs from the coordinator's (check out the same commit)`);
   const remote = openRemote(project, ctx.warn);
-  if (!remote?.writable) throw new JobRefused("this worker has no remote cache it may write: set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY");
+  if (!remote?.writable)
+    throw new JobRefused(
+      "this worker has no remote cache it may write: set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY",
+    );
   try {
     const req = requestFor(project, stage, remote, ctx);
     const shard = data.index === undefined ? undefined : { index: data.index, count: data.count };
-    const done = (key: string, cached: boolean): ShardJobResult => ({ key, cached, worker: workerName(), ms: Math.round(performance.now() - started) });
+    const done = (key: string, cached: boolean): ShardJobResult => ({
+      key,
+      cached,
+      worker: workerName(),
+      ms: Math.round(performance.now() - started),
+    });
     const key = shard ? stageKey(shardParts(data.parts, shard)) : stageKey(data.parts);
     if (await alreadyThere(stage, data.parts, shard, req)) return done(key, true);
     const outputs = shard ? await computeShard(stage, data, shard, req, ctx) : await mergeShards(stage, data, req, ctx);
     const ms = Math.round(performance.now() - started);
     if (shard) storeShard(stage, data.parts, shard, outputs, ms, req);
-    else remote.push(req.store.putEntry({ stage: stage.name, key, parts: { ...data.parts }, outputs, ms, created: new Date().toISOString(), ...(req.ciJob ? { ci_job: req.ciJob } : {}) }));
+    else
+      remote.push(
+        req.store.putEntry({
+          stage: stage.name,
+          key,
+          parts: { ...data.parts },
+          outputs,
+          ms,
+          created: new Date().toISOString(),
+          ...(req.ciJob ? { ci_job: req.ciJob } : {}),
+        }),
+      );
     await remote.flush();
     // the coordinator reads the result from the remote: the job is done only once it is there
     if (!(await remote.lookup(stage.name, key, entryView(stage.def, shard ? shardParts(data.parts, shard) : data.parts)))) {
-      throw new Error(`${stage.name} ${shard ? `shard ${shard.index}/${shard.count}` : "merge"} was computed but the remote cache did not take it`);
+      throw new Error(
+        `${stage.name} ${shard ? `shard ${shard.index}/${shard.count}` : "merge"} was computed but the remote cache did not take it`,
+      );
     }
     return done(key, false);
   } finally {
@@ -107,7 +129,13 @@ async function alreadyThere(stage: ResolvedStage, parts: KeyParts, shard: ShardR
   return (await req.remote!.lookup(stage.name, key, stage.def)) !== undefined;
 }
 
-async function computeShard(stage: ResolvedStage, data: ShardJobData, shard: ShardRange, req: RunRequest, ctx: JobContext): Promise<Record<string, ObjectRef>> {
+async function computeShard(
+  stage: ResolvedStage,
+  data: ShardJobData,
+  shard: ShardRange,
+  req: RunRequest,
+  ctx: JobContext,
+): Promise<Record<string, ObjectRef>> {
   await fetchInputs(stage, data, req, undefined);
   return run(stage, data, { ...buildRequest(withParams(stage, data), data.parts, req), shard }, ctx);
 }
@@ -117,7 +145,8 @@ async function mergeShards(stage: ResolvedStage, data: ShardJobData, req: RunReq
   for (let index = 0; index < data.count; index++) {
     const found = await findShard(stage, data.parts, { index, count: data.count }, req);
     if (!found) throw new Error(`shard ${index}/${data.count} of ${stage.name} is in no cache this worker reads`);
-    for (const ref of Object.values(found.outputs)) if (!(await req.remote!.ensureLocal(ref))) throw new Error(`shard ${index}/${data.count}'s objects could not be fetched`);
+    for (const ref of Object.values(found.outputs))
+      if (!(await req.remote!.ensureLocal(ref))) throw new Error(`shard ${index}/${data.count}'s objects could not be fetched`);
     shards.push(found.outputs);
   }
   const only = stage.def.shards!.mergeInputs;
@@ -131,12 +160,19 @@ async function fetchInputs(stage: ResolvedStage, data: ShardJobData, req: RunReq
     if (only && !only.includes(b.slot)) continue;
     if (b.kind === "file") {
       const hash = req.hasher.hash(b.path);
-      if (hash !== data.parts.sources[b.slot]) throw new JobRefused(`input ${b.slot}: this worker's ${b.display} is not the file the coordinator hashed (sha ${hash.slice(0, 8)}.., expected ${String(data.parts.sources[b.slot]).slice(0, 8)}..)`);
+      if (hash !== data.parts.sources[b.slot])
+        throw new JobRefused(
+          `input ${b.slot}: this worker's ${b.display} is not the file the coordinator hashed (sha ${hash.slice(0, 8)}.., expected ${String(data.parts.sources[b.slot]).slice(0, 8)}..)`,
+        );
       continue;
     }
     const ref = data.inputs[b.slot];
-    if (!ref || ref.hash !== data.parts.inputs[b.slot]) throw new JobRefused(`input ${b.slot}: the job does not name the object its key does`);
-    if (!(await req.remote!.ensureLocal(ref))) throw new Error(`input ${b.slot} (object ${ref.hash.slice(0, 12)}) is not on the remote cache: the coordinator uploads its inputs before it queues (is its remote readwrite?)`);
+    if (!ref || ref.hash !== data.parts.inputs[b.slot])
+      throw new JobRefused(`input ${b.slot}: the job does not name the object its key does`);
+    if (!(await req.remote!.ensureLocal(ref)))
+      throw new Error(
+        `input ${b.slot} (object ${ref.hash.slice(0, 12)}) is not on the remote cache: the coordinator uploads its inputs before it queues (is its remote readwrite?)`,
+      );
   }
 }
 
@@ -146,7 +182,12 @@ function withParams(stage: ResolvedStage, data: ShardJobData): ResolvedStage {
 }
 
 /** Runs the stage request in this process (a BullMQ sandbox: a child process of the worker). */
-async function run(stage: ResolvedStage, _data: ShardJobData, request: ReturnType<typeof buildRequest>, ctx: JobContext): Promise<Record<string, ObjectRef>> {
+async function run(
+  stage: ResolvedStage,
+  _data: ShardJobData,
+  request: ReturnType<typeof buildRequest>,
+  ctx: JobContext,
+): Promise<Record<string, ObjectRef>> {
   let final: WorkerMessage | undefined;
   await executeStage(
     request,

@@ -35,7 +35,15 @@ export async function predictShard(ctx: Ctx<ClassifyInputs>, shard: ShardRange):
   const { phase, roles } = await splitOf(ctx, inputs.features.rows);
   const label = shard.count > 1 ? `knn shard ${shard.index}/${shard.count}` : "knn";
   const part = await fitPredictShard(
-    { features: inputs.features, phase, roles, k: params.k, threads: ctx.threads, signal: ctx.signal, onProgress: (f) => ctx.progress(f, label) },
+    {
+      features: inputs.features,
+      phase,
+      roles,
+      k: params.k,
+      threads: ctx.threads,
+      signal: ctx.signal,
+      onProgress: (f) => ctx.progress(f, label),
+    },
     shard,
   );
   return encodeShard(part, params.k);
@@ -51,7 +59,13 @@ export async function mergeShards(ctx: Ctx<Partial<ClassifyInputs>>, shards: rea
   return {
     predictions: { predicted: fit.predicted, is_train: fit.isTrain, role: roles },
     neighbours: encodeNeighbours({ testRows: fit.testRows, k: params.k, result: fit.testNeighbours, split: params.split }),
-    info: { split: params.split, counts, train_hosts: params.split === "host" ? params.train_hosts : [], k: params.k, val_fraction: params.val_fraction },
+    info: {
+      split: params.split,
+      counts,
+      train_hosts: params.split === "host" ? params.train_hosts : [],
+      k: params.k,
+      val_fraction: params.val_fraction,
+    },
   };
 }
 
@@ -76,10 +90,16 @@ async function splitOf(ctx: Ctx<Partial<ClassifyInputs>>, featureRows: number | 
 function metaColumns(meta: Table, rows: number | undefined): { phase: Int8Array; episodeIds: readonly string[] } {
   const { phase, episode_id: episodeIds } = meta;
   if (!(phase instanceof Int8Array) || !Array.isArray(episodeIds)) {
-    throw new InputError("classify: meta table lacks an Int8 phase or a string episode_id column", "wire classify's meta input to load.meta");
+    throw new InputError(
+      "classify: meta table lacks an Int8 phase or a string episode_id column",
+      "wire classify's meta input to load.meta",
+    );
   }
   if (rows !== undefined && (phase.length !== rows || episodeIds.length !== rows)) {
-    throw new InputError(`classify: meta has ${phase.length} rows but features has ${rows}`, "wire features and meta from the same load run");
+    throw new InputError(
+      `classify: meta has ${phase.length} rows but features has ${rows}`,
+      "wire features and meta from the same load run",
+    );
   }
   return { phase, episodeIds: episodeIds as readonly string[] };
 }

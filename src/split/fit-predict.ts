@@ -89,7 +89,9 @@ export function assembleShards(phase: Int8Array, roles: Int8Array, shards: reado
   let at = 0;
   for (const [s, shard] of shards.entries()) {
     for (let q = 0; q < shard.queries.length; q++, at++) {
-      if (all[at] !== shard.queries[q]) throw new InternalError(`classify: shard ${s} of ${shards.length} does not hold the query rows its range should`);
+      if (all[at] !== shard.queries[q]) {
+        throw new InternalError(`classify: shard ${s} of ${shards.length} does not hold the query rows its range should`);
+      }
       predicted[shard.queries[q]!] = shard.votes[q]!;
     }
   }

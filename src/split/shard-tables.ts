@@ -25,7 +25,9 @@ export function decodeShard(tables: { votes: Table; neighbours: Table }, k: numb
     throw new TypeError("a classify shard's votes table needs Int32 row and Int8 predicted columns of one length");
   }
   if (!(row instanceof Int32Array) || !(neighbour instanceof Int32Array) || !(distance instanceof Float64Array) || row.length % k !== 0) {
-    throw new TypeError(`a classify shard's neighbours table needs Int32 row and neighbour and Float64 distance columns, k=${k} rows per window`);
+    throw new TypeError(
+      `a classify shard's neighbours table needs Int32 row and neighbour and Float64 distance columns, k=${k} rows per window`,
+    );
   }
   const testRows = new Int32Array(row.length / k);
   for (let t = 0; t < testRows.length; t++) testRows[t] = row[t * k]!;

@@ -15,7 +15,12 @@ import { startRedis, type RedisServer } from "../helpers/redis.ts";
 
 afterAll(removeTestProjects);
 
-type Stage = { name: string; status: string; key: string | null; shards?: { count: number; ran: number[]; local: number[]; remote: number[]; merged: boolean } };
+type Stage = {
+  name: string;
+  status: string;
+  key: string | null;
+  shards?: { count: number; ran: number[]; local: number[]; remote: number[]; merged: boolean };
+};
 const stageOf = (run: CliResult, name: string) => (run.json!.stages as Stage[]).find((s) => s.name === name)!;
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const FIT = "data/processed/knn_v1.parquet";
@@ -125,7 +130,11 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     const victim = startWorker(first, redis.url, env, ["--lock-ms", "1500"]);
     await victim.waitFor(/Ctrl-C stops$/m);
     const coordinator = await clone();
-    const child = startCli(coordinator, ["run", "--json", "--executor", "bullmq", "--queue", redis.url, "--shards", "2", "--set", "seed=7", "--write-outputs"], env);
+    const child = startCli(
+      coordinator,
+      ["run", "--json", "--executor", "bullmq", "--queue", redis.url, "--shards", "2", "--set", "seed=7", "--write-outputs"],
+      env,
+    );
     const done = finish(child);
     await victim.waitFor(/start    classify shard/);
     victim.child.kill("SIGKILL");

@@ -52,7 +52,8 @@ async function expectReferenceOutputs(dir: string, run: CliResult): Promise<void
   expect(await fitRows(dir)).toEqual(await fitRows(reference.dir));
   expect(metricsWithoutLatency(dir)).toBe(metricsWithoutLatency(reference.dir));
   for (const stage of ["classify", "evaluate", "write-fit"]) expect(stageOf(run, stage).key).toBe(stageOf(reference.run, stage).key);
-  const entry = (d: string, r: CliResult) => JSON.parse(readFileSync(join(d, "cache/entries/classify", `${stageOf(r, "classify").key}.json`), "utf8")).outputs;
+  const entry = (d: string, r: CliResult) =>
+    JSON.parse(readFileSync(join(d, "cache/entries/classify", `${stageOf(r, "classify").key}.json`), "utf8")).outputs;
   expect(entry(dir, run)).toEqual(entry(reference.dir, reference.run)); // predictions, neighbours (evaluate reads it), info
 }
 
@@ -118,7 +119,13 @@ describe("sharded classify, on this machine", () => {
 
   it("a --shard that does not parse, or names no shardable stage, is a usage error", async () => {
     const dir = await demoClone();
-    for (const args of [["--shard", "2/2"], ["--shard", "x"], ["--shard", "env/2"], ["--shards", "0"], ["--shard", "0/2", "--only", "cluster"]]) {
+    for (const args of [
+      ["--shard", "2/2"],
+      ["--shard", "x"],
+      ["--shard", "env/2"],
+      ["--shards", "0"],
+      ["--shard", "0/2", "--only", "cluster"],
+    ]) {
       const run = await runCli(dir, ["run", ...args], { JOB_COMPLETION_INDEX: "" });
       expect(run.code, `${args.join(" ")}: ${run.stderr}`).toBe(2);
       expect(run.stderr).toMatch(/error: --shard/);
@@ -142,14 +149,20 @@ describe("shards in separate clones that share a remote cache (real nginx)", () 
 
   it("--shard 0/2 and --shard 1/2 on two clones, then a third clone merges without computing a shard", async () => {
     const [a, b, c] = [await demoClone(trust), await demoClone(trust), await demoClone(trust)];
-    const jobs = await Promise.all([runCli(a, ["run", "--json", "--shard", "0/2"], env), runCli(b, ["run", "--json", "--shard", "1/2"], env)]);
+    const jobs = await Promise.all([
+      runCli(a, ["run", "--json", "--shard", "0/2"], env),
+      runCli(b, ["run", "--json", "--shard", "1/2"], env),
+    ]);
     for (const job of jobs) expect(job.code, job.stderr).toBe(0);
     expect(stageOf(jobs[0]!, "classify").shards).toMatchObject({ ran: [0] });
     expect(stageOf(jobs[1]!, "classify").shards).toMatchObject({ ran: [1] });
 
     const merge = await runCli(c, ["run", "--json"], env);
     expect(merge.code, merge.stderr).toBe(0);
-    expect(stageOf(merge, "classify")).toMatchObject({ status: "ran", shards: { count: 2, ran: [], local: [], remote: [0, 1], merged: true } });
+    expect(stageOf(merge, "classify")).toMatchObject({
+      status: "ran",
+      shards: { count: 2, ran: [], local: [], remote: [0, 1], merged: true },
+    });
     await expectReferenceOutputs(c, merge);
     // the merge was offered to the remote like any stage: a fourth clone only downloads it
     const d = await demoClone(trust);

@@ -3,7 +3,7 @@ import { loadPipeline } from "../../config/load.ts";
 import { parseOverride } from "../../config/overrides.ts";
 import { canonicalJson } from "../../core/hash.ts";
 import { headlineMetrics } from "../../engine/stage-metrics.ts";
-import { EXIT } from "../../core/errors.ts";
+import { EXIT, UsageError } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";
 import { runPipeline, type RunOutcome } from "../../engine/run.ts";
 import type { StageWorkers } from "../../engine/run-worker.ts";
@@ -21,7 +21,6 @@ import type { ShardPolicy } from "../../engine/run-sharded.ts";
 import { parseShardFlag, parseShardsFlag, shardScope } from "../shard-flags.ts";
 import type { ShardRange } from "../../core/shard.ts";
 import type { BullmqRunner } from "../../queue/flow.ts";
-import { UsageError } from "../../core/errors.ts";
 
 /** `pipeline run` once its flags are parsed: lock, plan and run the stages, then --check/--report. */
 export async function runWith(
@@ -46,7 +45,9 @@ export async function runWith(
   const started = Date.now();
   const runId = newRunId(new Date(started));
   const runner = await openRunner(values, shard, runId, log); // an unreachable queue fails before the lock is taken
-  const shards: ShardPolicy = { only: shard, requested: runner && requested === undefined ? Math.max(2, await runner.workers()) : requested, ...(runner ? { runner } : {}) };
+  // on a queue, as many shards as workers listen (at least 2) unless --shards says
+  const count = runner && requested === undefined ? Math.max(2, await runner.workers()) : requested;
+  const shards: ShardPolicy = { only: shard, requested: count, ...(runner ? { runner } : {}) };
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
@@ -76,7 +77,12 @@ export async function runWith(
 }
 
 /** `--executor bullmq --queue URL`: the runner that queues shards as BullMQ flows (connected now). */
-async function openRunner(values: RunFlags, shard: ShardRange | undefined, runId: string, log: (line: string) => void): Promise<BullmqRunner | undefined> {
+async function openRunner(
+  values: RunFlags,
+  shard: ShardRange | undefined,
+  runId: string,
+  log: (line: string) => void,
+): Promise<BullmqRunner | undefined> {
   const executor = values.executor ?? "local";
   if (executor !== "local" && executor !== "bullmq") throw new UsageError(`--executor ${executor}: expected local or bullmq`);
   if (executor === "local") {

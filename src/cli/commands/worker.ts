@@ -43,14 +43,21 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
   const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
   const remote = remoteSettings(project.pipeline, process.env);
   if (!remote || remote.mode !== "readwrite") {
-    throw new UsageError("pipeline worker needs a remote cache it writes: shard results travel through it", "set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY");
+    throw new UsageError(
+      "pipeline worker needs a remote cache it writes: shard results travel through it",
+      "set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY",
+    );
   }
   await assertReachable(target, "start Redis there, or fix --queue");
   const { Worker } = await import("bullmq");
   const { Redis } = await import("ioredis");
   const { workerName } = await import("../../queue/shard-job.ts");
   const name = workerName();
-  Object.assign(process.env, { PIPELINE_WORKER_DIR: project.pipeline.dir, PIPELINE_WORKER_THREADS: String(threads), PIPELINE_WORKER_NAME: name });
+  Object.assign(process.env, {
+    PIPELINE_WORKER_DIR: project.pipeline.dir,
+    PIPELINE_WORKER_THREADS: String(threads),
+    PIPELINE_WORKER_NAME: name,
+  });
   const worker = new Worker(SHARD_QUEUE, compiledUrl(import.meta.url, "../../queue/processor.js"), {
     connection: target.options as ConnectionOptions,
     concurrency,
@@ -60,14 +67,18 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
     useWorkerThreads: false,
   });
   const label = (job: { data: { stage: string; index?: number; count: number } } | undefined) =>
-    job ? `${job.data.stage} ${job.data.index === undefined ? `merge of ${job.data.count} shards` : `shard ${job.data.index}/${job.data.count}`}` : "a job";
+    job
+      ? `${job.data.stage} ${job.data.index === undefined ? `merge of ${job.data.count} shards` : `shard ${job.data.index}/${job.data.count}`}`
+      : "a job";
   // jobs a coordinator cancelled (Ctrl-C): aborted when running, and refused when taken later
   const cancelled = new Set<string>();
   worker.on("active", (job) => {
     io.stdout(`  start    ${label(job)}`);
     if (job.id && cancelled.has(job.id)) worker.cancelJob(job.id, "the coordinator was interrupted");
   });
-  worker.on("completed", (job, result: { cached: boolean; ms: number }) => io.stdout(`  done     ${label(job)} ${result.cached ? "(was cached)" : `in ${(result.ms / 1000).toFixed(2)}s`}`));
+  worker.on("completed", (job, result: { cached: boolean; ms: number }) =>
+    io.stdout(`  done     ${label(job)} ${result.cached ? "(was cached)" : `in ${(result.ms / 1000).toFixed(2)}s`}`),
+  );
   worker.on("failed", (job, error) => io.stdout(`  FAILED   ${label(job)}: ${error.message}`));
   worker.on("error", (error) => io.stderr(`warning: queue ${target.display}: ${error.message}`));
   // Ctrl-C of a coordinator: it names the jobs to stop on this channel
@@ -82,8 +93,12 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
     if (cancelled.size > 10_000) cancelled.clear();
   });
   await worker.waitUntilReady();
-  io.stdout(`worker ${name} on ${target.display}: ${concurrency} job${concurrency === 1 ? "" : "s"} at once, ${threads} thread${threads === 1 ? "" : "s"} each; Ctrl-C stops`);
-  await new Promise<void>((resolve) => (io.signal.aborted ? resolve() : io.signal.addEventListener("abort", () => resolve(), { once: true })));
+  io.stdout(
+    `worker ${name} on ${target.display}: ${concurrency} job${concurrency === 1 ? "" : "s"} at once, ${threads} thread${threads === 1 ? "" : "s"} each; Ctrl-C stops`,
+  );
+  await new Promise<void>((resolve) =>
+    io.signal.aborted ? resolve() : io.signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
   cancels.disconnect();
   await worker.close(true);
   return EXIT.interrupted;

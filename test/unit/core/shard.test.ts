@@ -1,11 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { stageKey, type KeyParts } from "../../../src/core/keys.ts";
-import { baseKeyOf, entryView, parseShardRange, PLAN_OUTPUTS, planParts, shardKey, shardParts, shardRows } from "../../../src/core/shard.ts";
+import {
+  baseKeyOf,
+  entryView,
+  parseShardRange,
+  PLAN_OUTPUTS,
+  planParts,
+  shardKey,
+  shardParts,
+  shardRows,
+} from "../../../src/core/shard.ts";
 import { slot, type AnyStage } from "../../../src/core/stage.ts";
 import { decideShards, needsRecordedPlan, shardCountOf } from "../../../src/engine/decide.ts";
 
-const parts: KeyParts = { engine: "1", stage: "classify", uses: "classify", version: "1", code: "c0de", params: { k: 10 }, seed: 1, inputs: { features: "aa" }, sources: {} };
+const parts: KeyParts = {
+  engine: "1",
+  stage: "classify",
+  uses: "classify",
+  version: "1",
+  code: "c0de",
+  params: { k: 10 },
+  seed: 1,
+  inputs: { features: "aa" },
+  sources: {},
+};
 
 describe("shardRows", () => {
   it("covers every item once, in order, in ranges whose sizes differ by at most one", () => {
@@ -24,7 +43,13 @@ describe("shardRows", () => {
 
 describe("shard keys", () => {
   it("a shard's key names its index and count; the stage's own key does not depend on either", () => {
-    const keys = new Set([stageKey(parts), shardKey(parts, { index: 0, count: 2 }), shardKey(parts, { index: 1, count: 2 }), shardKey(parts, { index: 0, count: 3 }), stageKey(planParts(parts))]);
+    const keys = new Set([
+      stageKey(parts),
+      shardKey(parts, { index: 0, count: 2 }),
+      shardKey(parts, { index: 1, count: 2 }),
+      shardKey(parts, { index: 0, count: 3 }),
+      stageKey(planParts(parts)),
+    ]);
     expect(keys.size).toBe(5);
     expect(baseKeyOf(shardParts(parts, { index: 1, count: 2 }))).toBe(stageKey(parts));
     expect(baseKeyOf(planParts(parts))).toBe(stageKey(parts));
@@ -33,7 +58,16 @@ describe("shard keys", () => {
 
   it("an entry is checked against the slots it holds: the stage's, a shard's, or the plan's", () => {
     const shardOutputs = { votes: slot.table("v") };
-    const def = { name: "classify", version: "1", summary: "", params: z.strictObject({}), inputs: {}, outputs: { predictions: slot.table("p") }, run: () => ({}), shards: { outputs: shardOutputs, mergeInputs: [], run: async () => ({}), merge: async () => ({}) } } as unknown as AnyStage;
+    const def = {
+      name: "classify",
+      version: "1",
+      summary: "",
+      params: z.strictObject({}),
+      inputs: {},
+      outputs: { predictions: slot.table("p") },
+      run: () => ({}),
+      shards: { outputs: shardOutputs, mergeInputs: [], run: async () => ({}), merge: async () => ({}) },
+    } as unknown as AnyStage;
     expect(entryView(def, parts).outputs).toBe(def.outputs);
     expect(entryView(def, shardParts(parts, { index: 0, count: 2 })).outputs).toBe(shardOutputs);
     expect(entryView(def, planParts(parts)).outputs).toBe(PLAN_OUTPUTS);
