@@ -26,8 +26,7 @@ import { standardize } from "../src/numeric/standardize.ts";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createRng } from "../src/core/rng.ts";
-import { createKnnIndex, knnSearch, mergeNeighbours, weightedVote, type ShortlistKernel } from "../src/knn/index.ts";
-import { lastSearchStats } from "../src/knn/search.ts";
+import { createKnnIndex, knnSearchWithStats, mergeNeighbours, weightedVote, type ShortlistKernel } from "../src/knn/index.ts";
 import { measureSimdPeak } from "./simd-peak.ts";
 
 const { values } = parseArgs({
@@ -69,7 +68,7 @@ const peak = await measureSimdPeak(threads);
 async function timedSearch(data: Float32Array, groups: Int32Array[], queries: Int32Array, stride: number, prune: "auto" | "never", kernel: ShortlistKernel): Promise<Record<string, unknown>> {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const [byTrain, byVal] = await knnSearch({ data, dims, groups, queries, k: 10, threads, prune, kernel });
+  const { results: [byTrain, byVal], stats } = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads, prune, kernel });
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
@@ -84,7 +83,7 @@ async function timedSearch(data: Float32Array, groups: Int32Array[], queries: In
     query_stride: stride, queries_searched: queries.length, seconds, extrapolated_full_seconds: seconds * stride, cpu_seconds: cpuSeconds,
     merge_and_vote_seconds: (performance.now() - voteStart) / 1000,
     gflops_equivalent: gflops, share_of_f32_peak: gflops / peak.f32_gflops, share_of_int16_peak: gflops / peak.int16_gops,
-    ...lastSearchStats, survivor_fraction: lastSearchStats.prunedPairs > 0 ? lastSearchStats.survivors / lastSearchStats.prunedPairs : null,
+    ...stats, survivor_fraction: stats.prunedPairs > 0 ? stats.survivors / stats.prunedPairs : null,
   };
 }
 

@@ -4,6 +4,7 @@ import { sha256 } from "../src/core/hash.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
 import { PublishError } from "../src/publish/errors.ts";
 import { buildEvents } from "../src/publish/events.ts";
+import { backoffFrom } from "../src/publish/pacing.ts";
 import { DEFAULT_PUBLISH_URL, describeDryRun, publishReceipt } from "../src/publish/report.ts";
 
 /**
@@ -57,7 +58,7 @@ export default defineStage({
       rateHz: params.rate_hz,
       timeoutMs: params.timeout_ms,
       retries: params.retries,
-      backoff: { baseMs: params.backoff_ms, maxMs: Math.max(params.backoff_ms, 5_000) },
+      backoff: backoffFrom(params.backoff_ms),
       rng: rng.fork("retry-jitter"),
       signal,
       now,

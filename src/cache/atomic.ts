@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { asDiskError } from "./disk-errors.ts";
 
@@ -25,6 +26,26 @@ export function writeFileAtomic(target: string, bytes: Uint8Array, tmpDir = dirn
     renameSync(temp, target);
   } catch (error) {
     rmSync(temp, { force: true });
+    throw asDiskError(error, target, bytes.length);
+  }
+}
+
+/** writeFileAtomic on libuv's pool, for callers on the main thread that should not block it. */
+export async function writeFileAtomicAsync(target: string, bytes: Uint8Array, tmpDir = dirname(target)): Promise<void> {
+  const temp = join(tmpDir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await mkdir(tmpDir, { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
+    const file = await open(temp, "w");
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
     throw asDiskError(error, target, bytes.length);
   }
 }

@@ -1,9 +1,10 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PipelineError, EXIT } from "../core/errors.ts";
+import { sha256 } from "../core/hash.ts";
 import { asDiskError } from "./disk-errors.ts";
 
 export interface Holder {
@@ -17,6 +18,8 @@ export interface Holder {
    * restart that hands the new run its predecessor's pid. Absent where /proc is not.
    */
   started?: string;
+  /** unique to one taking of the lock, so a lock once removed is never mistaken for a later one */
+  nonce?: string;
 }
 
 const LOCK_NAME_HINT = "cache/lock";
@@ -33,40 +36,56 @@ export class LockBusyError extends PipelineError {
 
 /**
  * One run at a time per project: a lock file naming its holder, created whole by linking a
- * finished temp file into place (so nobody ever sees it half-written). A lock whose holder
- * process is gone (kill -9) is reclaimed. Waiting is the default, like a build tool queueing.
+ * finished temp file into place (link(2) fails when the name exists, so exactly one of several
+ * processes creating it at once succeeds, and nobody ever sees it half-written). A lock whose
+ * holder process is gone (kill -9) is reclaimed, atomically (see `reclaim`). Waiting is the
+ * default, like a build tool queueing.
  */
 export async function acquireLock(
   path: string,
   options: { wait: boolean; command: string; onWait?: (holder: Holder) => void; signal?: AbortSignal },
 ): Promise<() => void> {
   mkdirSync(dirname(path), { recursive: true });
-  const started = processStart(process.pid);
-  const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: options.command, ...(started ? { started } : {}) };
+  const me = newHolder(options.command);
   let told = false;
   for (;;) {
     if (tryCreate(path, me)) return () => releaseLock(path, me);
-    const holder = readHolder(path);
-    if (!holder) {
-      if (existsSync(path)) reclaim(path); // not a lock we can read: treat it as stale
-      continue; // (or it was released between our two looks)
-    }
-    if (isStale(holder)) {
-      reclaim(path);
-      continue;
+    const seen = readLockFile(path);
+    if (!seen) continue; // released between our two looks
+    let holder = parseHolder(seen.bytes);
+    let reclaiming = false;
+    // a lock we cannot read was not made by pipeline (ours are linked whole): treat it as stale
+    if (!holder || isStale(holder)) {
+      const claimer = reclaim(path, seen, me);
+      if (!claimer) continue;
+      holder = claimer; // another process is reclaiming it, to take it: it is the one to wait for
+      reclaiming = true;
     }
     if (!options.wait) throw new LockBusyError(holder);
     if (!told) options.onWait?.(holder);
     told = true;
     if (options.signal?.aborted) throw new PipelineError("interrupted while waiting for the project lock", { code: "E_INTERRUPTED", exitCode: EXIT.interrupted });
-    await sleep(200);
+    await sleep(reclaiming ? 10 : 200);
   }
 }
 
+function newHolder(command: string): Holder {
+  const started = processStart(process.pid);
+  return {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    command,
+    ...(started ? { started } : {}),
+    nonce: randomBytes(8).toString("hex"),
+  };
+}
+
+/** Creates `path` holding `me`, whole, unless it exists. */
 function tryCreate(path: string, me: Holder): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
-    const fd = openSync(temp, "w");
+    const fd = openSync(temp, "wx");
     try {
       writeSync(fd, JSON.stringify(me));
     } finally {
@@ -82,32 +101,64 @@ function tryCreate(path: string, me: Holder): boolean {
   }
 }
 
-/**
- * Moves a stale lock aside under a unique name before deciding, so two runs reclaiming at once
- * cannot delete each other's fresh lock: only one rename of a given file can succeed, and a
- * live lock taken by mistake is linked back.
- */
-function reclaim(path: string): void {
-  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;
-  try {
-    renameSync(path, aside);
-  } catch {
-    return; // someone else moved or released it
-  }
-  const holder = readHolder(aside);
-  if (holder && !isStale(holder)) {
-    try {
-      linkSync(aside, path);
-    } catch {
-      // a new lock was taken meanwhile; the one we moved will be refused by its owner's release check
-    }
-  }
-  rmSync(aside, { force: true });
+/** A lock file as one look saw it: its bytes and inode, which together name that one lock. */
+interface LockFile {
+  bytes: Buffer;
+  ino: number;
 }
 
-function readHolder(path: string): Holder | undefined {
+function readLockFile(path: string): LockFile | undefined {
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as Holder;
+    const fd = openSync(path, "r");
+    try {
+      return { ino: fstatSync(fd).ino, bytes: readFileSync(fd) };
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Removes the stale lock `seen`, and only that one. Deleting or renaming the lock's path would
+ * act on whatever is there by then, perhaps a fresh lock another process has just taken; so
+ * removal is instead the right of whoever creates a claim named after `seen` (link(2), so one
+ * process at a time), and the claimer deletes the path only while it still holds `seen`:
+ * - while a live process holds the claim, nobody else may delete the lock, and a lock only
+ *   leaves its path by such a deletion (its own holder is dead), so `seen` is still there when
+ *   the claimer's check passes and still there when it deletes it;
+ * - once `seen` is gone it never returns (every lock holds a fresh nonce), so a claim made late,
+ *   after the claims of an earlier reclaim were cleared, finds another lock and deletes nothing;
+ * - a claimer killed midway leaves a claim naming a dead process: the next claimer takes the
+ *   claim with the next number (`.reclaim.<id>.<n>`).
+ * Returns the live claimer when another process holds the claim (it is about to take the lock),
+ * else undefined: `seen` is gone. Claims are removed once `seen` is gone; `pipeline gc` removes
+ * any a killed claimer left.
+ */
+function reclaim(path: string, seen: LockFile, me: Holder): Holder | undefined {
+  const id = sha256(Buffer.concat([Buffer.from(`${seen.ino}:`), seen.bytes])).slice(0, 16);
+  const claimOf = (n: number) => `${path}.reclaim.${id}.${n}`;
+  let n = 0;
+  for (; !tryCreate(claimOf(n), me); n++) {
+    const claimer = parseHolder(readLockFile(claimOf(n))?.bytes);
+    if (claimer && !isStale(claimer)) return claimer;
+  }
+  try {
+    const now = readLockFile(path);
+    if (now && now.ino === seen.ino && now.bytes.equals(seen.bytes)) rmSync(path, { force: true });
+    return undefined;
+  } finally {
+    for (let i = n; i >= 0; i--) rmSync(claimOf(i), { force: true }); // `seen` is gone: its claims are void
+  }
+}
+
+function parseHolder(bytes: Buffer | undefined): Holder | undefined {
+  if (!bytes) return undefined;
+  try {
+    const holder = JSON.parse(bytes.toString("utf8")) as Holder | null;
+    return holder && typeof holder.pid === "number" && typeof holder.host === "string" ? holder : undefined;
   } catch {
     return undefined;
   }
@@ -137,10 +188,32 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-/** Lock temp files (`lock.<pid>.<hex>`, `lock.stale.*`) left behind by a killed process: gc removes them. */
-export const LOCK_TEMP = /^lock\.(stale\.)?\d+\.[0-9a-f]+$/;
+/**
+ * What taking and reclaiming locks leave behind when a process is killed midway: temp files
+ * (`lock.<pid>.<hex>`), claims (`lock.reclaim.<id>.<n>`, and their temp files) and the aside
+ * files of older versions (`lock.stale.<pid>.<hex>`).
+ */
+export const LOCK_LEFTOVER = /^lock\.(?:\d+\.[0-9a-f]+|stale\.\d+\.[0-9a-f]+|reclaim\.[0-9a-f]+\.\d+(?:\.\d+\.[0-9a-f]+)?)$/;
 
+/**
+ * Removes (or, dry, counts) the leftovers in `dir` older than `graceMs`. The caller holds the
+ * lock, so no claim there is for the current lock, and a temp file lives for microseconds:
+ * one older than the grace period was left by a killed process and is never a lock itself.
+ */
+export function removeLockLeftovers(dir: string, graceMs: number, dry: boolean): number {
+  let count = 0;
+  for (const name of readdirSync(dir)) {
+    if (!LOCK_LEFTOVER.test(name)) continue;
+    const path = join(dir, name);
+    if (Date.now() - statSync(path).mtimeMs < graceMs) continue;
+    count++;
+    if (!dry) rmSync(path, { force: true });
+  }
+  return count;
+}
+
+/** Deletes the lock only while it is still ours (it names our nonce). */
 function releaseLock(path: string, me: Holder): void {
-  const holder = readHolder(path);
-  if (holder && holder.pid === me.pid && holder.since === me.since && existsSync(path)) rmSync(path, { force: true });
+  const holder = parseHolder(readLockFile(path)?.bytes);
+  if (holder && holder.nonce === me.nonce && holder.pid === me.pid) rmSync(path, { force: true });
 }

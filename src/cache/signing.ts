@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, t
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import { canonicalJson } from "../core/hash.ts";
-import type { ObjectRef } from "./store.ts";
+import type { ObjectRef } from "./entries.ts";
 
 /**
  * Signed cache entries, for a shared remote cache: a CI writer holds an Ed25519 private key,

@@ -5,7 +5,12 @@
 export interface CliIO {
   /** the directory the user ran the command in (relative CLI paths resolve against it) */
   readonly cwd: string;
-  /** the project folder: `-C DIR` or cwd; holds pipeline.yaml and cache/ */
+  /** where the command started: `-C DIR`, or cwd */
+  readonly startDir?: string;
+  /**
+   * the project folder, holding pipeline.yaml and cache/: the nearest folder at or above
+   * startDir with a pipeline.yaml (startDir itself when there is none)
+   */
   readonly projectDir: string;
   stdout(line: string): void;
   stderr(line: string): void;

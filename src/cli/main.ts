@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, PipelineError, UsageError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
+import { findProjectDir } from "./find-project.ts";
 import type { CliIO, Command } from "./io.ts";
 
 export const HELP = `usage: pipeline [-C DIR] <command> [options]
@@ -17,6 +18,8 @@ commands:
   gc                 remove cache entries nothing reaches any more
   cache verify       re-hash the cache and drop damaged entries
   cache push|pull    share stage results with the remote cache (status, keygen: see --help)
+  init [--demo]      start a project here: pipeline.yaml, its JSON Schema, .gitignore lines
+  schema             print the JSON Schema of pipeline.yaml (for editors)
   demo-data          write the deterministic demo input files
   stream             replay a written fit to the dashboard (see \`pipeline stream --help\`)
   report             write a self-contained HTML page of the current fit
@@ -28,7 +31,8 @@ commands:
   worker             compute queued shards of sharded stages (\`run --executor bullmq\`)
 
 global options:
-  -C DIR             run in project folder DIR (its pipeline.yaml and cache/)
+  -C DIR             run as if started in DIR; the project is the nearest folder at or
+                     above it with a pipeline.yaml (as git finds its repository)
   -h, --help         help (also after a command)
   --version          print the version`;
 
@@ -40,6 +44,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   gc: async () => (await import("./commands/gc.ts")).gcCommand,
   cache: async () => (await import("./commands/cache.ts")).cacheCommand,
   "demo-data": async () => (await import("./commands/demo-data.ts")).demoDataCommand,
+  init: async () => (await import("./commands/init.ts")).initCommand,
+  schema: async () => (await import("./commands/schema.ts")).schemaCommand,
   stream: async () => (await import("./commands/stream.ts")).streamCommand,
   report: async () => (await import("./commands/report.ts")).reportCommand,
   exp: async () => (await import("./commands/exp.ts")).expCommand,
@@ -63,7 +69,8 @@ export async function main(argv: readonly string[], base: Omit<CliIO, "projectDi
     }
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`unknown command "${name}"`, "run `pipeline --help` for the list");
-    return await (await load())(args, { ...base, projectDir: dir ? resolve(base.cwd, dir) : base.cwd });
+    const startDir = dir ? resolve(base.cwd, dir) : base.cwd;
+    return await (await load())(args, { ...base, startDir, projectDir: findProjectDir(startDir) ?? startDir });
   } catch (error) {
     if (error instanceof PipelineError) {
       base.stderr(`error: ${error.message}`);

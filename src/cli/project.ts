@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileHasher } from "../cache/file-hash.ts";
-import { CACHE_DIR, CacheStore } from "../cache/store.ts";
+import { CACHE_DIR, LocalDriver } from "../cache/local-driver.ts";
 import { loadPipeline, PIPELINE_FILE } from "../config/load.ts";
 import { readPipelineSource, type PipelineSource } from "../config/source.ts";
 import type { Override } from "../config/overrides.ts";
-import { PipelineError } from "../core/errors.ts";
+import { PipelineError, UsageError } from "../core/errors.ts";
 import type { ResolvedPipeline } from "../core/graph.ts";
 import { codeFingerprint } from "../engine/fingerprint.ts";
 import type { RunRequest } from "../engine/run.ts";
@@ -14,30 +14,49 @@ import { loadRegistry, type RegisteredStage } from "../engine/registry.ts";
 
 export interface Project {
   pipeline: ResolvedPipeline;
-  store: CacheStore;
+  /** the local cache folder, behind the store contract */
+  store: LocalDriver;
   hasher: FileHasher;
   plugins: string[];
   /** stage name -> fingerprint of its code */
   code: Map<string, string>;
   /** every stage definition known: built-in and the plugins' */
   registry: readonly RegisteredStage[];
+  /** where a command's warnings about the project go (damaged cache entries found while planning) */
+  warn: (message: string) => void;
 }
 
 /** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
 export async function openProject(dir: string, overrides: readonly Override[], warn: (m: string) => void): Promise<Project> {
+  if (!existsSync(join(dir, PIPELINE_FILE))) {
+    // main() searched dir and every folder above it (find-project.ts) before settling on dir
+    const hint = "run `pipeline init` to start a project there, or pass -C DIR";
+    throw new UsageError(`no ${PIPELINE_FILE} in ${dir} or any folder above it`, hint);
+  }
   const source = readSource(dir);
-  const plugins = pluginPaths(dir, source);
-  const registry = await loadRegistry(plugins, dir);
+  const { plugins, registry } = await projectRegistry(dir, source);
   const pipeline = loadPipeline(dir, registry.map((r) => r.def), overrides, source);
   const root = join(dir, CACHE_DIR);
-  const store = new CacheStore(root, warn);
+  const store = new LocalDriver(root, warn);
   const memo = new Map<string, string>();
   const code = new Map<string, string>();
   for (const stage of pipeline.stages.values()) {
     const reg = registry.find((r) => r.def === stage.def)!;
     code.set(stage.name, codeFingerprint(reg.module, reg.base, memo));
   }
-  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry };
+  return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry, warn };
+}
+
+/**
+ * The stages a project can use: the built-in ones and those of its `plugins:`, read from
+ * pipeline.yaml without validating the rest (`pipeline schema` must work on a broken file).
+ */
+export async function projectRegistry(
+  dir: string,
+  source = readSource(dir),
+): Promise<{ plugins: string[]; registry: RegisteredStage[] }> {
+  const plugins = pluginPaths(dir, source);
+  return { plugins, registry: await loadRegistry(plugins, dir) };
 }
 
 /**
@@ -58,7 +77,8 @@ function readSource(dir: string): PipelineSource | undefined {
 /** `plugins:` is read before validation because the plugins define stages the rest refers to. */
 function pluginPaths(dir: string, source: PipelineSource | undefined): string[] {
   const plugins = (source?.raw as { plugins?: unknown } | null | undefined)?.plugins;
-  return Array.isArray(plugins) ? plugins.filter((p): p is string => typeof p === "string").map((p) => resolve(dir, p)) : [];
+  if (!Array.isArray(plugins)) return [];
+  return [...new Set(plugins.filter((p): p is string => typeof p === "string").map((p) => resolve(dir, p)))];
 }
 
 /** The parts of a run request that come from the project itself (plan and run share them). */

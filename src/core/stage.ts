@@ -119,13 +119,24 @@ export interface ShardSpec<P = unknown, I = unknown, O = unknown> {
   merge(ctx: StageContext<P, Partial<I>>, shards: readonly Record<string, unknown>[]): Promise<O>;
 }
 
-/** Identity at runtime; exists so TypeScript infers the params, inputs and outputs of a stage. */
+/** What defineStage takes: a stage definition whose version ("1") and summary ("") may be left out. */
+export type StageSpec<P extends z.ZodType, I extends Record<string, InputSlot>, O extends Record<string, OutputSlot>> = Omit<
+  StageDef<P, I, O>,
+  "version" | "summary"
+> &
+  Partial<Pick<StageDef<P, I, O>, "version" | "summary">>;
+
+/**
+ * A stage definition with its defaults filled in; it exists so TypeScript infers the params,
+ * inputs and outputs of a stage (`run` sees their types).
+ */
 export function defineStage<
   P extends z.ZodType,
   I extends Record<string, InputSlot>,
   O extends Record<string, OutputSlot>,
->(def: StageDef<P, I, O>): StageDef<P, I, O> {
-  return def;
+>(def: StageSpec<P, I, O>): StageDef<P, I, O> {
+  if (def.version !== undefined && def.summary !== undefined) return def as StageDef<P, I, O>;
+  return { ...def, version: def.version ?? "1", summary: def.summary ?? "" };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,7 +5,7 @@
  * `--dry-run`, `status` and `explain` all act on these decisions; a decision to look further
  * goes to the remote tier (when there is one) and then runs, or in a dry run would run.
  */
-import type { ObjectRef } from "../cache/store.ts";
+import type { ObjectRef } from "../cache/entries.ts";
 import { InternalError } from "../core/errors.ts";
 import type { RunReason } from "../core/events.ts";
 import type { ResolvedStage } from "../core/graph.ts";

@@ -1,4 +1,5 @@
-import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
+import type { CacheDriver } from "../cache/driver.ts";
+import type { CacheEntry, ObjectRef } from "../cache/entries.ts";
 import { outputSlotsMismatch, slotMismatch } from "../core/slot-check.ts";
 import type { AnyStage } from "../core/stage.ts";
 
@@ -7,16 +8,20 @@ import type { AnyStage } from "../core/stage.ts";
  * names and kinds, and json objects (small, so read here) holding their declared fields.
  * Matrices and tables are checked where they are decoded (the stage worker, `cache verify`).
  */
-export function entryMismatch(entry: CacheEntry, def: AnyStage, store: CacheStore): string | undefined {
-  return outputSlotsMismatch(entry.outputs, def) ?? jsonOutputsMismatch(entry.outputs, def, store);
+export async function entryMismatch(entry: CacheEntry, def: AnyStage, store: CacheDriver): Promise<string | undefined> {
+  return outputSlotsMismatch(entry.outputs, def) ?? (await jsonOutputsMismatch(entry.outputs, def, store));
 }
 
-/** Why the local json objects of `outputs` are not `def`'s (a declared field missing), or undefined. */
-export function jsonOutputsMismatch(outputs: Readonly<Record<string, ObjectRef>>, def: AnyStage, store: CacheStore): string | undefined {
+/** Why the json objects of `outputs` in `store` are not `def`'s (a declared field missing), or undefined. */
+export async function jsonOutputsMismatch(
+  outputs: Readonly<Record<string, ObjectRef>>,
+  def: AnyStage,
+  store: CacheDriver,
+): Promise<string | undefined> {
   for (const [slot, spec] of Object.entries(def.outputs)) {
     const ref = outputs[slot];
     if (spec.kind !== "json" || !spec.fields || !ref) continue;
-    const bytes = store.getObject(ref.hash);
+    const bytes = await store.readObject(ref.hash);
     if (!bytes) return `the object of output ${slot} is missing or damaged`;
     let value: unknown;
     try {

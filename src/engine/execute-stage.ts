@@ -1,5 +1,7 @@
 import { decodeArtifact, encodeArtifact } from "../cache/codec.ts";
-import { CacheStore, type ObjectRef } from "../cache/store.ts";
+import type { CacheDriver } from "../cache/driver.ts";
+import type { ObjectRef } from "../cache/entries.ts";
+import { LocalDriver } from "../cache/local-driver.ts";
 import type { FileRef, SlotKind } from "../core/artifact.ts";
 import { CancelledError, describeError, PipelineError } from "../core/errors.ts";
 import { slotMismatch } from "../core/slot-check.ts";
@@ -21,7 +23,7 @@ export async function executeStage(
   try {
     const def = await loadStageDef(request.uses, request.plugins, request.projectDir);
     if (!def) throw new Error(`stage ${request.uses} is not registered`);
-    const store = new CacheStore(request.cacheRoot);
+    const store = new LocalDriver(request.cacheRoot);
     const inputs: Record<string, unknown> = {};
     const files: FileRef[] = [];
     for (const [slot, input] of Object.entries(request.inputs)) {
@@ -68,7 +70,7 @@ export async function executeStage(
     for (const [slot, spec] of Object.entries(slots)) {
       if (!(slot in outputs)) throw new Error(`stage ${request.uses} returned no "${slot}" output`);
       const bytes = encodeArtifact(spec.kind as SlotKind, outputs[slot] as never);
-      refs[slot] = { hash: store.putObject(bytes), size: bytes.length, kind: spec.kind as SlotKind };
+      refs[slot] = { hash: await store.writeObject(bytes), size: bytes.length, kind: spec.kind as SlotKind };
     }
     post({ type: "done", outputs: refs });
   } catch (error) {
@@ -81,7 +83,7 @@ type Produced =
   | { corrupt: { slot: string; hash: string; why: string } };
 
 /** The stage's outputs (a whole run, one shard's partial outputs, or the merge of every shard's) and their slots. */
-async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request: StageRequest, store: CacheStore): Promise<Produced> {
+async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request: StageRequest, store: CacheDriver): Promise<Produced> {
   if (!request.shard && !request.merge) return { outputs: (await def.run(ctx as never)) as Record<string, unknown>, slots: def.outputs };
   if (!def.shards) throw new Error(`stage ${request.uses} cannot be sharded`);
   if (request.shard) return { outputs: await def.shards.run({ ...ctx, shard: request.shard } as never), slots: def.shards.outputs };
@@ -104,7 +106,10 @@ async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request
  * An input object decoded and checked against what its producer declares; `why` when it is
  * missing, damaged, or not that output (an entry pointed at another stage's object).
  */
-async function decodeInput(store: CacheStore, input: { kind: SlotKind; hash: string; expect: ProducedSlot }): Promise<{ value: unknown } | { why: string }> {
+async function decodeInput(
+  store: CacheDriver,
+  input: { kind: SlotKind; hash: string; expect: ProducedSlot },
+): Promise<{ value: unknown } | { why: string }> {
   const bytes = await store.readObject(input.hash);
   if (!bytes) return { why: "is missing or damaged" };
   let value: unknown;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
-import type { CacheStore, ObjectRef } from "../cache/store.ts";
+import type { CacheDriver } from "../cache/driver.ts";
+import type { ObjectRef } from "../cache/entries.ts";
 import type { FileHasher } from "../cache/file-hash.ts";
 import { writeFileAtomic } from "../cache/atomic.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
@@ -11,8 +12,8 @@ import type { OutputBinding } from "../core/graph.ts";
 export class MissingObjectError extends Error {}
 
 /** The bytes a stage output becomes on disk: file outputs verbatim, json pretty-printed. */
-export function materializedBytes(store: CacheStore, ref: ObjectRef): Uint8Array | undefined {
-  const bytes = store.getObject(ref.hash);
+export async function materializedBytes(store: CacheDriver, ref: ObjectRef): Promise<Uint8Array | undefined> {
+  const bytes = await store.readObject(ref.hash);
   if (!bytes || ref.kind !== "json") return bytes;
   const text = JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2) + "\n";
   return Buffer.from(text);
@@ -32,18 +33,18 @@ export function compareOutput(binding: OutputBinding, expected: Uint8Array, hash
  * so deleting knn_v1.parquet and rerunning restores it from the cache without recomputing.
  * Returns the paths written, relative to the project.
  */
-export function materializeOutputs(
+export async function materializeOutputs(
   bindings: readonly OutputBinding[],
   outputs: Readonly<Record<string, ObjectRef>>,
-  store: CacheStore,
+  store: CacheDriver,
   hasher: FileHasher,
   projectDir: string,
-): string[] {
+): Promise<string[]> {
   const written: string[] = [];
   for (const binding of bindings) {
     const ref = outputs[binding.slot];
     if (!ref) continue;
-    const bytes = materializedBytes(store, ref);
+    const bytes = await materializedBytes(store, ref);
     if (!bytes) throw new MissingObjectError(`cache object for output ${binding.slot} is missing or damaged`);
     try {
       if (compareOutput(binding, bytes, hasher).state === "same") continue;

@@ -1,5 +1,5 @@
 import type { FileRef, SlotKind } from "../core/artifact.ts";
-import type { ObjectRef } from "../cache/store.ts";
+import type { ObjectRef } from "../cache/entries.ts";
 
 /** What the engine asks a stage worker to do. Inputs are cache object hashes, never data. */
 export interface StageRequest {

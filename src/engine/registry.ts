@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, extname, join } from "node:path";
-import { UsageError } from "../core/errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
 import type { AnyStage } from "../core/stage.ts";
 
@@ -40,16 +40,19 @@ export function builtinModule(name: string): string {
 export async function loadRegistry(pluginFiles: readonly string[] = [], projectDir = ""): Promise<RegisteredStage[]> {
   const { builtinStages } = await import("../../stages/index.ts");
   const registry: RegisteredStage[] = builtinStages.map((def) => ({ def, module: builtinModule(def.name), base: packageRoot() }));
+  if (pluginFiles.length === 0) return registry;
+  const { displayPath, loadPluginStages } = await import("./plugins.ts");
+  const base = (file: string) => projectDir || dirname(file);
   for (const file of pluginFiles) {
-    if (!existsSync(file)) throw new UsageError(`plugin module ${file} does not exist`, "fix the path under `plugins:` in pipeline.yaml");
-    const mod = (await import(pathToFileURL(file).href)) as { default?: AnyStage | AnyStage[]; stages?: AnyStage[] };
-    const defs = [mod.stages ?? [], mod.default ?? []].flat();
-    if (defs.length === 0) throw new UsageError(`plugin module ${file} exports no stages`, "export default defineStage({...}) or `export const stages = [...]`");
-    for (const def of defs) {
-      if (registry.some((r) => r.def.name === def.name)) {
-        throw new UsageError(`plugin module ${file} defines stage "${def.name}", which already exists`, "give the stage another name");
+    for (const def of await loadPluginStages(file, base(file))) {
+      const taken = registry.find((r) => r.def.name === def.name);
+      if (taken) {
+        const other = builtinStages.includes(taken.def) ? "a built-in stage" : `also defined by ${displayPath(taken.module, base(file))}`;
+        throw new ConfigError(`plugin ${displayPath(file, base(file))}`, [`defines stage "${def.name}", ${other}`], {
+          hint: "give one of them another name, and name that in `uses:` in pipeline.yaml",
+        });
       }
-      registry.push({ def, module: file, base: projectDir || dirname(file) });
+      registry.push({ def, module: file, base: base(file) });
     }
   }
   return registry;

@@ -8,7 +8,7 @@
  *   shard 1/N ─┼──> merge ──> the stage's entry (its key does not depend on N)
  *   shard N-1 ─┘
  */
-import type { ObjectRef } from "../cache/store.ts";
+import type { ObjectRef } from "../cache/entries.ts";
 import type { RunReason, StageResult } from "../core/events.ts";
 import { EXIT } from "../core/errors.ts";
 import type { ResolvedStage } from "../core/graph.ts";
@@ -127,7 +127,7 @@ export async function runSharded(
     // a shard's object is damaged: forget that shard, so the next attempt computes it again
     const index = Number(outcome.slot.slice("shard:".length));
     const key = stageKey(shardParts(parts, { index, count }));
-    req.store.deleteEntry(stage.name, key);
+    await req.store.deleting.deleteEntry(stage.name, key);
     req.remote?.reject(key);
     return {
       type: "result",
@@ -175,7 +175,7 @@ async function computeShards(
       return { type: "result", result: fail(req, stage, parts, err.message, err.hint, err.exitCode ?? EXIT.stageFailed) };
     }
     const ms = Math.round(performance.now() - started);
-    storeShard(stage, parts, shard, message.outputs, ms, req);
+    await storeShard(stage, parts, shard, message.outputs, ms, req);
     req.emit({ type: "stage:shard", stage: stage.name, index, count, state: "done", where: "here", ms });
     out.set(index, message.outputs);
   }
@@ -234,7 +234,7 @@ async function runElsewhere(
             ms,
           ),
         };
-    const written = writeDeclared(stage, entry.outputs, req);
+    const written = await writeDeclared(stage, entry.outputs, req);
     if (written !== "ok")
       return {
         type: "result",
@@ -249,7 +249,7 @@ async function runElsewhere(
         ),
       };
   }
-  req.remote!.keepIfComplete(key);
+  await req.remote!.keepIfComplete(key);
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
   const reason = `${reasons.map((r) => r.detail).join("; ")}; ${compute.length} of ${count} shards and the merge on ${runner.name}`;
   return {

@@ -2,7 +2,7 @@
  * One stage that must run: in a worker, with its key's input files and objects, its outputs
  * stored as a sealed entry (and offered to the remote), its declared files written.
  */
-import type { ObjectRef } from "../cache/store.ts";
+import { writeSealedEntry, type ObjectRef } from "../cache/entries.ts";
 import type { RunReason, StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedStage } from "../core/graph.ts";
@@ -53,21 +53,21 @@ export async function executeOne(
   const entry =
     stage.def.effect === true
       ? undefined
-      : req.store.putEntry({
-      stage: stage.name,
-      key,
-      parts: { ...parts },
-      outputs: message.outputs,
-      ms,
-      created: new Date().toISOString(),
-      ...(req.runId ? { run: req.runId } : {}),
-      ...(req.ciJob ? { ci_job: req.ciJob } : {}),
-    });
-  const written = writeDeclared(stage, message.outputs, req);
+      : await writeSealedEntry(req.store, {
+          stage: stage.name,
+          key,
+          parts: { ...parts },
+          outputs: message.outputs,
+          ms,
+          created: new Date().toISOString(),
+          ...(req.runId ? { run: req.runId } : {}),
+          ...(req.ciJob ? { ci_job: req.ciJob } : {}),
+        });
+  const written = await writeDeclared(stage, message.outputs, req);
   if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
   if (written === "missing-object") {
     // the objects it just stored vanished or were damaged before they could be written out
-    req.store.deleteEntry(stage.name, key);
+    await req.store.deleting.deleteEntry(stage.name, key);
     const text = "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
     return { type: "result", result: fail(req, stage, parts, text, "run `pipeline cache verify`, check the disk holding cache/, then run again", EXIT.stageFailed, ms) };
   }
@@ -131,10 +131,14 @@ export function prose(reasons: readonly RunReason[]): string {
 }
 
 /** Writes the stage's declared output files; a vanished cache object or a write error is returned. */
-export function writeDeclared(stage: ResolvedStage, outputs: Record<string, ObjectRef>, req: RunRequest): "ok" | "missing-object" | PipelineError {
+export async function writeDeclared(
+  stage: ResolvedStage,
+  outputs: Record<string, ObjectRef>,
+  req: RunRequest,
+): Promise<"ok" | "missing-object" | PipelineError> {
   if (!req.writeOutputs) return "ok";
   try {
-    for (const path of materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {
+    for (const path of await materializeOutputs(stage.outputs, outputs, req.store, req.hasher, req.pipeline.dir)) {
       req.emit({ type: "output:written", stage: stage.name, path });
     }
     return "ok";

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { FileHasher } from "../cache/file-hash.ts";
-import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
+import { lookUpEntry, type CacheEntry, type ObjectRef } from "../cache/entries.ts";
+import type { LocalDriver } from "../cache/local-driver.ts";
 import type { PipelineEvent, StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedPipeline, ResolvedStage } from "../core/graph.ts";
@@ -24,7 +25,8 @@ export type Executor = (
 
 export interface RunRequest {
   pipeline: ResolvedPipeline;
-  store: CacheStore;
+  /** the local tier, the working copy stage workers read (by path, through objectPath) */
+  store: LocalDriver;
   hasher: FileHasher;
   /** stage -> code fingerprint */
   code: ReadonlyMap<string, string>;
@@ -76,23 +78,24 @@ export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
       const stage = pipeline.stages.get(name)!;
       if (stage.upstream.some((u) => walk.pending.includes(u) || running.has(u))) continue;
       walk.pending.splice(walk.pending.indexOf(name), 1);
-      const now = decideNow(stage, req, walk);
+      // decided one at a time, in the DAG's order, so events and results come in that order
+      const now = await decideNow(stage, req, walk);
       if ("status" in now) {
         settle(walk, now);
         continue;
       }
       const { parts } = now;
       const more = walk.pending.some((n) => req.scope.has(n));
-      running.set(name, resolveMiss(stage, now, req, more, walk.known).then((outcome) => {
-        running.delete(name);
-        if (outcome.type === "corrupt") return retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
-        settle(walk, outcome.result);
-        if (outcome.result.status === "failed") walk.stopping ||= !req.keepGoing;
+      running.set(name, resolveMiss(stage, now, req, more, walk.known).then(async (outcome) => {
+        if (outcome.type === "corrupt") await retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
+        else settle(walk, outcome.result);
+        if (outcome.type === "result" && outcome.result.status === "failed") walk.stopping ||= !req.keepGoing;
+        running.delete(name); // only now may its dependents (or, after a retry, its producer) be decided
       }));
     }
     if (running.size > 0) await Promise.race(running.values());
   }
-  const ordered = pipeline.order.map((n) => withMetrics(walk.results.get(n)!, pipeline.stages.get(n)!, req.store));
+  const ordered = await Promise.all(pipeline.order.map((n) => withMetrics(walk.results.get(n)!, pipeline.stages.get(n)!, req.store)));
   const ok = ordered.every((r) => r.status !== "failed");
   req.emit({ type: "run:end", ok, ms: Math.round(performance.now() - started) });
   return { ok, exitCode: exitCodeOf(ordered), results: ordered, known: walk.known };
@@ -116,13 +119,13 @@ function settle(walk: Walk, result: StageResult): void {
  * A stage found one of its input objects damaged (its bytes no longer match their hash):
  * forget the producer's entry and queue both again, at most twice, then give up clearly.
  */
-function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: KeyParts, slot: string, req: RunRequest): void {
+async function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: KeyParts, slot: string, req: RunRequest): Promise<void> {
   const producer = stage.inputs.find((b) => b.kind === "ref" && b.slot === slot);
   const tries = (walk.retries.get(stage.name) ?? 0) + 1;
   walk.retries.set(stage.name, tries);
   if (producer?.kind === "ref" && tries <= 2) {
     const prior = walk.results.get(producer.stage);
-    if (prior?.key) req.store.deleteEntry(producer.stage, prior.key);
+    if (prior?.key) await req.store.deleting.deleteEntry(producer.stage, prior.key);
     if (prior?.key) req.remote?.reject(prior.key);
     walk.results.delete(producer.stage);
     for (const key of [...walk.known.keys()]) if (key.startsWith(`${producer.stage}.`)) walk.known.delete(key);
@@ -139,8 +142,8 @@ function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: KeyPart
  * needed: skipped, failed, or cached locally (its declared files written). Otherwise what to
  * look further for: the remote, then a run (or, in a dry run, a would-run).
  */
-function decideNow(stage: ResolvedStage, req: RunRequest, walk: Walk): StageResult | LookFurther {
-  const decision = decideStage(stage, gatherFacts(stage, req, walk));
+async function decideNow(stage: ResolvedStage, req: RunRequest, walk: Walk): Promise<StageResult | LookFurther> {
+  const decision = decideStage(stage, await gatherFacts(stage, req, walk));
   switch (decision.kind) {
     case "skip": {
       const { detail, blockedBy, key, parts, outputs } = decision;
@@ -150,13 +153,13 @@ function decideNow(stage: ResolvedStage, req: RunRequest, walk: Walk): StageResu
       return fail(req, stage, undefined, decision.message, decision.hint, EXIT.stageFailed);
     case "cached": {
       const { key, parts, outputs } = decision;
-      const written = writeDeclared(stage, outputs, req);
+      const written = await writeDeclared(stage, outputs, req);
       if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
       if (written === "ok") {
         req.emit({ type: "stage:cached", stage: stage.name, key, from: "local" });
         return { name: stage.name, status: "cached", ms: 0, key, reason: "cached", parts: { ...parts }, outputs, from: "local" };
       }
-      req.store.deleteEntry(stage.name, key); // an object its output file is made from vanished: it reruns
+      await req.store.deleting.deleteEntry(stage.name, key); // an object its output file is made from vanished: it reruns
       return { kind: "look-further", key, parts, reasons: runReasons(false, false, req.previousParts(stage.name), parts) };
     }
     case "look-further":
@@ -167,14 +170,15 @@ function decideNow(stage: ResolvedStage, req: RunRequest, walk: Walk): StageResu
 type LookFurther = Extract<Decision, { kind: "look-further" }>;
 
 /** What decideStage needs, looked up in the walk, the file system and the local cache. */
-function gatherFacts(stage: ResolvedStage, req: RunRequest, walk: Walk): StageFacts {
+async function gatherFacts(stage: ResolvedStage, req: RunRequest, walk: Walk): Promise<StageFacts> {
   const inScope = req.scope.has(stage.name);
   const forced = req.forced.has(stage.name);
   const blockedBy = failedUpstream(stage, walk.results);
   const missing = stage.inputs.find((b) => b.kind === "file" && !existsSync(b.path));
   const decidedAlready = blockedBy.length > 0 || (inScope && walk.stopping) || missing !== undefined;
   const parts = decidedAlready ? undefined : computeParts(stage, req, walk.known);
-  const localEntry = parts && !("waitingOn" in parts) && needsLocalEntry(stage, inScope, forced) ? usableEntry(stage, stageKey(parts), req) : undefined;
+  const looks = parts && !("waitingOn" in parts) && needsLocalEntry(stage, inScope, forced);
+  const localEntry = looks ? await usableEntry(stage, stageKey(parts), req) : undefined;
   return {
     inScope,
     forced,
@@ -239,14 +243,14 @@ async function remoteHit(stage: ResolvedStage, parts: KeyParts, remote: RemoteTi
       remote.reject(key);
       return undefined;
     }
-    const written = writeDeclared(stage, entry.outputs, req);
+    const written = await writeDeclared(stage, entry.outputs, req);
     if (written instanceof PipelineError) return fail(req, stage, parts, written.message, written.hint, written.exitCode);
     if (written === "missing-object") {
       remote.reject(key);
       return undefined;
     }
   }
-  if (!req.dryRun) remote.keepIfComplete(key);
+  if (!req.dryRun) await remote.keepIfComplete(key);
   req.emit({ type: "stage:cached", stage: stage.name, key, from: "remote" });
   return { name: stage.name, status: "cached", ms: 0, key, reason: "cached on the remote", parts: { ...parts }, outputs: entry.outputs, from: "remote" };
 }
@@ -266,13 +270,14 @@ function failedUpstream(stage: ResolvedStage, results: Map<string, StageResult>)
  * The store's entry for `key` when it can hold this stage's outputs. One that cannot (its
  * objects are another stage's, or of another shape) is damaged: warned about, deleted, a miss.
  */
-function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): CacheEntry | undefined {
-  const entry = req.store.getEntry(stage.name, key);
+async function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): Promise<CacheEntry | undefined> {
+  const { entry, warning } = await lookUpEntry(req.store, stage.name, key);
+  if (warning) req.emit({ type: "warning", stage: stage.name, message: warning });
   if (!entry) return undefined;
-  const mismatch = entryMismatch(entry, stage.def, req.store);
+  const mismatch = await entryMismatch(entry, stage.def, req.store);
   if (!mismatch) return entry;
   req.emit({ type: "warning", stage: stage.name, message: `cache entry for ${stage.name} (${key.slice(0, 12)}) is damaged: ${mismatch}; deleted, the stage will rerun` });
-  req.store.deleteEntry(stage.name, key);
+  await req.store.deleting.deleteEntry(stage.name, key);
   return undefined;
 }
 

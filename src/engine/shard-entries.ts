@@ -3,7 +3,7 @@
  * the shard plan that `pipeline run --shard` records so a later plain run knows the count.
  */
 import { encodeArtifact } from "../cache/codec.ts";
-import type { ObjectRef } from "../cache/store.ts";
+import { lookUpEntry, writeSealedEntry, type ObjectRef } from "../cache/entries.ts";
 import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
 import { entryView, planParts, shardParts, type ShardRange } from "../core/shard.ts";
@@ -13,16 +13,16 @@ import type { RunRequest } from "./run.ts";
 export type Found = { outputs: Record<string, ObjectRef>; from: "local" | "remote" };
 
 /** A computed shard as an entry of its own, offered to the remote at once. */
-export function storeShard(
+export async function storeShard(
   stage: ResolvedStage,
   parts: KeyParts,
   shard: ShardRange,
   outputs: Record<string, ObjectRef>,
   ms: number,
   req: Pick<RunRequest, "store" | "remote" | "runId" | "ciJob">,
-): void {
+): Promise<void> {
   const key = stageKey(shardParts(parts, shard));
-  const entry = req.store.putEntry({
+  const entry = await writeSealedEntry(req.store, {
     stage: stage.name,
     key,
     parts: { ...shardParts(parts, shard) },
@@ -45,9 +45,9 @@ export async function findShard(
   const shardPart = shardParts(parts, shard);
   const key = stageKey(shardPart);
   const view = entryView(stage.def, shardPart);
-  const local = await req.store.getEntry(stage.name, key);
-  if (local && !entryMismatch(local, view, req.store)) return { outputs: local.outputs, from: "local" };
-  if (local) req.store.deleteEntry(stage.name, key);
+  const local = (await lookUpEntry(req.store, stage.name, key)).entry;
+  if (local && !(await entryMismatch(local, view, req.store))) return { outputs: local.outputs, from: "local" };
+  if (local) await req.store.deleting.deleteEntry(stage.name, key);
   const remote = await req.remote?.lookup(stage.name, key, view);
   return remote ? { outputs: remote.outputs, from: "remote" } : undefined;
 }
@@ -57,10 +57,10 @@ export async function recordedPlan(stage: ResolvedStage, parts: KeyParts, req: R
   const plan = planParts(parts);
   const key = stageKey(plan);
   const view = entryView(stage.def, plan);
-  const local = await req.store.getEntry(stage.name, key);
-  const entry = local && !entryMismatch(local, view, req.store) ? local : await req.remote?.lookup(stage.name, key, view);
+  const local = (await lookUpEntry(req.store, stage.name, key)).entry;
+  const entry = local && !(await entryMismatch(local, view, req.store)) ? local : await req.remote?.lookup(stage.name, key, view);
   const ref = entry?.outputs.plan;
-  const bytes = ref ? req.store.getObject(ref.hash) : undefined;
+  const bytes = ref ? await req.store.readObject(ref.hash) : undefined;
   if (!bytes) return undefined;
   const count = (JSON.parse(Buffer.from(bytes).toString("utf8")) as { count?: unknown }).count;
   return typeof count === "number" && Number.isInteger(count) && count >= 1 ? count : undefined;
@@ -69,9 +69,9 @@ export async function recordedPlan(stage: ResolvedStage, parts: KeyParts, req: R
 /** Records the shard count used for the stage's key, here and on the remote, for the run that merges. */
 export async function recordPlan(stage: ResolvedStage, parts: KeyParts, count: number, req: RunRequest): Promise<void> {
   const bytes = encodeArtifact("json", { count });
-  const ref: ObjectRef = { hash: req.store.putObject(bytes), size: bytes.length, kind: "json" };
+  const ref: ObjectRef = { hash: await req.store.writeObject(bytes), size: bytes.length, kind: "json" };
   const plan = planParts(parts);
-  const entry = req.store.putEntry({
+  const entry = await writeSealedEntry(req.store, {
     stage: stage.name,
     key: stageKey(plan),
     parts: { ...plan },
@@ -85,6 +85,6 @@ export async function recordPlan(stage: ResolvedStage, parts: KeyParts, count: n
 
 /** Whether every object is local (downloaded from the remote when needed). */
 export async function fetchAll(outputs: Record<string, ObjectRef>, req: RunRequest): Promise<boolean> {
-  for (const ref of Object.values(outputs)) if (!(req.remote ? await req.remote.ensureLocal(ref) : req.store.hasObject(ref))) return false;
+  for (const ref of Object.values(outputs)) if (!(req.remote ? await req.remote.ensureLocal(ref) : (await req.store.objectSize(ref.hash)) === ref.size)) return false;
   return true;
 }

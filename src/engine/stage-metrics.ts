@@ -1,4 +1,4 @@
-import type { CacheStore } from "../cache/store.ts";
+import type { CacheDriver } from "../cache/driver.ts";
 import type { Json } from "../core/artifact.ts";
 import type { StageResult } from "../core/events.ts";
 import type { ResolvedStage } from "../core/graph.ts";
@@ -8,13 +8,13 @@ import type { ResolvedStage } from "../core/graph.ts";
  * small objects in the local cache). The run log keeps them, so comparing runs never needs the
  * objects; an output whose object is not local (a remote hit) contributes nothing.
  */
-export function withMetrics(result: StageResult, stage: ResolvedStage, store: CacheStore): StageResult {
+export async function withMetrics(result: StageResult, stage: ResolvedStage, store: CacheDriver): Promise<StageResult> {
   if ((result.status !== "ran" && result.status !== "cached") || !result.outputs) return result;
   const metrics: Record<string, number> = {};
   for (const [slot, spec] of Object.entries(stage.def.outputs)) {
     const ref = result.outputs[slot];
     if (spec.kind !== "json" || !spec.metrics || !ref) continue;
-    const bytes = store.getObject(ref.hash);
+    const bytes = await store.readObject(ref.hash);
     if (!bytes) continue;
     Object.assign(metrics, spec.metrics(JSON.parse(Buffer.from(bytes).toString("utf8")) as Json));
   }

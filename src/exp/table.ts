@@ -2,6 +2,7 @@ import { canonicalJson } from "../core/hash.ts";
 import { UsageError } from "../core/errors.ts";
 import type { RunLog } from "../engine/run-log.ts";
 import { metricValues, paramValues } from "./run-values.ts";
+import { selectColumns } from "./columns.ts";
 
 /** One run of the experiment table. Cells are keyed by column; a missing cell is absent. */
 export interface ExpRow {
@@ -29,6 +30,10 @@ export type SortOrder = "asc" | "desc";
 export interface ExpTableOptions {
   /** show every parameter column, not only those whose values differ between the shown runs */
   allParams?: boolean;
+  /** glob patterns of columns to show whatever `drop` says (only these, without `drop`); see columns.ts */
+  keep?: readonly string[];
+  /** glob patterns of parameter and metric columns to hide */
+  drop?: readonly string[];
   /** a parameter or metric column (or a unique suffix of one after a dot, like `macro_f1`) */
   sortBy?: string;
   /** ascending unless "desc" (as DVC's --sort-order); runs without the value come last either way */
@@ -51,9 +56,11 @@ export function buildExpTable(logs: readonly RunLog[], options: ExpTableOptions 
   const params = shown.map((log) => paramValues(log));
   const metrics = shown.map((log) => metricValues(log));
   const allParamColumns = _columnsInOrder(params);
-  const metricColumns = _columnsInOrder(metrics);
+  const allMetricColumns = _columnsInOrder(metrics);
   const paramCells = params.map((values) => new Map(values.map((v) => [v.column, v.value])));
-  const paramColumns = options.allParams ? allParamColumns : allParamColumns.filter((c) => _differs(paramCells, c));
+  const select = selectColumns(options.keep ?? [], options.drop ?? [], [...allParamColumns, ...allMetricColumns]);
+  const paramColumns = allParamColumns.filter((c) => select.shows(c) && (options.allParams || select.kept(c) || _differs(paramCells, c)));
+  const metricColumns = allMetricColumns.filter(select.shows);
 
   let rows: ExpRow[] = shown.map((log, i) => ({
     id: log.id,
@@ -66,7 +73,7 @@ export function buildExpTable(logs: readonly RunLog[], options: ExpTableOptions 
     metrics: new Map(metrics[i]!.map((v) => [v.column, v.value as number])),
   }));
   if (options.sortBy !== undefined) {
-    const column = resolveColumn(options.sortBy, allParamColumns, metricColumns);
+    const column = resolveColumn(options.sortBy, allParamColumns, allMetricColumns); // a hidden column sorts too
     const sign = options.sortOrder === "desc" ? -1 : 1;
     const keyed = rows.map((row, i) => ({ row, value: column.kind === "param" ? paramCells[i]!.get(column.name) : row.metrics.get(column.name) }));
     keyed.sort((a, b) => _compareCells(a.value, b.value, sign)); // stable: ties stay newest first

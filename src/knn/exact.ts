@@ -92,10 +92,3 @@ export function bruteForceKnn(
   }
   return result;
 }
-
-/** Gathers rows `ids` of a row-major matrix into a new packed matrix. */
-export function gatherRows(data: Float32Array, dims: number, ids: Int32Array): Float32Array {
-  const out = new Float32Array(ids.length * dims);
-  ids.forEach((row, i) => out.set(data.subarray(row * dims, row * dims + dims), i * dims));
-  return out;
-}

@@ -3,40 +3,43 @@
  * memory with the wasm kernel, and replies with the exact top-k of each group.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { searchBlock, type DistBlock, type DistBlockCodes, type Kernels, type QuerySource } from "./block-search.ts";
+import { searchBlock, type QuerySource } from "./block-search.ts";
 import { emptyResult } from "./exact.ts";
+import { bindKernels } from "./kernel-abi.ts";
 import { searchBlockPruned, seedCount } from "./prune-block.ts";
 import { squaredNorm } from "./layout.ts";
 import { quantizeRows } from "./quantize.ts";
 import type { GroupLayout } from "./layout.ts";
-import type { RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+import { NO_COUNTS, type RefSlice, type TaskCounts, type WorkerInit, type WorkerReply, type WorkerTask } from "./protocol.ts";
 import { wasm } from "./wasm-api.ts";
 
 const init = workerData as WorkerInit;
-const instance = new wasm.Instance(init.module, { env: { memory: init.memory } });
-const kernel = instance.exports["dist_block"] as DistBlock;
-const kernels: Kernels = { float32: kernel, int16: instance.exports["dist_block_i16"] as DistBlockCodes };
+const kernels = bindKernels(new wasm.Instance(init.module, { env: { memory: init.memory } }).exports);
 const scratch = init.layout.scratch[init.slot]!;
 
 function run(task: WorkerTask): WorkerReply {
   const query = task.kind === "rows" ? rowQueries(task.queries) : stageVectors(task.vectors);
-  const stats = { codeFallbacks: 0, fallbacks: 0, survivors: 0, pairs: 0 };
-  const reply: WorkerReply = { id: task.id, indices: [], distances: [], codeFallbacks: 0, fallbacks: 0, survivors: 0, pairs: 0 };
+  const counts: TaskCounts = { ...NO_COUNTS };
+  const reply: WorkerReply = { id: task.id, indices: [], distances: [], counts };
   const prune = task.kind === "rows" && init.layout.projection !== undefined ? task.prune : "off";
   for (const whole of init.layout.groups) {
     const group = task.kind === "vectors" && task.slice ? sliceOf(whole, task.slice) : whole;
     const result = emptyResult(query.ids.length, task.k);
+    const search = { kernels, memory: init.memory, layout: init.layout, scratch, query, group, k: task.k };
     if (group.length === 0 || query.ids.length === 0) {
       // nothing to search: the empty result is the answer
     } else if (prune !== "off" && group.length > seedCount(task.k)) {
-      searchBlockPruned(kernel, init.memory, init.layout, scratch, query.ids, group, task.k, result, stats, prune === "count");
+      const pruned = searchBlockPruned(search, result, prune === "count");
+      counts.survivors += pruned.survivors;
+      counts.pairs += pruned.pairs;
     } else if (prune !== "count") {
-      searchBlock(kernels, init.memory, init.layout, scratch, query, group, task.k, result, stats);
+      const block = searchBlock(search, result);
+      counts.codeFallbacks += block.codeFallbacks;
+      counts.fallbacks += block.fallbacks;
     }
     reply.indices.push(result.indices);
     reply.distances.push(result.distances);
   }
-  Object.assign(reply, stats);
   return reply;
 }
 

@@ -1,7 +1,7 @@
 import { InputError } from "../core/errors.ts";
 import { wasm, type WasmMemory } from "./wasm-api.ts";
 import type { PruneProjection } from "./prune-fit.ts";
-import { paddedCodeLength, quantizeRows } from "./quantize.ts";
+import { paddedCodeLength, quantizeRow, roundUpToFloat32, type RowCodeStats } from "./quantize.ts";
 /** What to do about features that are not finite (a bad wiring, or a cache edited by hand). */
 export const NONFINITE_HINT = "exact KNN needs finite features: wire this input to standardize.features (it imputes NaN); if it is, run `pipeline cache verify`";
 
@@ -172,9 +172,10 @@ export function squaredNorm(values: Float32Array, offset: number, dims: number):
 
 /**
  * Allocates the shared memory and copies the matrix (padded), its norms, its int16 codes (with
- * `withCodes`) and the group ids in. Throws a RangeError on a non-finite value: the error
- * bounds need finite inputs. The message names row `rowIds[r]` when the caller's rows are a
- * gathered subset (rowIds[r] = the caller's id of row r), else row r.
+ * `withCodes`) and the group ids in. With `rowIds`, only those rows of `data` are copied, row r
+ * of the memory being data row rowIds[r] (evaluate's index holds its train rows without a
+ * gathered copy of them first). Throws an InputError on a non-finite value, naming the row of
+ * `data`: the error bounds need finite inputs.
  */
 export function fillSharedMemory(
   data: Float32Array,
@@ -185,20 +186,23 @@ export function fillSharedMemory(
   withCodes = false,
   rowIds?: Int32Array,
 ): { memory: WasmMemory; layout: MemoryLayout } {
-  const rows = data.length / dims;
+  const rows = rowIds ? rowIds.length : data.length / dims;
+  const sourceOf = (row: number): number => (rowIds ? rowIds[row]! : row);
   const layout = planLayout(rows, dims, groups.map((g) => g.length), workers, projection, withCodes);
   const pages = Math.max(1, Math.ceil(layout.bytes / PAGE));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const f32 = new Float32Array(memory.buffer);
   const norms = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
-    const source = data.subarray(row * dims, row * dims + dims);
-    f32.set(source, layout.dataOffset / 4 + row * layout.dp);
-    norms[row] = squaredNorm(data, row * dims, dims);
-    if (!Number.isFinite(norms[row]!)) throw new InputError(`knn: features row ${rowIds?.[row] ?? row} holds a NaN or infinite value`, NONFINITE_HINT);
+    const at = sourceOf(row) * dims;
+    f32.set(data.subarray(at, at + dims), layout.dataOffset / 4 + row * layout.dp);
+    norms[row] = squaredNorm(data, at, dims);
+    if (!Number.isFinite(norms[row]!)) {
+      throw new InputError(`knn: features row ${sourceOf(row)} holds a NaN or infinite value`, NONFINITE_HINT);
+    }
   }
   f32.set(norms, layout.normsOffset / 4);
-  const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims) : undefined;
+  const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims, rows, sourceOf) : undefined;
   groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows, layout.codes && codeErrors && { place: layout.codes, errors: codeErrors }));
   if (projection && layout.projection) writeProjection(memory, layout.projection, projection, groups, layout.groups);
   return { memory, layout };
@@ -218,13 +222,24 @@ function writeProjection(memory: WasmMemory, place: ProjectionLayout, projection
   });
 }
 
-/** Codes every row (quantize.ts); returns the error norms for the groups' maxima. */
-function writeCodes(memory: WasmMemory, place: CodesLayout, data: Float32Array, dims: number): Float32Array {
-  const rows = data.length / dims;
+/** Codes every row (quantize.ts), row r from data row sourceOf(r); returns the error norms for the groups' maxima. */
+function writeCodes(
+  memory: WasmMemory,
+  place: CodesLayout,
+  data: Float32Array,
+  dims: number,
+  rows: number,
+  sourceOf: (row: number) => number,
+): Float32Array {
   const codes = new Int16Array(memory.buffer, place.offset, rows * place.dpi);
   const scales = new Float32Array(memory.buffer, place.scalesOffset, rows);
   const errors = new Float32Array(memory.buffer, place.errorsOffset, rows);
-  quantizeRows(data, dims, rows, codes, place.dpi, scales, errors);
+  const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
+  for (let row = 0; row < rows; row++) {
+    quantizeRow(data, sourceOf(row) * dims, dims, codes, row * place.dpi, place.dpi, stats);
+    scales[row] = stats.scale;
+    errors[row] = roundUpToFloat32(stats.errorNorm);
+  }
   return errors;
 }
 

@@ -5,7 +5,7 @@ import { CancelledError } from "../core/errors.ts";
 import { compiledUrl, wasmPath } from "../core/paths.ts";
 import { fillSharedMemory } from "./layout.ts";
 import type { PruneProjection } from "./prune-fit.ts";
-import type { PruneMode, RefSlice, WorkerInit, WorkerReply, WorkerTask } from "./protocol.ts";
+import { NO_COUNTS, type PruneMode, type RefSlice, type TaskCounts, type WorkerInit, type WorkerReply, type WorkerTask } from "./protocol.ts";
 import type { ShortlistKernel } from "./types.ts";
 
 export type TaskBody =
@@ -27,14 +27,10 @@ function loadKernel(): Promise<WasmModule> {
  */
 export class KnnPool {
   private closed = false;
-  codeFallbacks = 0;
-  fallbacks = 0;
-  survivors = 0;
-  pairs = 0;
 
   private constructor(private readonly workers: Worker[]) {}
 
-  /** `rowIds`: see fillSharedMemory (a pool over gathered rows names the caller's rows in errors). */
+  /** `rowIds`: the rows of `data` to hold, in that order (all of them without it); see fillSharedMemory. */
   static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, kernel: ShortlistKernel, projection?: PruneProjection, rowIds?: Int32Array): Promise<KnnPool> {
     const count = Math.max(1, Math.floor(threads));
     const module = await loadKernel();
@@ -47,17 +43,18 @@ export class KnnPool {
     return new KnnPool(workers);
   }
 
-  /** Runs every task; onReply(index, reply) is called as each finishes. */
-  run(tasks: readonly TaskBody[], onReply: (index: number, reply: WorkerReply) => void, signal?: AbortSignal): Promise<void> {
+  /** Runs every task; onReply(index, reply) is called as each finishes. Resolves with the tasks' counts summed. */
+  run(tasks: readonly TaskBody[], onReply: (index: number, reply: WorkerReply) => void, signal?: AbortSignal): Promise<TaskCounts> {
     if (this.closed) return Promise.reject(new Error("knn pool is closed"));
     if (signal?.aborted) return this.cancel();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<TaskCounts>((resolve, reject) => {
       let next = 0;
       let pending = 0;
+      const counts: TaskCounts = { ...NO_COUNTS };
       const cleanup: (() => void)[] = [];
       const finish = (error?: unknown): void => {
         cleanup.forEach((undo) => undo());
-        if (error === undefined) resolve();
+        if (error === undefined) resolve(counts);
         else reject(error);
       };
       const feed = (worker: Worker): void => {
@@ -73,10 +70,7 @@ export class KnnPool {
       for (const worker of this.workers) {
         const onMessage = (reply: WorkerReply): void => {
           pending--;
-          this.codeFallbacks += reply.codeFallbacks;
-          this.fallbacks += reply.fallbacks;
-          this.survivors += reply.survivors;
-          this.pairs += reply.pairs;
+          for (const key of Object.keys(counts) as (keyof TaskCounts)[]) counts[key] += reply.counts[key];
           onReply(reply.id, reply);
           feed(worker);
         };

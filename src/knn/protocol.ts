@@ -20,15 +20,22 @@ export type WorkerTask =
 /** Reference rows [start, end) of the (single) group: a lone query is split over workers by these. */
 export type RefSlice = readonly [start: number, end: number];
 
-export interface WorkerReply {
-  id: number;
-  /** one per group, each queries*k entries */
-  indices: Int32Array[];
-  distances: Float64Array[];
-  /** int16 shortlists redone with the float32 kernel, and float32 ones redone by a float64 scan */
+/** What a task's searches counted (summed over its groups), for KnnSearchStats. */
+export interface TaskCounts {
+  /** int16 shortlists finished by a limit pass, and float32 ones */
   codeFallbacks: number;
   fallbacks: number;
   /** pruned tasks: float64 distances computed, and the query x reference pairs they stood for */
   survivors: number;
   pairs: number;
+}
+
+export const NO_COUNTS: Readonly<TaskCounts> = { codeFallbacks: 0, fallbacks: 0, survivors: 0, pairs: 0 };
+
+export interface WorkerReply {
+  id: number;
+  /** one per group, each queries*k entries */
+  indices: Int32Array[];
+  distances: Float64Array[];
+  counts: TaskCounts;
 }

@@ -1,31 +1,18 @@
 import { CancelledError, InputError } from "../core/errors.ts";
-import { emptyResult, gatherRows } from "./exact.ts";
+import { emptyResult } from "./exact.ts";
 import { mergeNeighbours } from "./merge.ts";
 import { NONFINITE_HINT, QUERY_BLOCK } from "./layout.ts";
-import { KnnPool } from "./pool.ts";
+import { KnnPool, type TaskBody } from "./pool.ts";
 import { fitSample, projectForPruning } from "./prune-fit.ts";
 import { keepPruning, pruneRank, queryBlocks, sampleTasks } from "./prune-plan.ts";
 import type { PruneMode, WorkerReply } from "./protocol.ts";
-import type { KnnIndex, KnnResult, KnnSearchRequest, ShortlistKernel } from "./types.ts";
+import type { KnnIndex, KnnResult, KnnSearchOutcome, KnnSearchRequest, KnnSearchStats, ShortlistKernel } from "./types.ts";
 
-/** Diagnostics of the last search in this thread (for benches and tests). */
 /** auto mode fits pruning axes only when they hold at least this share of the variance */
 const AUTO_MIN_EXPLAINED = 0.85;
 
-export const lastSearchStats = {
-  /** queries whose int16 shortlist could not be proven complete (finished by a limit pass) */
-  codeFallbacks: 0,
-  /** queries whose float32 shortlist could not be proven complete (finished by a limit pass) */
-  fallbacks: 0,
-  /** "pruned" when the lower-bound prune ran past the sample blocks */
-  mode: "brute" as "brute" | "pruned",
-  /** rank of the fitted projection, 0 when none was fitted */
-  rank: 0,
-  /** float64 distances the pruned blocks computed, and the pairs they stood for */
-  survivors: 0,
-  prunedPairs: 0,
-  /** survivors / pairs on the sample blocks, the number the keep-or-drop rule saw */
-  sampleSurvivorFraction: NaN,
+const NO_COUNTS_STATS: Readonly<KnnSearchStats> = {
+  codeFallbacks: 0, fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN,
 };
 
 /**
@@ -36,14 +23,15 @@ export const lastSearchStats = {
  * first and their survivor counts decide the mode of the rest; both modes are exact.
  * Rejects with CancelledError when `signal` aborts.
  */
-export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]> {
+export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnSearchOutcome> {
   validateRequest(req);
   if (req.signal?.aborted) throw new CancelledError("knn search");
   const results = req.groups.map(() => emptyResult(req.queries.length, req.k));
-  Object.assign(lastSearchStats, { codeFallbacks: 0, fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN });
-  if (req.queries.length === 0 || req.groups.length === 0) return results;
+  const stats: KnnSearchStats = { ...NO_COUNTS_STATS };
+  if (req.queries.length === 0 || req.groups.length === 0) return { results, stats };
   const kernel = req.kernel ?? "int16";
-  const fittedRank = pruneRank({ dims: req.dims, k: req.k, queries: req.queries.length, groupLengths: req.groups.map((g) => g.length), mode: req.prune ?? "auto", kernel });
+  const groupLengths = req.groups.map((g) => g.length);
+  const fittedRank = pruneRank({ dims: req.dims, k: req.k, queries: req.queries.length, groupLengths, mode: req.prune ?? "auto", kernel });
   // auto: skip the projection when its axes would leave over 15% of the variance outside the
   // bound (the demo data keeps 47% in 31 axes; the sample pass then finds ~60% survivors anyway)
   const minExplained = req.prune === "always" ? 0 : AUTO_MIN_EXPLAINED;
@@ -61,23 +49,21 @@ export async function knnSearchFast(req: KnnSearchRequest): Promise<KnnResult[]>
       done += blocks[index]!.length;
       req.onProgress?.(done / req.queries.length);
     };
-    const runBlocks = async (indices: number[], prune: PruneMode): Promise<void> => {
-      const tasks = indices.map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune }));
-      await pool.run(tasks, (t, reply) => onReply(indices[t]!, reply), req.signal);
-    };
+    const tasksOf = (indices: readonly number[], prune: PruneMode): TaskBody[] =>
+      indices.map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune }));
     let prune = false;
     if (rank > 0 && req.prune !== "always") {
       // the sample only counts survivors (bound pass, no float64 distances), so a bound that
       // turns out weak costs little; its blocks are searched again with the rest
-      await pool.run(sampleTasks(blocks.length).map((i) => ({ kind: "rows" as const, queries: blocks[i]!, k: req.k, prune: "count" as const })), () => undefined, req.signal);
-      lastSearchStats.sampleSurvivorFraction = pool.pairs > 0 ? pool.survivors / pool.pairs : NaN;
-      prune = keepPruning(pool.survivors, pool.pairs, req.dims, rank, kernel);
-      pool.survivors = 0;
-      pool.pairs = 0;
+      const sample = await pool.run(tasksOf(sampleTasks(blocks.length), "count"), () => undefined, req.signal);
+      stats.sampleSurvivorFraction = sample.pairs > 0 ? sample.survivors / sample.pairs : NaN;
+      prune = keepPruning(sample.survivors, sample.pairs, req.dims, rank, kernel);
     } else prune = rank > 0;
-    await runBlocks(blocks.map((_, i) => i), prune ? "full" : "off");
-    Object.assign(lastSearchStats, { codeFallbacks: pool.codeFallbacks, fallbacks: pool.fallbacks, mode: prune ? "pruned" : "brute", rank, survivors: pool.survivors, prunedPairs: pool.pairs });
-    return results;
+    const all = blocks.map((_, i) => i);
+    const counts = await pool.run(tasksOf(all, prune ? "full" : "off"), (t, reply) => onReply(all[t]!, reply), req.signal);
+    Object.assign(stats, { codeFallbacks: counts.codeFallbacks, fallbacks: counts.fallbacks, mode: prune ? "pruned" : "brute", rank });
+    Object.assign(stats, { survivors: counts.survivors, prunedPairs: counts.pairs });
+    return { results, stats };
   } finally {
     await pool.close();
   }
@@ -105,13 +91,13 @@ function validateRequest(req: KnnSearchRequest): void {
  * (m x dims) and returns their exact top-k among the reference rows (row ids of `data`).
  * Calls are served one at a time, in call order.
  * Only the reference rows are copied to the workers' memory (evaluate's index holds 54k of
- * 150k rows), in ascending row order, so ties still fall to the lower row id.
+ * 150k rows), straight from `data` and in ascending row order, so ties still fall to the lower row id.
  */
 export async function createKnnIndexFast(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
   validateRows(reference, data.length / dims);
   const rows = Int32Array.from(reference).sort();
   const local = Int32Array.from(rows, (_, i) => i);
-  const pool = await KnnPool.start(gatherRows(data, dims, rows), dims, [local], options.threads, options.kernel ?? "int16", undefined, rows);
+  const pool = await KnnPool.start(data, dims, [local], options.threads, options.kernel ?? "int16", undefined, rows);
   const toRowIds = (result: KnnResult): KnnResult => ({ indices: result.indices.map((i) => (i < 0 ? i : rows[i]!)), distances: result.distances });
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {

@@ -35,6 +35,29 @@ export interface KnnSearchRequest {
   onProgress?(fraction: number): void;
 }
 
+/** What one search did: how often its shortlists fell back, and whether and how well it pruned. The results never depend on it. */
+export interface KnnSearchStats {
+  /** queries x groups whose int16 shortlist could not be proven complete (finished by a limit pass) */
+  codeFallbacks: number;
+  /** queries x groups whose float32 shortlist could not be proven complete (finished by a limit pass) */
+  fallbacks: number;
+  /** "pruned" when the lower-bound prune ran past the sample blocks */
+  mode: "brute" | "pruned";
+  /** rank of the fitted projection, 0 when none was fitted */
+  rank: number;
+  /** float64 distances the pruned blocks computed, and the pairs they stood for */
+  survivors: number;
+  prunedPairs: number;
+  /** survivors / pairs on the sample blocks, the number the keep-or-drop rule saw (NaN when none ran) */
+  sampleSurvivorFraction: number;
+}
+
+/** A search's neighbours, one result per group (the request's order), and its statistics. */
+export interface KnnSearchOutcome {
+  results: KnnResult[];
+  stats: KnnSearchStats;
+}
+
 /** A reference set held by persistent workers, searched with outside query vectors. */
 export interface KnnIndex {
   search(queries: Float32Array, k: number): Promise<KnnResult>;

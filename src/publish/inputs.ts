@@ -9,7 +9,7 @@ import { readParquet, readParquetSchema } from "../io/parquet.ts";
 import { FIT_EVENT_COLUMNS, type ModelMetrics } from "./events.ts";
 
 const NUMERIC_TYPES = new Set(["float32", "float64", "int8", "int16", "int32", "uint8", "uint16", "uint32", "int64", "uint64"]);
-const FIT_HINT = "write it again with `pipeline run` (stage write-fit)";
+const FIT_HINT = "write it again with `pipeline run` (the stage that uses write-fit)";
 
 /** The event columns of a fit parquet, checked: present and numeric. `display` names the file. */
 export function readFit(bytes: Uint8Array, display: string): { table: Table; rows: number } {

@@ -38,6 +38,11 @@ export interface BackoffPolicy {
   readonly maxMs: number;
 }
 
+/** Backoffs stop doubling at 5 s, or at the base when that is longer (publish's and stream's `backoff_ms`). */
+export function backoffFrom(baseMs: number): BackoffPolicy {
+  return { baseMs, maxMs: Math.max(baseMs, 5_000) };
+}
+
 /**
  * Delay before retry number `attempt` (1-based): base·2^(attempt-1), capped, scaled by a
  * seeded factor in [0.5, 1) so that retries from many requests do not arrive in lockstep.

@@ -10,7 +10,7 @@ import { deliverEvents, formatDeliverySummary, type DeliveryReport } from "./del
 import { describeReasons, PublishError } from "./errors.ts";
 import { buildEmbeddingEvents, buildModelEvents, type PublishEvent } from "./events.ts";
 import { parseModelMetrics, readFit } from "./inputs.ts";
-import { sleep } from "./pacing.ts";
+import { sleep, type BackoffPolicy } from "./pacing.ts";
 import { describeDryRun } from "./report.ts";
 
 export interface StreamOptions {
@@ -24,6 +24,7 @@ export interface StreamOptions {
   readonly rateHz: number;
   readonly timeoutMs: number;
   readonly retries: number;
+  readonly backoff: BackoffPolicy;
   /** each cycle ends this many seconds after it starts; what is undelivered by then fails */
   readonly deadlineS: number;
   readonly loop: boolean;
@@ -40,7 +41,8 @@ export interface StreamOutput {
 /** The events of one cycle: model_metric, model_perf, then the seeded subsample of points (sorted by row). */
 export async function loadCycleEvents(options: StreamOptions): Promise<PublishEvent[]> {
   const fitBytes = await readInput(options.fit, "write it with `pipeline run`, or name another with --fit PATH");
-  const metricsText = await readInput(options.metrics, "write it with `pipeline run` (stage evaluate), or name it with --metrics PATH");
+  const metricsHint = "write it with `pipeline run` (the stage that uses evaluate), or name it with --metrics PATH";
+  const metricsText = await readInput(options.metrics, metricsHint);
   let metricsJson: unknown;
   try {
     metricsJson = JSON.parse(new TextDecoder().decode(metricsText));
@@ -76,6 +78,7 @@ export async function runStream(options: StreamOptions, out: StreamOutput, signa
       rateHz: options.rateHz,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
+      backoff: options.backoff,
       rng: jitter,
       signal,
       deadlineMs: options.deadlineS * 1000,

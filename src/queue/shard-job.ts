@@ -6,7 +6,7 @@
  * once, so a retried or duplicated job costs a lookup (idempotent by content key).
  */
 import { hostname } from "node:os";
-import type { ObjectRef } from "../cache/store.ts";
+import { lookUpEntry, writeSealedEntry, type ObjectRef } from "../cache/entries.ts";
 import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
 import { entryView, shardParts, type ShardRange } from "../core/shard.ts";
@@ -80,10 +80,10 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
     if (await alreadyThere(stage, data.parts, shard, req)) return done(key, true);
     const outputs = shard ? await computeShard(stage, data, shard, req, ctx) : await mergeShards(stage, data, req, ctx);
     const ms = Math.round(performance.now() - started);
-    if (shard) storeShard(stage, data.parts, shard, outputs, ms, req);
+    if (shard) await storeShard(stage, data.parts, shard, outputs, ms, req);
     else
       remote.push(
-        req.store.putEntry({
+        await writeSealedEntry(req.store, {
           stage: stage.name,
           key,
           parts: { ...data.parts },
@@ -124,8 +124,8 @@ function requestFor(project: Project, stage: ResolvedStage, remote: RemoteTier, 
 async function alreadyThere(stage: ResolvedStage, parts: KeyParts, shard: ShardRange | undefined, req: RunRequest): Promise<boolean> {
   if (shard) return (await findShard(stage, parts, shard, req)) !== undefined;
   const key = stageKey(parts);
-  const local = await req.store.getEntry(stage.name, key);
-  if (local && !entryMismatch(local, stage.def, req.store)) return true;
+  const local = (await lookUpEntry(req.store, stage.name, key)).entry;
+  if (local && !(await entryMismatch(local, stage.def, req.store))) return true;
   return (await req.remote!.lookup(stage.name, key, stage.def)) !== undefined;
 }
 

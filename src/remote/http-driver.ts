@@ -3,6 +3,7 @@
  * `<base>/cas/<sha256>`, entries at `<base>/ac/<key>`; GET, HEAD and PUT of whole bodies.
  * Any WebDAV server serves it (nginx with `dav_methods PUT`, bazel-remote, generic stores).
  * Every failure is a RemoteError of a small set of kinds the tier's health rules read.
+ * It neither lists nor deletes: the protocol has no such requests (see cache/driver.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, renameSync, rmSync, mkdirSync } from "node:fs";
@@ -10,7 +11,7 @@ import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Pool, type Dispatcher } from "undici";
-import type { CacheDriver } from "./driver.ts";
+import type { CacheDriver } from "../cache/driver.ts";
 import type { RemoteSettings } from "./settings.ts";
 
 /** `local`: this machine's side failed (a full disk, a vanished cache file), not the remote */
@@ -24,6 +25,10 @@ export class RemoteError extends Error {
 }
 
 export interface HttpDriver extends CacheDriver {
+  /** Bazel's protocol has no listing, and nginx's stock WebDAV module no PROPFIND */
+  readonly listing?: undefined;
+  /** Bazel's protocol has no deletion; a shared cache is trimmed by its server (bazel-remote --max_size) */
+  readonly deleting?: undefined;
   /** streams the object into `target` (atomically, via `tmpDir`) while hashing; undefined when missing */
   downloadObject(hash: string, target: string, tmpDir: string, size: number): Promise<number | undefined>;
   /** streams a file up as the object `hash`, hashing it on the way: bytes that do not match abort the PUT */

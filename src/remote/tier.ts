@@ -7,7 +7,8 @@
  * are re-hashed as they arrive and fetched only when a stage or a declared output needs them.
  */
 import { z } from "zod";
-import type { CacheEntry, CacheStore, ObjectRef } from "../cache/store.ts";
+import { writeSealedEntry, type CacheEntry, type ObjectRef } from "../cache/entries.ts";
+import type { LocalDriver } from "../cache/local-driver.ts";
 import { canonicalJson, sha256 } from "../core/hash.ts";
 import { outputSlotsMismatch } from "../core/slot-check.ts";
 import { jsonOutputsMismatch } from "../engine/entry-check.ts";
@@ -73,7 +74,7 @@ export class RemoteTier {
   constructor(
     settings: RemoteSettings,
     private readonly driver: HttpDriver,
-    private readonly store: CacheStore,
+    private readonly store: LocalDriver,
     private readonly trust: EntryTrust,
     private readonly warn: (message: string) => void,
   ) {
@@ -124,12 +125,13 @@ export class RemoteTier {
   }
 
   /** Keeps an accepted entry locally when every object it names is already here (a full disk only costs the copy). */
-  keepIfComplete(key: string): boolean {
+  async keepIfComplete(key: string): Promise<boolean> {
     const entry = this.accepted.get(key);
-    if (!entry || !Object.values(entry.outputs).every((ref) => this.store.hasObject(ref))) return false;
+    if (!entry) return false;
+    for (const ref of Object.values(entry.outputs)) if (!(await this.isLocal(ref))) return false;
     const { signature, format: _format, ...fields } = entry;
     try {
-      this.store.putEntry({ ...fields, ...(signature ? { signer: signature.key } : {}) });
+      await writeSealedEntry(this.store, { ...fields, ...(signature ? { signer: signature.key } : {}) });
       return true;
     } catch (error) {
       this.warnOnce("keep", `could not keep the remote's entry for ${entry.stage} locally (${error instanceof Error ? error.message : String(error)})`);
@@ -149,7 +151,7 @@ export class RemoteTier {
 
   /** Makes the object local (downloading and re-hashing it); false when it cannot be had. */
   async ensureLocal(ref: Pick<ObjectRef, "hash" | "size">): Promise<boolean> {
-    if (this.store.hasObject(ref)) return true;
+    if (await this.isLocal(ref)) return true;
     if (this.off) return false;
     const bytes = await this.attempt(() => this.driver.downloadObject(ref.hash, this.store.objectPath(ref.hash), this.store.tmpDir, ref.size), "read", () =>
       this.damagedThere.add(ref.hash),
@@ -241,7 +243,7 @@ export class RemoteTier {
     for (const [slot, spec] of Object.entries(def.outputs)) {
       if (spec.kind === "json" && spec.fields && !(await this.ensureLocal(entry.outputs[slot]!))) return false;
     }
-    const mismatch = jsonOutputsMismatch(entry.outputs, def, this.store);
+    const mismatch = await jsonOutputsMismatch(entry.outputs, def, this.store);
     if (mismatch) this.warnOnce(`bad:${entry.key}`, `remote cache entry for ${entry.stage} (${entry.key.slice(0, 12)}) is unusable (${mismatch}); the stage runs here`);
     return mismatch === undefined;
   }
@@ -286,6 +288,11 @@ export class RemoteTier {
       }
       return undefined;
     }
+  }
+
+  /** Whether the local tier holds the object at its recorded size (its bytes are checked when read). */
+  private async isLocal(ref: Pick<ObjectRef, "hash" | "size">): Promise<boolean> {
+    return (await this.store.objectSize(ref.hash)) === ref.size;
   }
 
   private warnOnce(topic: string, message: string): void {

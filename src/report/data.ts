@@ -58,9 +58,12 @@ export interface ReportData {
   generatedFrom: string;
   /** already subsampled, see selectReportPoints */
   points: ReportPoints;
-  metrics: ReportMetrics;
-  /** project's info json (method, explained ratios, fit_rows, ...) */
-  projection: Record<string, unknown>;
+  /** the evaluation of the drawn predictions (evaluate's metrics); undefined when no stage scores them */
+  metrics: ReportMetrics | undefined;
+  /** the projector's diagnostics (project's info json: method, explained ratios, fit_rows, ...), if it has any */
+  projection: Record<string, unknown> | undefined;
+  /** what the page leaves out (a section no stage of the pipeline feeds) or chose, and how to change it */
+  notes: readonly string[];
   /** what the page draws, in words: "pipeline.yaml", "pipeline.yaml with --set cluster.k=5", "run <id>" */
   drawn: string;
   /** the run that made the drawn results, when one is recorded */

@@ -1,9 +1,8 @@
-import type { ReportData, ReportMetrics } from "./data.ts";
+import type { ReportMetrics } from "./data.ts";
 import { escapeHtml, formatCount, formatMs, formatScore } from "./format.ts";
 
 /** The headline numbers: macro F1, both latencies and the split sizes. */
-export function renderSummary(data: ReportData): string {
-  const m = data.metrics;
+export function renderSummary(m: ReportMetrics): string {
   const tiles = [
     tile("macro F1", formatScore(m.macro_f1), `${escapeHtml(m.split)} split, k = ${m.k}`),
     tile("one window", formatMs(m.latency.single_window_ms), "latency of a single prediction"),

@@ -19,6 +19,7 @@ export interface ReportPayload {
   points: Record<Exclude<keyof ReportPoints, "episodeNames">, number[]> & { episodeNames: string[] };
   metrics: unknown;
   projection: unknown;
+  notes: readonly string[];
   drawn: string;
   runId: string | null;
   stages: unknown;
@@ -45,8 +46,9 @@ export function toPayload(data: ReportData): ReportPayload {
       episode: Array.from(points.episode),
       episodeNames: points.episodeNames,
     },
-    metrics: roundDeep(data.metrics),
-    projection: roundDeep(data.projection),
+    metrics: roundDeep(data.metrics ?? null),
+    projection: roundDeep(data.projection ?? null),
+    notes: data.notes,
     drawn: data.drawn,
     runId: data.runId ?? null,
     stages: roundDeep(data.stages),
@@ -60,7 +62,7 @@ export function toPayload(data: ReportData): ReportPayload {
 export function phaseNames(data: ReportData): Record<string, string> {
   const names: Record<string, string> = {};
   DEFAULT_PHASE_NAMES.forEach((name, code) => (names[String(code)] = name));
-  for (const row of data.metrics.per_class) names[String(row.code)] = row.phase;
+  for (const row of data.metrics?.per_class ?? []) names[String(row.code)] = row.phase;
   return names;
 }
 

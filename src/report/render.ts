@@ -5,7 +5,7 @@ import type { ReportData } from "./data.ts";
 import { escapeHtml } from "./format.ts";
 import { renderConfusion, renderPerClass, renderSummary } from "./metrics-sections.ts";
 import { embedJson, toPayload } from "./payload.ts";
-import { renderParams, renderProjection, renderScatter, renderStages } from "./run-sections.ts";
+import { renderNotes, renderParams, renderProjection, renderScatter, renderStages } from "./run-sections.ts";
 import { renderRuns } from "./runs-section.ts";
 
 /** id of the <script type="application/json"> block that carries the data. */
@@ -42,16 +42,16 @@ ${assets.css}
 <p class="muted">from <strong>${escapeHtml(data.generatedFrom)}</strong> · ${escapeHtml(data.drawn)} · seed ${escapeHtml(String(data.seed))}</p>
 </header>
 <main class="grid">
-${renderSummary(data)}
+${data.metrics ? renderSummary(data.metrics) : ""}
+${renderNotes(data.notes)}
 <div class="column">
 ${renderScatter(data)}
 ${renderStages(data.stages, data.runId)}
 ${renderParams(data.params, data.seed, data.drawn)}
 </div>
 <div class="column">
-${renderConfusion(data.metrics)}
-${renderPerClass(data.metrics)}
-${renderProjection(data.projection)}
+${data.metrics ? `${renderConfusion(data.metrics)}\n${renderPerClass(data.metrics)}` : ""}
+${data.projection ? renderProjection(data.projection) : ""}
 </div>
 ${renderRuns(data.runs)}
 </main>

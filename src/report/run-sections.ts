@@ -56,6 +56,16 @@ export function renderStages(stages: ReportStage[], runId: string | undefined): 
 </section>`;
 }
 
+/** What the page leaves out or chose, each with how to change it; nothing when it is complete. */
+export function renderNotes(notes: readonly string[]): string {
+  if (notes.length === 0) return "";
+  const items = notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("");
+  return `<section class="card notes" id="notes" aria-label="not in this report">
+<h2>Not in this report</h2>
+<ul>${items}</ul>
+</section>`;
+}
+
 /** Every stage's parsed params of the drawn configuration or run, and the global seed they ran with. */
 export function renderParams(params: ReportData["params"], seed: number, drawn: string): string {
   const groups = Object.entries(params).map(

@@ -45,7 +45,7 @@ interface OpenedReport {
   problems: string[];
 }
 
-async function openReport(width: number, height: number): Promise<OpenedReport> {
+async function openReport(width: number, height: number, path = reportPath): Promise<OpenedReport> {
   if (!launched.browser) throw new Error(`cannot start ${CHROMIUM}: ${String(launched.error)}`);
   const page = await launched.browser.newPage({ viewport: { width, height } });
   const problems: string[] = [];
@@ -54,9 +54,9 @@ async function openReport(width: number, height: number): Promise<OpenedReport> 
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("request", (request) => {
-    if (request.url() !== pathToFileURL(reportPath).href) problems.push(`request: ${request.url()}`);
+    if (request.url() !== pathToFileURL(path).href) problems.push(`request: ${request.url()}`);
   });
-  await page.goto(pathToFileURL(reportPath).href, { waitUntil: "load" });
+  await page.goto(pathToFileURL(path).href, { waitUntil: "load" });
   return { page, problems };
 }
 
@@ -115,6 +115,21 @@ describe.skipIf(!canRun)("report page in headless chromium", () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "report-desktop.png"), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("without an evaluation, draws the scatter and shows what is left out", async () => {
+    const partialPath = join(workDir, "partial.html");
+    const note =
+      "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (knn.predictions)";
+    writeFileSync(partialPath, renderReport({ ...data, metrics: undefined, projection: undefined, notes: [note] }));
+    const { page, problems } = await openReport(1280, 800, partialPath);
+    expect((await readCanvas(page)).painted).toBeGreaterThan(5000);
+    expect(await page.locator("#notes li").allTextContents()).toEqual([note]);
+    expect(await page.locator("#confusion").count()).toBe(0);
+    await page.click('[data-color-by="predicted"]');
+    expect(await page.locator("#scatter-legend li").first().textContent()).toBe("clean" + countOf(data.points.predicted, 0));
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -118,6 +118,63 @@ describe("pipeline exp", () => {
     expect(text.stdout).toContain("ran with pipeline.yaml's own parameters");
   });
 
+  it("exp show --keep/--drop choose the parameter and metric columns by glob", async () => {
+    const dir = projectWith([BASE, K5, FAILED]);
+    const header = async (...args: string[]) => {
+      const result = await runCli(dir, ["exp", "show", "--csv", ...args]);
+      expect(result.code, result.stderr).toBe(0);
+      return parseCsv(result.stdout)[0]!.slice(5); // after id, name, started, status, config
+    };
+    expect(await header("--drop", "evaluate.*")).toEqual(["cluster.k", "cluster.inertia"]);
+    expect(await header("--keep", "macro_f1")).toEqual(["evaluate.macro_f1"]); // alone: only what it keeps
+    expect(await header("--drop", "*", "--keep", "cluster.inertia,f1.*")).toEqual(["cluster.inertia", "evaluate.f1.clean"]);
+    // --keep shows a parameter whose value is the same in every run; --drop hides a differing one
+    expect(await header("--drop", "cluster.k", "--keep", "classify.split")).toEqual([
+      "classify.split",
+      "cluster.inertia",
+      "evaluate.f1.clean",
+      "evaluate.latency.single_window_ms",
+      "evaluate.macro_f1",
+    ]);
+    expect(await header("--drop", "latency.*", "--drop", "f1.*")).toEqual(["cluster.k", "cluster.inertia", "evaluate.macro_f1"]);
+
+    // the choice applies to every format; sorting may use a hidden column
+    const sorted = ["--sort-by", "evaluate.macro_f1", "--sort-order", "desc"];
+    const json = await runCli(dir, ["exp", "show", "--json", "--keep", "cluster.*", ...sorted]);
+    expect(json.code, json.stderr).toBe(0);
+    const rows = JSON.parse(json.stdout) as { id: string; params: Record<string, unknown>; metrics: Record<string, number | null> }[];
+    expect(rows.map((r) => r.id)).toEqual([K5.id, BASE.id, FAILED.id]);
+    expect(rows[0]).toMatchObject({ params: { "cluster.k": 5 }, metrics: { "cluster.inertia": 2.5e7 } });
+    expect(Object.keys(rows[0]!.metrics)).toEqual(["cluster.inertia"]);
+    const md = await runCli(dir, ["exp", "show", "--md", "--keep", "inertia"]);
+    expect(md.stdout.split("\n")[0]).toMatch(/^\|.*\| status \| cluster\.inertia \|$/);
+
+    const typo = await runCli(dir, ["exp", "show", "--keep", "evalute.*"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("error: exp show --keep evalute.*: matches no parameter or metric column");
+    expect(typo.stderr).toContain(
+      "patterns are globs over column names, such as evaluate.* or cluster.inertia; the columns are seed, load.max_rows,",
+    );
+  });
+
+  it("exp show --sort-by works on any metric and names the valid ones for an unknown one", async () => {
+    const dir = projectWith([BASE, K5, FAILED]);
+    for (const [column, expected] of [
+      ["cluster.inertia", [BASE.id, K5.id, FAILED.id]],
+      ["f1.clean", [K5.id, BASE.id, FAILED.id]], // equal values keep newest first; the failed run has none and comes last
+      ["evaluate.latency.single_window_ms", [K5.id, BASE.id, FAILED.id]],
+      ["cluster.k", [FAILED.id, K5.id, BASE.id]],
+    ] as const) {
+      const result = await runCli(dir, ["exp", "show", "--json", "--sort-by", column]);
+      expect(result.code, `${column}: ${result.stderr}`).toBe(0);
+      expect((JSON.parse(result.stdout) as { id: string }[]).map((r) => r.id), column).toEqual(expected);
+    }
+    const unknown = await runCli(dir, ["exp", "show", "--sort-by", "accuracy"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("error: --sort-by accuracy: no such column");
+    expect(unknown.stderr).toMatch(/hint: columns: seed, load\.max_rows, .*, cluster\.inertia, .*, evaluate\.macro_f1$/m);
+  });
+
   it("exp diff A B gives the params and metrics rows; a bad name is a usage error listing runs", async () => {
     const dir = projectWith([BASE, K5, FAILED]);
     const result = await runCli(dir, ["exp", "diff", BASE.id.slice(0, 22), "k5, fewer", "--json"]);

@@ -1,7 +1,8 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { EXIT, InputError, UsageError } from "../../src/core/errors.ts";
+import { packageRoot } from "../../src/core/paths.ts";
 import { streamCommand } from "../../src/cli/commands/stream.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import { PublishError } from "../../src/publish/errors.ts";
@@ -14,8 +15,12 @@ const fit = makeFit(400);
 const projects: string[] = [];
 let sink: Sink | undefined;
 
+const SHIPPED_YAML = readFileSync(join(packageRoot(), "pipeline.yaml"), "utf8");
+
+/** The shipped pipeline.yaml (where the fit and its metrics are written), those files, and `files`. */
 function project(files: Record<string, string | Uint8Array> = {}): string {
   const dir = testProject({
+    "pipeline.yaml": SHIPPED_YAML,
     "data/processed/knn_v1.parquet": fit.bytes,
     "data/processed/metrics_v1.json": JSON.stringify(SAMPLE_METRICS),
     ...files,
@@ -87,10 +92,10 @@ describe("pipeline stream (in process)", () => {
     expect(io.out.slice(2).map((l) => publishEventSchema.parse(JSON.parse(l)).type)).toEqual(["model_metric", "model_perf", "embedding"]);
   });
 
-  it("resolves --fit against the current directory and finds metrics_v1.json next to it", async () => {
+  it("resolves --fit against the current directory and finds the metrics file of the declared name next to it", async () => {
     sink = await startSink();
     const dir = project({ "elsewhere/knn_v1.parquet": makeFit(7).bytes, "elsewhere/metrics_v1.json": JSON.stringify({ ...SAMPLE_METRICS, macro_f1: 0.5 }) });
-    const io = { ...cliIO(dir), cwd: join(dir, "elsewhere"), projectDir: join(dir, "data") };
+    const io = { ...cliIO(dir), cwd: join(dir, "elsewhere") };
     expect(await streamCommand(["--fit", "knn_v1.parquet", "--url", sink.url], io)).toBe(0);
     expect(sink.requests).toHaveLength(9);
     expect(sink.requests.map((r) => r.body)).toContainEqual({ type: "model_metric", model: "knn", accuracy: 0.5 });
@@ -105,7 +110,7 @@ describe("pipeline stream (in process)", () => {
   });
 
   it("names a missing fit and its fix", async () => {
-    const dir = testProject({});
+    const dir = testProject({ "pipeline.yaml": SHIPPED_YAML });
     projects.push(dir);
     const error = await streamCommand([], cliIO(dir)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
@@ -113,8 +118,23 @@ describe("pipeline stream (in process)", () => {
     expect((error as InputError).hint).toMatch(/pipeline run/);
   });
 
+  it("without a pipeline.yaml, asks for the files it would name", async () => {
+    const dir = testProject({});
+    projects.push(dir);
+    const error = await streamCommand([], cliIO(dir)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe(`stream: no pipeline.yaml in ${dir} to find the fit to replay in`);
+    expect((error as UsageError).hint).toBe("give --fit PATH and --metrics PATH, or run it in the project folder (-C DIR)");
+    sink = await startSink();
+    const given = project();
+    const io = { ...cliIO(dir), cwd: given };
+    const files = ["--fit", "data/processed/knn_v1.parquet", "--metrics", "data/processed/metrics_v1.json"];
+    expect(await streamCommand([...files, "--url", sink.url], io)).toBe(0);
+    expect(sink.requests).toHaveLength(402);
+  });
+
   it.each([
-    [["--burst", "0"], "stream: --burst expects an integer >= 1, got \"0\""],
+    [["--burst", "0"], "stream: --burst expects an integer >= 1 and <= 1000, got \"0\""],
     [["--rate-hz", "fast"], "stream: --rate-hz expects a number >= 0, got \"fast\""],
     [["--url", "ftp://x/publish"], "stream: --url must use http or https, got ftp:"],
     [["--bogus"], "stream: Unknown option '--bogus'"],

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sealOf } from "../../src/cache/store.ts";
+import { sealOf } from "../../src/cache/entries.ts";
 import { packageRoot } from "../../src/core/paths.ts";
 import { readParquet, writeParquet } from "../../src/io/parquet.ts";
 import { removeTestProjects, runCli, stagesWith, testProject, type CliResult } from "../helpers/cli.ts";

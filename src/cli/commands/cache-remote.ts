@@ -1,3 +1,4 @@
+import { lookUpEntry } from "../../cache/entries.ts";
 import { EXIT, UsageError } from "../../core/errors.ts";
 import { describeRemote, openRemote } from "../../remote/open.ts";
 import type { RemoteTier } from "../../remote/tier.ts";
@@ -31,7 +32,9 @@ export async function pushCache(io: CliIO): Promise<number> {
     const rows = await planProject(project);
     let pushed = 0;
     for (const row of rows) {
-      const entry = row.key && row.result.status === "cached" ? project.store.getEntry(row.stage, row.key) : undefined;
+      const found = row.key && row.result.status === "cached" ? await lookUpEntry(project.store, row.stage, row.key) : undefined;
+      if (found?.warning) io.stderr(`warning: ${found.warning}`);
+      const entry = found?.entry;
       if (!entry) continue;
       remote.push(entry);
       pushed++;

@@ -1,10 +1,9 @@
-import { readFileSync, rmSync } from "node:fs";
 import { decodeArtifact } from "../../cache/codec.ts";
-import type { CacheEntry } from "../../cache/store.ts";
+import type { CacheDriver } from "../../cache/driver.ts";
+import { parseEntry, type CacheEntry } from "../../cache/entries.ts";
+import { LocalDriver } from "../../cache/local-driver.ts";
 import { describeError, EXIT } from "../../core/errors.ts";
-import { sha256 } from "../../core/hash.ts";
 import { outputSlotsMismatch, slotMismatch } from "../../core/slot-check.ts";
-import { entryView } from "../../core/shard.ts";
 import type { AnyStage } from "../../core/stage.ts";
 import type { CliIO } from "../io.ts";
 import { openProject } from "../project.ts";
@@ -18,34 +17,42 @@ import { lockProject } from "../project-lock.ts";
  */
 export async function verifyCache(io: CliIO): Promise<number> {
   const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
-  const { store } = project;
-  store.ensure();
-  const release = await lockProject(store.root, io, { wait: true, command: "pipeline cache verify", log: io.stdout });
+  // verify reports each damaged object itself, so its driver on the same folder does not warn
+  const store = new LocalDriver(project.store.root);
+  await store.ensure();
+  const release = await lockProject(project.store.root, io, { wait: true, command: "pipeline cache verify", log: io.stdout });
   try {
     let damaged = 0;
-    const objects = store.listObjects();
+    const objects = await store.listing.objects();
     const intact = new Set<string>();
     for (const object of objects) {
-      if (sha256(readFileSync(object.path)) === object.hash) {
+      if (await store.readObject(object.hash)) {
         intact.add(object.hash);
         continue;
       }
       damaged++;
       io.stdout(`damaged object ${object.hash.slice(0, 12)} (its bytes no longer match their hash): deleted`);
-      rmSync(object.path, { force: true });
     }
     const defs = new Map(project.registry.map((r) => [r.def.name, r.def]));
-    const entries = store.listEntries();
+    const entries = await store.listing.entries();
     let unchecked = 0;
-    for (const { path, stage, entry, damage } of entries) {
-      const stageDef = entry ? defs.get(String(entry.parts.uses)) : undefined;
-      const def = stageDef && entry ? entryView(stageDef, entry.parts) : undefined; // a shard holds its partial outputs
-      if (entry && !damage && !def) unchecked++;
-      const problem = damage ?? (entry ? outputProblem(entry, def, intact, store.objectPath.bind(store)) : undefined);
+    for (const { stage, key } of entries) {
+      const bytes = await store.readEntry(stage, key);
+      if (!bytes) continue; // removed since it was listed
+      const read = parseEntry(bytes, stage, key);
+      const entry = "entry" in read ? read.entry : undefined;
+      const def = entry ? defs.get(String(entry.parts.uses)) : undefined;
+      if (entry && !def) unchecked++;
+      const problem =
+        "damage" in read
+          ? read.damage
+          : "oldFormat" in read
+            ? "written by an older version"
+            : await outputProblem(read.entry, def, intact, store);
       if (!problem) continue;
       damaged++;
-      io.stdout(`entry ${stage} ${(entry?.key ?? path).slice(0, 12)} is damaged (${problem}): deleted`);
-      rmSync(path, { force: true });
+      io.stdout(`entry ${stage} ${key.slice(0, 12)} is damaged (${problem}): deleted`);
+      await store.deleting.deleteEntry(stage, key);
     }
     const note = unchecked > 0 ? `; ${unchecked} entries of stages no longer defined were checked for hashes only` : "";
     io.stdout(`checked ${objects.length} objects and ${entries.length} entries: ${damaged === 0 ? "all intact" : `${damaged} damaged (the next run recomputes them)`}${note}`);
@@ -56,17 +63,23 @@ export async function verifyCache(io: CliIO): Promise<number> {
 }
 
 /** What is wrong with the objects of an otherwise sound entry, or undefined. */
-function outputProblem(entry: CacheEntry, def: AnyStage | undefined, intact: ReadonlySet<string>, objectPath: (hash: string) => string): string | undefined {
+async function outputProblem(
+  entry: CacheEntry,
+  def: AnyStage | undefined,
+  intact: ReadonlySet<string>,
+  store: CacheDriver,
+): Promise<string | undefined> {
   const lost = Object.entries(entry.outputs).filter(([, ref]) => !intact.has(ref.hash)).map(([slot]) => slot);
   if (lost.length > 0) return `lost its output(s) ${lost.join(", ")}`;
   if (!def) return undefined;
   const slots = outputSlotsMismatch(entry.outputs, def);
   if (slots) return slots;
   for (const [slot, spec] of Object.entries(def.outputs)) {
-    const ref = entry.outputs[slot]!;
+    const bytes = await store.readObject(entry.outputs[slot]!.hash);
+    if (!bytes) return `lost its output(s) ${slot}`;
     let value: unknown;
     try {
-      value = decodeArtifact(spec.kind, new Uint8Array(readFileSync(objectPath(ref.hash))));
+      value = decodeArtifact(spec.kind, bytes);
     } catch (error) {
       return `output ${slot} does not decode as a ${spec.kind} (${describeError(error)})`;
     }

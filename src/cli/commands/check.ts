@@ -1,5 +1,5 @@
 import { readParquet } from "../../io/parquet.ts";
-import type { ObjectRef } from "../../cache/store.ts";
+import type { ObjectRef } from "../../cache/entries.ts";
 import { canonicalJson } from "../../core/hash.ts";
 import type { RunOutcome } from "../../engine/run.ts";
 import { compareOutput, materializedBytes, type OutputState } from "../../engine/outputs.ts";
@@ -18,13 +18,13 @@ export interface CheckResult {
  * nothing on disk is touched. Parquet differences are described per column, json ones per
  * field; json outputs leave out the fields their stage marks as measurements (evaluate's latency).
  */
-export function checkOutputs(project: Project, outcome: RunOutcome, log: (line: string) => void): CheckResult[] {
+export async function checkOutputs(project: Project, outcome: RunOutcome, log: (line: string) => void): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const stage of project.pipeline.stages.values()) {
     for (const binding of stage.outputs) {
       const ref = outcome.known.get(`${stage.name}.${binding.slot}`);
       if (!ref) continue;
-      const expected = materializedBytes(project.store, ref)!;
+      const expected = (await materializedBytes(project.store, ref))!;
       const result = checkOne(binding.display, ref, expected, compareOutput(binding, expected, project.hasher), stage.def.outputs[binding.slot]?.measured ?? []);
       log(`check: ${binding.display} ${HEADLINE[result.state]}`);
       for (const line of result.details) log(`  ${line}`);

@@ -3,8 +3,8 @@ import { UsageError } from "../../core/errors.ts";
 import { readRunLogs, type RunLog } from "../../engine/run-log.ts";
 
 /**
- * cache/store.ts's CACHE_DIR, spelled here because importing the store loads zod, which is most
- * of exp show's time (a unit test keeps the two equal).
+ * cache/local-driver.ts's CACHE_DIR, spelled here so exp show loads nothing of the cache layer
+ * (the entry format loads zod, which was most of its time); a unit test keeps the two equal.
  */
 export const RUNS_CACHE_DIR = "cache";
 

@@ -1,4 +1,5 @@
 import { EXIT, UsageError } from "../../core/errors.ts";
+import { splitPatterns } from "../../exp/columns.ts";
 import { diffMetrics, diffParams } from "../../exp/diff.ts";
 import { renderDiff } from "../../exp/render-diff.ts";
 import { renderTableCsv, renderTableJson, renderTableMarkdown, renderTableText } from "../../exp/render-table.ts";
@@ -9,7 +10,7 @@ import type { CliIO } from "../io.ts";
 import { DIFF_OPTIONS, pickFormat, readProjectRuns } from "./exp-io.ts";
 
 export const EXP_HELP = `usage: pipeline exp show [--csv|--json|--md] [--sort-by COL] [--sort-order asc|desc]
-                         [--limit N] [--all-params] [--name NAME]
+                         [--limit N] [--all-params] [--name NAME] [--keep GLOB]... [--drop GLOB]...
        pipeline exp diff A [B] [--json|--md] [--all]
 
 Compares the recorded runs (cache/runs/), one row per run, as \`dvc exp show\` does.
@@ -20,6 +21,10 @@ exp show      the runs, newest first: id, name (--name), when, ok/failed, the pa
               and seed (no --set). --sort-by COL sorts by a parameter or metric (a unique ending
               such as macro_f1 will do), ascending unless --sort-order desc; --limit N keeps the
               newest N runs; --name NAME only the runs of that name (a sweep's variants).
+              --drop GLOB hides the parameter and metric columns it matches, --keep GLOB shows
+              them whatever --drop says (alone: only them); globs match a column's name or its
+              ending after a dot (evaluate.*, cluster.inertia, f1.*), repeat them or separate
+              them with commas.
               --csv (full precision), --json (one object per run), --md (a markdown table).
 exp diff A B  the parameters and metrics that differ between run A (old) and run B (new); --all
               lists unchanged ones too. B defaults to the workspace run: the newest run made
@@ -48,6 +53,8 @@ async function expShow(argv: readonly string[], io: CliIO): Promise<number> {
     limit: { type: "string" },
     "all-params": { type: "boolean" },
     name: { type: "string" },
+    keep: { type: "string", multiple: true },
+    drop: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -63,6 +70,8 @@ async function expShow(argv: readonly string[], io: CliIO): Promise<number> {
   const logs = readProjectRuns(io.projectDir, name === undefined ? limit : undefined);
   const table = buildExpTable(logs, {
     allParams: values["all-params"] ?? false,
+    keep: splitPatterns(values.keep),
+    drop: splitPatterns(values.drop),
     ...(values["sort-by"] !== undefined ? { sortBy: values["sort-by"] } : {}),
     ...(order !== undefined ? { sortOrder: order } : {}),
     ...(limit !== undefined ? { limit } : {}),

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { parseOverride } from "../../config/overrides.ts";
-import type { CacheEntry } from "../../cache/store.ts";
+import { lookUpEntry, type CacheEntry } from "../../cache/entries.ts";
 import { EXIT, UsageError } from "../../core/errors.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
@@ -31,7 +31,9 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
   io.stdout(`${name} (uses ${stage.def.name}, version ${stage.def.version}): ${stage.def.summary}`);
   io.stdout(`state: ${row.state}${row.key ? `   key ${row.key}` : ""}`);
   for (const reason of row.reasons) io.stdout(`  - ${reason}`);
-  const entry = row.key && row.result.status === "cached" ? project.store.getEntry(name, row.key) : undefined;
+  const found = row.key && row.result.status === "cached" ? await lookUpEntry(project.store, name, row.key) : undefined;
+  if (found?.warning) io.stderr(`warning: ${found.warning}`);
+  const entry = found?.entry;
   if (entry) io.stdout(`entry: ${describeOrigin(entry)}`);
   else if (row.result.from === "remote") io.stdout(`entry: on the remote cache ${remote!.settings.display} (not downloaded yet)`);
   const parts = row.result.parts as Record<string, unknown> | undefined;

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { LOCK_TEMP } from "../../cache/lock.ts";
+import type { ListingDriver } from "../../cache/driver.ts";
+import { parseEntry } from "../../cache/entries.ts";
+import { removeLockLeftovers } from "../../cache/lock.ts";
 import { EXIT } from "../../core/errors.ts";
-import { baseKeyOf } from "../../core/shard.ts";
 import { readRunLogs } from "../../engine/run-log.ts";
 import { parseCommandArgs, positiveInt } from "../args.ts";
 import type { CliIO } from "../io.ts";
@@ -13,8 +14,8 @@ import { planProject } from "./plan.ts";
 export const GC_HELP = `usage: pipeline gc [--dry-run] [--keep-runs N]
 
 Removes cache entries and objects that neither the current pipeline.yaml, the last N runs
-(default 5) nor any named run (\`run --name\`) reach, the other run logs, and temp files left
-by killed runs (older than an hour).`;
+(default 5) nor any named run (\`run --name\`) reach, damaged entries, the other run logs, and
+temp files left by killed runs (older than an hour).`;
 
 const TMP_GRACE_MS = 60 * 60 * 1000;
 const LOCK_TEMP_GRACE_MS = 60 * 1000;
@@ -41,65 +42,52 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
     const kept = runs.filter((run, i) => i < keepRuns || run.name !== undefined);
     for (const run of kept) for (const s of run.stages) if (s.key) liveKeys.add(s.key);
 
-    const liveObjects = new Set<string>();
-    let entriesRemoved = 0;
-    for (const { path, entry } of store.listEntries()) {
-      // a shard or shard plan stays while the key it belongs to is live (its merge may be to come)
-      if (entry && (liveKeys.has(entry.key) || liveKeys.has(baseKeyOf(entry.parts) ?? ""))) {
-        for (const ref of Object.values(entry.outputs)) liveObjects.add(ref.hash);
-        continue;
-      }
-      entriesRemoved++;
-      if (!dry) rmSync(path, { force: true });
-    }
-    let objectsRemoved = 0;
-    let bytesFreed = 0;
-    for (const object of store.listObjects()) {
-      if (liveObjects.has(object.hash)) continue;
-      objectsRemoved++;
-      bytesFreed += object.size;
-      if (!dry) rmSync(object.path, { force: true });
-    }
+    const collected = await collectUnreachable(store, liveKeys, dry);
     const runsRemoved = removeOldRuns(store.root, runs.filter((run) => !kept.includes(run)).map((r) => r.id), dry);
-    const tmpRemoved = removeStaleTemps(store.tmpDir, dry) + removeLockTemps(store.root, dry);
+    const tmpRemoved = (await store.removeStaleTemps(TMP_GRACE_MS, dry)) + removeLockLeftovers(store.root, LOCK_TEMP_GRACE_MS, dry);
     const verb = dry ? "would remove" : "removed";
-    io.stdout(`${verb} ${entriesRemoved} entries, ${objectsRemoved} objects (${(bytesFreed / 1048576).toFixed(1)} MiB), ${runsRemoved} run logs, ${tmpRemoved} temp files`);
+    const mib = (collected.bytesFreed / 1048576).toFixed(1);
+    const { entries, objects } = collected;
+    io.stdout(`${verb} ${entries} entries, ${objects} objects (${mib} MiB), ${runsRemoved} run logs, ${tmpRemoved} temp files`);
     return EXIT.ok;
   } finally {
     release();
   }
 }
 
+/**
+ * Removes (or, dry, counts) the entries whose keys are not live, the damaged ones among them,
+ * and every object no kept entry names: a mark and sweep over the store's own listing.
+ */
+async function collectUnreachable(
+  store: ListingDriver,
+  liveKeys: ReadonlySet<string>,
+  dry: boolean,
+): Promise<{ entries: number; objects: number; bytesFreed: number }> {
+  const liveObjects = new Set<string>();
+  let entries = 0;
+  for (const { stage, key } of await store.listing.entries()) {
+    const bytes = liveKeys.has(key) ? await store.readEntry(stage, key) : undefined;
+    const read = bytes ? parseEntry(bytes, stage, key) : undefined;
+    if (read && "entry" in read) {
+      for (const ref of Object.values(read.entry.outputs)) liveObjects.add(ref.hash);
+      continue;
+    }
+    entries++;
+    if (!dry) await store.deleting.deleteEntry(stage, key);
+  }
+  let objects = 0;
+  let bytesFreed = 0;
+  for (const object of await store.listing.objects()) {
+    if (liveObjects.has(object.hash)) continue;
+    objects++;
+    bytesFreed += object.size;
+    if (!dry) await store.deleting.deleteObject(object.hash);
+  }
+  return { entries, objects, bytesFreed };
+}
+
 function removeOldRuns(root: string, ids: readonly string[], dry: boolean): number {
   if (!dry) for (const id of ids) rmSync(join(root, "runs", `${id}.json`), { force: true });
   return ids.length;
-}
-
-/**
- * A lock temp file lives for microseconds while a lock is taken; one older than a minute was
- * left by a killed process (or a full disk in an older version) and is never a lock itself.
- */
-function removeLockTemps(root: string, dry: boolean): number {
-  let count = 0;
-  for (const name of readdirSync(root)) {
-    if (!LOCK_TEMP.test(name)) continue;
-    const path = join(root, name);
-    if (Date.now() - statSync(path).mtimeMs < LOCK_TEMP_GRACE_MS) continue;
-    count++;
-    if (!dry) rmSync(path, { force: true });
-  }
-  return count;
-}
-
-/** Temp files younger than the grace period may belong to a run in progress: never touch those. */
-function removeStaleTemps(tmpDir: string, dry: boolean): number {
-  if (!existsSync(tmpDir)) return 0;
-  let count = 0;
-  for (const name of readdirSync(tmpDir)) {
-    const path = join(tmpDir, name);
-    if (Date.now() - statSync(path).mtimeMs < TMP_GRACE_MS) continue;
-    count++;
-    if (!dry) rmSync(path, { force: true });
-  }
-  return count;
 }

@@ -35,15 +35,16 @@ export async function planProject(project: Project, remote?: RemoteTier): Promis
     writeOutputs: false,
     keepGoing: true,
     signal: new AbortController().signal,
-    emit: () => {},
+    // a damaged entry found while planning is deleted, so it is said here too (status, gc, explain)
+    emit: (e) => (e.type === "warning" ? project.warn(e.message) : undefined),
     execute: () => Promise.reject(new Error("planning never executes a stage")),
     ...(remote ? { remote } : {}),
   });
   project.hasher.save();
-  return outcome.results.map((result) => toRow(project, result));
+  return Promise.all(outcome.results.map((result) => toRow(project, result)));
 }
 
-function toRow(project: Project, result: StageResult): PlanRow {
+async function toRow(project: Project, result: StageResult): Promise<PlanRow> {
   const base = { stage: result.name, key: result.key, result, outputs: [] };
   if (project.pipeline.stages.get(result.name)!.def.effect === true) {
     return { ...base, state: "effect", reasons: ["never cached; runs with --publish or when named"] };
@@ -55,13 +56,13 @@ function toRow(project: Project, result: StageResult): PlanRow {
 }
 
 /** A cached stage is up to date only when its declared files hold what its entry says. */
-function cachedRow(project: Project, result: StageResult, base: Omit<PlanRow, "state" | "reasons">): PlanRow {
+async function cachedRow(project: Project, result: StageResult, base: Omit<PlanRow, "state" | "reasons">): Promise<PlanRow> {
   const stage = project.pipeline.stages.get(result.name)!;
   const outputs: OutputRow[] = [];
   const reasons: string[] = [];
   for (const binding of stage.outputs) {
     const ref = result.outputs?.[binding.slot];
-    const expected = ref ? materializedBytes(project.store, ref) : undefined;
+    const expected = ref ? await materializedBytes(project.store, ref) : undefined;
     if (!expected) continue; // the entry's object vanished: the run reruns the stage and says so
     const { state } = compareOutput(binding, expected, project.hasher);
     outputs.push({ path: binding.display, state });

@@ -1,11 +1,13 @@
 import { parseOverride } from "../../config/overrides.ts";
 import { sweepVariants } from "../../config/sweep.ts";
-import type { ObjectRef } from "../../cache/store.ts";
+import type { ObjectRef } from "../../cache/entries.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { StageResult } from "../../core/events.ts";
 import type { RunOutcome } from "../../engine/run.ts";
 import { readRunLogs, type RunLog } from "../../engine/run-log.ts";
 import { findRun } from "../../exp/resolve.ts";
+import type { AnyStage } from "../../core/stage.ts";
+import { wiringOfPipeline, wiringOfRun, type WiredStage } from "../../report/parts.ts";
 import { openProject, type Project } from "../project.ts";
 import { planProject } from "./plan.ts";
 
@@ -28,6 +30,10 @@ export interface ReportSource {
   lacking: string;
   /** the command that would produce what is missing */
   fix: string;
+  /** the stages the outputs come from and how they are wired: where the report finds its parts */
+  wiring: readonly WiredStage[];
+  /** "yaml": the wiring is pipeline.yaml's (a part it lacks is a config error); "run": a recorded run's */
+  wiredBy: "yaml" | "run";
 }
 
 /** The `--set` texts of one configuration; a sweep (a top-level comma) is refused, as a page draws one. */
@@ -56,7 +62,7 @@ export function sourceFromOutcome(project: Project, outcome: Pick<RunOutcome, "k
 }
 
 /** A recorded run: its stages' output objects, and the params and seed in its log (not the yaml's). */
-export function sourceFromRun(logs: readonly RunLog[], ref: string): ReportSource {
+export function sourceFromRun(logs: readonly RunLog[], ref: string, defs: readonly AnyStage[]): ReportSource {
   const log = findRun(logs, ref);
   const known = new Map<string, ObjectRef>();
   for (const stage of log.stages) {
@@ -76,6 +82,8 @@ export function sourceFromRun(logs: readonly RunLog[], ref: string): ReportSourc
     drawn: label,
     lacking: `${label} did not run or restore`,
     fix: "pick a run whose stages all ran or were restored (`pipeline exp show` lists them), or run its configuration again with --set",
+    wiring: wiringOfRun(log.stages, (uses) => defs.find((def) => def.name === uses)),
+    wiredBy: "run",
   };
 }
 
@@ -101,6 +109,8 @@ function sourceFromResults(
     drawn: extra.drawn,
     lacking: `are not cached for ${extra.drawn}`,
     fix: extra.fix,
+    wiring: wiringOfPipeline(project.pipeline),
+    wiredBy: "yaml",
   };
 }
 

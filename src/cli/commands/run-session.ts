@@ -51,7 +51,7 @@ export async function runWith(
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
-  project.store.ensure();
+  await project.store.ensure();
   const remote = openRemote(project, (m) => log(`warning: ${m}`)); // a bad remote setting fails before the lock is taken
   const release = values["dry-run"]
     ? () => {}
@@ -138,7 +138,7 @@ async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags,
   let check: CheckResult[] | undefined;
   if (values.check && outcome.ok) {
     const { checkOutputs } = await import("./check.ts"); // parquet reading: only --check needs it
-    check = checkOutputs(project, outcome, log);
+    check = await checkOutputs(project, outcome, log);
     exitCode = check.every((c) => c.state === "same" || c.state === "same-except-measured") ? EXIT.ok : EXIT.checkDiffers;
   }
   if (values.report && outcome.ok && !values["dry-run"]) {

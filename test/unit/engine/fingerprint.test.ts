@@ -1,7 +1,9 @@
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../../src/core/paths.ts";
-import { codeFiles } from "../../../src/engine/fingerprint.ts";
+import { codeFiles, codeFingerprint } from "../../../src/engine/fingerprint.ts";
 
 describe("code fingerprint", () => {
   const root = packageRoot();
@@ -37,6 +39,37 @@ describe("code fingerprint", () => {
     expect(files).toContain("src/numeric/lda.ts");
     expect(files).toContain("src/umap/index.ts");
     expect(codeFiles(join(root, "stages/project.ts")).filter((l) => l.endsWith(" missing"))).toEqual([]);
+  });
+
+  it("covers a plugin's project files reached through every form of relative import, transitively, not packages", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fingerprint-"));
+    try {
+      const files: Record<string, string> = {
+        "plugin.mjs":
+          'import { z } from "pipeline";\nimport { a } from "./lib/a.mjs";\nimport "./lib/side.mjs";\n' +
+          'export * from "./lib/re.mjs";\nconst later = () => import("./lib/lazy.mjs");\n',
+        "lib/a.mjs": 'import { deep } from "../deep/b.mjs";\nexport const a = deep;\n',
+        "deep/b.mjs": "export const deep = 1;\n",
+        "lib/side.mjs": 'const { c } = require("./c.cjs");\n',
+        "lib/c.cjs": "module.exports = { c: 1 };\n",
+        "lib/re.mjs": "export const r = 1;\n",
+        "lib/lazy.mjs": "export const l = 1;\n",
+        "unrelated.mjs": "export const u = 1;\n",
+      };
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      const listed = codeFiles(join(dir, "plugin.mjs"), dir).map((line) => line.split(" ")[0]);
+      expect(listed).toEqual(["deep/b.mjs", "lib/a.mjs", "lib/c.cjs", "lib/lazy.mjs", "lib/re.mjs", "lib/side.mjs", "plugin.mjs"]);
+      const before = codeFingerprint(join(dir, "plugin.mjs"), dir);
+      writeFileSync(join(dir, "unrelated.mjs"), "export const u = 2;\n");
+      expect(codeFingerprint(join(dir, "plugin.mjs"), dir)).toBe(before);
+      writeFileSync(join(dir, "deep/b.mjs"), "export const deep = 2;\n");
+      expect(codeFingerprint(join(dir, "plugin.mjs"), dir)).not.toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names an import it cannot find instead of ignoring it", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CACHE_DIR } from "../../../src/cache/store.ts";
+import { CACHE_DIR } from "../../../src/cache/local-driver.ts";
 import { pickFormat, RUNS_CACHE_DIR } from "../../../src/cli/commands/exp-io.ts";
 import { UsageError } from "../../../src/core/errors.ts";
 

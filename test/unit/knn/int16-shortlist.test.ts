@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
-import { codesErrorBound, filterArgs, float32ErrorBound, pushInto, scanTile, stageQuadCodes, stageThresholds, type DistBlock, type DistBlockCodes } from "../../../src/knn/block-search.ts";
+import { codesErrorBound, float32ErrorBound, kernelFilter, pushInto, scanTile, stageQuadCodes, stageThresholds } from "../../../src/knn/block-search.ts";
+import { bindKernels } from "../../../src/knn/kernel-abi.ts";
 import { squaredDistance64, TopList } from "../../../src/knn/exact.ts";
 import { fillSharedMemory } from "../../../src/knn/layout.ts";
 import { wasm } from "../../../src/knn/wasm-api.ts";
-import { bruteForceKnn, createKnnIndex, knnSearch, type KnnResult } from "../../../src/knn/index.ts";
+import { bruteForceKnn, createKnnIndex, knnSearch, knnSearchWithStats, type KnnResult } from "../../../src/knn/index.ts";
 import { paddedCodeLength, quantizeRow, roundUpToFloat32 } from "../../../src/knn/quantize.ts";
-import { lastSearchStats } from "../../../src/knn/search.ts";
 import { gather, gaussianMatrix, range } from "./helpers.ts";
 
 // NOTE: the workers run the compiled JS under dist/, so `npm run build` must have run first.
@@ -90,9 +90,10 @@ describe("the int16 shortlist gives the float64 brute force's bytes", () => {
     for (let r = 1; r <= 5000; r++) data.copyWithin(r * dims, 0, dims);
     const groups = [range(0, 6000)];
     const queries = Int32Array.from([0, 5500]);
-    const [result] = await knnSearch({ data, dims, groups, queries, k: 10, threads: 1, kernel: "int16", prune: "never" });
-    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
-    expect(lastSearchStats.fallbacks).toBeGreaterThan(0); // the float32 shortlist cannot prove 5001 ties either
+    const request = { data, dims, groups, queries, k: 10, threads: 1, kernel: "int16", prune: "never" } as const;
+    const { results: [result], stats } = await knnSearchWithStats(request);
+    expect(stats.codeFallbacks).toBeGreaterThan(0);
+    expect(stats.fallbacks).toBeGreaterThan(0); // the float32 shortlist cannot prove 5001 ties either
     expectSameBytes(result!, bruteForceKnn(data, dims, groups[0]!, gather(data, dims, queries), 10));
     expect(Array.from(result!.indices.subarray(0, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
@@ -104,8 +105,9 @@ describe("the int16 shortlist gives the float64 brute force's bytes", () => {
     for (let r = 0; r < 40; r++) data.set(data.subarray(0, dims), (200 + r) * dims);
     const groups = [range(0, 1200)];
     const queries = Int32Array.from([0, 5, 1300, 1400]);
-    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 1, kernel: "int16", prune: "never" });
-    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
+    const request = { data, dims, groups, queries, k: 12, threads: 1, kernel: "int16", prune: "never" } as const;
+    const { results: [result], stats } = await knnSearchWithStats(request);
+    expect(stats.codeFallbacks).toBeGreaterThan(0);
     expectSameBytes(result!, bruteForceKnn(data, dims, groups[0]!, gather(data, dims, queries), 12));
   });
 
@@ -181,7 +183,7 @@ describe("magnitudes at the edges of float32", () => {
 async function kernelsOn(data: Float32Array, dims: number, reference: Int32Array) {
   const { memory, layout } = fillSharedMemory(data, dims, [reference], 1, undefined, true);
   const module = await wasm.compile(readFileSync(wasmPath("knn-kernel")));
-  const exports = new wasm.Instance(module, { env: { memory } }).exports;
+  const kernels = bindKernels(new wasm.Instance(module, { env: { memory } }).exports);
   const scratch = layout.scratch[0]!;
   const codes = layout.codes!;
   const group = layout.groups[0]!;
@@ -190,11 +192,25 @@ async function kernelsOn(data: Float32Array, dims: number, reference: Int32Array
     int16: {
       run: (start: number, width: number) => {
         stageQuadCodes(memory, scratch, codes.offset, codes.dpi, 64);
-        (exports["dist_block_i16"] as DistBlockCodes)(
-          scratch.quadCodesOffset, codes.scalesOffset, layout.normsOffset, scratch.qidsOffset, 64,
-          group.codeRowsOffset + start * 4, codes.scalesOffset, layout.normsOffset, group.idsOffset + start * 4, width,
-          codes.dpi * 2, scratch.outOffset, ...filterArgs(scratch),
-        );
+        kernels.int16({
+          queries: {
+            quadCodes: scratch.quadCodesOffset,
+            scales: codes.scalesOffset,
+            norms: layout.normsOffset,
+            ids: scratch.qidsOffset,
+            count: 64,
+          },
+          references: {
+            codeRows: group.codeRowsOffset + start * 4,
+            scales: codes.scalesOffset,
+            norms: layout.normsOffset,
+            ids: group.idsOffset + start * 4,
+            count: width,
+          },
+          rowBytes: codes.dpi * 2,
+          out: scratch.outOffset,
+          filter: kernelFilter(scratch),
+        });
       },
       packed: true,
       // every column admitted: the n-th hit of a quad is column n
@@ -202,11 +218,13 @@ async function kernelsOn(data: Float32Array, dims: number, reference: Int32Array
     },
     float32: {
       run: (start: number, width: number) =>
-        (exports["dist_block"] as DistBlock)(
-          layout.dataOffset, layout.normsOffset, scratch.qidsOffset, 64,
-          layout.dataOffset, layout.normsOffset, group.idsOffset + start * 4, width,
-          layout.dp * 4, scratch.outOffset, ...filterArgs(scratch),
-        ),
+        kernels.float32({
+          queries: { base: layout.dataOffset, norms: layout.normsOffset, ids: scratch.qidsOffset, count: 64 },
+          references: { base: layout.dataOffset, norms: layout.normsOffset, ids: group.idsOffset + start * 4, count: width },
+          rowBytes: layout.dp * 4,
+          out: scratch.outOffset,
+          filter: kernelFilter(scratch),
+        }),
       packed: false,
       value: (q: number, r: number, width: number) => out(width)[q * width + r]!,
     },
@@ -271,7 +289,8 @@ describe("the kernels' filter", () => {
         });
         stageThresholds(memory, scratch, filtered.length, (q) => filtered[q]!.worst());
         kernel.run(start, width);
-        scanTile(memory, scratch, scratch.outOffset, width, actual, refIds, start, filtered.length, pushInto(filtered), kernel.packed);
+        const filteredTile = { memory, scratch, out: scratch.outOffset, width, actual, refIds, start, count: filtered.length, packed: kernel.packed };
+        scanTile(filteredTile, pushInto(filtered));
         if (start > 0) listed += new Int32Array(memory.buffer, scratch.hitCountsOffset, 16).reduce((a, b) => a + b, 0);
       }
       for (let q = 0; q < queries.length; q++) {

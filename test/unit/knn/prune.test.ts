@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { bruteForceKnn, knnSearch, type KnnResult } from "../../../src/knn/index.ts";
+import { bruteForceKnn, knnSearch, knnSearchWithStats, type KnnResult } from "../../../src/knn/index.ts";
 import { fitSample, projectForPruning } from "../../../src/knn/prune-fit.ts";
 import { squaredDistance64 } from "../../../src/knn/exact.ts";
-import { lastSearchStats } from "../../../src/knn/search.ts";
 import { gather, gaussianMatrix, lowRankMatrix, range } from "./helpers.ts";
 
 // NOTE: the workers run the compiled JS under dist/, so `npm run build` must have run first.
@@ -36,18 +35,18 @@ describe("lower-bound pruning returns the float64 brute force's bytes", () => {
     const data = lowRankWithTies();
     const expected = oracle(data, dims, groups, queries, 10);
     for (const threads of [1, 2]) {
-      const results = await knnSearch({ data, dims, groups, queries, k: 10, threads, kernel: "float32" });
-      expect(lastSearchStats.mode).toBe("pruned");
-      expect(lastSearchStats.prunedPairs).toBe(queries.length * 3000);
+      const { results, stats } = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads, kernel: "float32" });
+      expect(stats.mode).toBe("pruned");
+      expect(stats.prunedPairs).toBe(queries.length * 3000);
       // most pairs never need their full distance
-      expect(lastSearchStats.survivors).toBeLessThan(0.05 * lastSearchStats.prunedPairs);
-      expect(lastSearchStats.survivors).toBeGreaterThanOrEqual(queries.length * 2 * 10);
+      expect(stats.survivors).toBeLessThan(0.05 * stats.prunedPairs);
+      expect(stats.survivors).toBeGreaterThanOrEqual(queries.length * 2 * 10);
       results.forEach((result, g) => expectSameBytes(result, expected[g]!));
     }
     // next to the int16 kernel (twice as fast) a rank-31 bound pass cannot pay at 200 dims even
     // with no survivors, so auto does not fit it; same bytes
-    const byCodes = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2 });
-    expect(lastSearchStats.rank).toBe(0);
+    const { results: byCodes, stats } = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads: 2 });
+    expect(stats.rank).toBe(0);
     byCodes.forEach((result, g) => expectSameBytes(result, expected[g]!));
     // the duplicated rows really tie: query 0 sees itself and its copies at distance 0
     const [train, val] = await knnSearch({ data, dims, groups, queries: Int32Array.from([0]), k: 3, threads: 1, prune: "always" });
@@ -59,23 +58,24 @@ describe("lower-bound pruning returns the float64 brute force's bytes", () => {
   it("stays exact on isotropic Gaussian data, where auto mode falls back to brute force", async () => {
     const data = gaussianMatrix(4200, dims, 5);
     const expected = oracle(data, dims, groups, queries, 10);
-    const auto = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2 });
+    const { results: auto, stats: autoStats } = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads: 2 });
     // the top axes hold far less than 85% of isotropic variance: auto does not even project
-    expect(lastSearchStats.rank).toBe(0);
-    expect(lastSearchStats.mode).toBe("brute");
+    expect(autoStats.rank).toBe(0);
+    expect(autoStats.mode).toBe("brute");
     auto.forEach((result, g) => expectSameBytes(result, expected[g]!));
     // forced pruning with a weak bound is slow but must be just as exact
-    const forced = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, prune: "always" });
-    expect(lastSearchStats.mode).toBe("pruned");
-    expect(lastSearchStats.survivors / lastSearchStats.prunedPairs).toBeGreaterThan(0.2); // the bound is weak here
+    const forcedSearch = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads: 2, prune: "always" });
+    const { results: forced, stats: forcedStats } = forcedSearch;
+    expect(forcedStats.mode).toBe("pruned");
+    expect(forcedStats.survivors / forcedStats.prunedPairs).toBeGreaterThan(0.2); // the bound is weak here
     forced.forEach((result, g) => expectSameBytes(result, expected[g]!));
   });
 
   it("is exact on coarse integer data full of equal distances", async () => {
     const data = lowRankMatrix(4200, dims, 3, 0, 8).map(Math.round);
     const expected = oracle(data, dims, groups, queries, 12);
-    const results = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2, prune: "always" });
-    expect(lastSearchStats.survivors).toBeLessThan(lastSearchStats.prunedPairs);
+    const { results, stats } = await knnSearchWithStats({ data, dims, groups, queries, k: 12, threads: 2, prune: "always" });
+    expect(stats.survivors).toBeLessThan(stats.prunedPairs);
     results.forEach((result, g) => expectSameBytes(result, expected[g]!));
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CancelledError } from "../../../src/core/errors.ts";
-import { bruteForceKnn, createKnnIndex, knnSearch, mergeNeighbours, type KnnResult } from "../../../src/knn/index.ts";
-import { lastSearchStats } from "../../../src/knn/search.ts";
+import { bruteForceKnn, createKnnIndex, knnSearch, knnSearchWithStats, mergeNeighbours, type KnnResult } from "../../../src/knn/index.ts";
 import { gather, gaussianMatrix, range } from "./helpers.ts";
 
 // NOTE: the workers run the compiled JS under dist/, so `npm run build` must have run first.
@@ -43,16 +42,34 @@ describe("knnSearch equals the float64 brute force", () => {
     const copiesOfRow0 = Array.from(groupRowsEqualTo(data, dims, 0, 1000));
     const groups = [range(0, 1000)];
     const queries = Int32Array.from([0, 1, 2, 1000, 1100, 1199]);
-    const [byFloat32] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2, kernel: "float32" });
-    expect(lastSearchStats.fallbacks).toBeGreaterThan(0);
-    const [result] = await knnSearch({ data, dims, groups, queries, k: 12, threads: 2 });
-    expect(lastSearchStats.codeFallbacks).toBeGreaterThan(0);
+    const float32 = await knnSearchWithStats({ data, dims, groups, queries, k: 12, threads: 2, kernel: "float32" });
+    expect(float32.stats.fallbacks).toBeGreaterThan(0);
+    const [byFloat32] = float32.results;
+    const int16 = await knnSearchWithStats({ data, dims, groups, queries, k: 12, threads: 2 });
+    expect(int16.stats.codeFallbacks).toBeGreaterThan(0);
+    const [result] = int16.results;
     expectSameBytes(result!, oracle(data, dims, groups, queries, 12)[0]!);
     expectSameBytes(byFloat32!, result!);
     // query 0 has over 40 rows at distance 0 (itself and the copies): the lowest ids win
     expect(copiesOfRow0.length).toBeGreaterThan(40);
     expect(Array.from(result!.indices.subarray(0, 12))).toEqual(copiesOfRow0.slice(0, 12));
     expect(Array.from(result!.distances.subarray(0, 12))).toEqual(new Array(12).fill(0));
+  });
+
+  it("returns each search's own statistics, also when two run at once", async () => {
+    const dims = 7;
+    const tied = gaussianMatrix(1200, dims, 4).map(Math.round);
+    for (let r = 0; r < 40; r++) tied.set(tied.subarray(0, dims), (100 + r) * dims);
+    const request = { dims, groups: [range(0, 1000)], queries: Int32Array.from([0, 1, 2, 1000]), k: 12, threads: 1 };
+    const [withTies, plain] = await Promise.all([
+      knnSearchWithStats({ ...request, data: tied }),
+      knnSearchWithStats({ ...request, data: gaussianMatrix(1200, dims, 5) }),
+    ]);
+    expect(withTies.stats.codeFallbacks).toBeGreaterThan(0);
+    expect(plain.stats.codeFallbacks).toBe(0);
+    expect(plain.stats.fallbacks).toBe(0);
+    expect(plain.stats.mode).toBe("brute");
+    expectSameBytes(withTies.results[0]!, oracle(tied, dims, request.groups, request.queries, 12)[0]!);
   });
 
   it("breaks a constructed distance tie towards the lower row id", async () => {

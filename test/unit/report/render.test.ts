@@ -101,6 +101,24 @@ describe("renderReport", () => {
   it("gives the same bytes for the same data", () => {
     expect(renderReport(sampleReportData())).toBe(renderReport(sampleReportData()));
   });
+
+  it("leaves out the sections no stage feeds and lists why, with how to add them", () => {
+    const complete = renderReport(sampleReportData());
+    expect(complete).not.toContain('id="notes"');
+    const note =
+      "no macro F1, confusion matrix, per-phase scores or latencies: no stage scores the predictions this fit draws (knn.predictions)";
+    const data: ReportData = { ...sampleReportData(), metrics: undefined, projection: undefined, notes: [note] };
+    const html = renderReport(data);
+    const card = `<section class="card notes" id="notes" aria-label="not in this report">\n<h2>Not in this report</h2>`;
+    expect(html).toContain(`${card}\n<ul><li>${note}</li></ul>`);
+    for (const id of ["confusion", "per-class", "projection"]) expect(html).not.toContain(`id="${id}"`);
+    expect(html).not.toContain('class="card summary"');
+    expect(html).toContain('id="scatter"');
+    const parsed = embeddedJson(html);
+    expect(parsed.metrics).toBeNull();
+    expect(parsed.notes).toEqual([note]);
+    expect(parsed.phaseNames["3"]).toBe("infected_running"); // the default names, without per-class rows
+  });
 });
 
 describe("embedJson", () => {

@@ -4,6 +4,7 @@ import {
   selectReportPoints,
   type ReportClassMetrics,
   type ReportData,
+  type ReportMetrics,
   type ReportPointColumns,
 } from "../../../src/report/data.ts";
 import { DEFAULT_PHASE_NAMES } from "../../../src/report/payload.ts";
@@ -54,7 +55,7 @@ function nearestCentre(point: Float32Array, centres: number[][]): number {
 }
 
 /** A complete ReportData whose metrics are computed from the generated test rows. */
-export function sampleReportData(rows = 1500, maxPoints = 1000): ReportData {
+export function sampleReportData(rows = 1500, maxPoints = 1000): ReportData & { metrics: ReportMetrics } {
   const columns = sampleColumns(rows);
   const names = [...DEFAULT_PHASE_NAMES];
   const confusion = names.map(() => names.map(() => 0));
@@ -80,6 +81,7 @@ export function sampleReportData(rows = 1500, maxPoints = 1000): ReportData {
       k: 10,
     },
     projection: { method: "lda", fit_rows: rows, explained_ratio: [0.612345678, 0.2512345, 0.0812345], n_components: 3 },
+    notes: [],
     stages: [
       { name: "load", status: "cached", ms: 0.41, key: "a1b2c3d4e5f60718293a4b5c6d7e8f90" },
       { name: "standardize", status: "cached", ms: 0.2, key: "b1b2c3d4e5f60718293a4b5c6d7e8f90" },
