@@ -29,6 +29,7 @@ commands:
   params diff [A B]  parameters that differ between two runs (default: the newest other run
                      against the workspace run, the newest one without --set)
   metrics diff [A B] metrics that differ between two runs, and by how much
+  worker             compute queued shards of sharded stages (\`run --executor bullmq\`)
 
 global options:
   -C DIR             run as if started in DIR; the project is the nearest folder at or
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   exp: async () => (await import("./commands/exp.ts")).expCommand,
   params: async () => (await import("./commands/diff.ts")).paramsDiffCommand,
   metrics: async () => (await import("./commands/diff.ts")).metricsDiffCommand,
+  worker: async () => (await import("./commands/worker.ts")).workerCommand,
 };
 
 /** The command names `pipeline` dispatches on, in the order the registry lists them. */
