@@ -42,7 +42,7 @@ function run(dir: string, args: string[], env: Record<string, string> = {}): { s
   const result = spawnSync(process.execPath, [bin, "-C", dir, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, CI: "1", ...env } });
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) process.stderr.write(result.stderr.slice(-3000));
-  let json;
+  let json: Record<string, unknown> | undefined;
   try {
     json = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
   } catch {

@@ -2,7 +2,7 @@
  * `npm run bench`: the 150k x 230 demo end to end, then each bench piece, one at a time
  * (the machine has 2 cores: nothing here runs concurrently), merged into one JSON file.
  *
- *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote,sweep,knn-scaling] [--out FILE]
+ *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote,sweep,knn-scaling,shard] [--out FILE]
  *
  * pipeline   cold run, warm no-op run (median of 3; and whether it read the inputs), peak RSS, stage times,
  *            and standardize, project, cluster, classify and evaluate rerun alone (median of 3)
@@ -114,7 +114,8 @@ function stagesAlone(stages: string[]): Record<string, number> {
   }));
 }
 
-for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep", "knn-scaling"]) {
+// shard is only run when named: it is the 600k piece (`--only shard --rows 600000`)
+for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep", "knn-scaling", "shard"]) {
   if (!only.has(piece)) continue;
   const entry: Record<string, unknown> = {};
   if (piece !== "pipeline" && existsSync(join(root, "dist", "bench", `${piece}.js`))) {

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import type { Table } from "../src/core/artifact.ts";
-import { InputError } from "../src/core/errors.ts";
 import { defineStage, slot } from "../src/core/stage.ts";
-import { countRoles, SPLIT_RECIPES, splitWindows } from "../src/split/index.ts";
-import { encodeNeighbours } from "../src/split/neighbours.ts";
+import { SPLIT_RECIPES } from "../src/split/index.ts";
 
 export default defineStage({
   name: "classify",
@@ -29,39 +26,25 @@ export default defineStage({
     neighbours: slot.table("train-only top-k of each test window: row, neighbour, distance, split_code", { columns: ["row", "neighbour", "distance", "split_code"] }),
     info: slot.json("split recipe, window counts per role, train_hosts and k", { fields: ["split", "counts", "train_hosts", "k", "val_fraction"] }),
   },
-  async run({ params, inputs, rng, threads, signal, progress, log }) {
-    // NOTE: loaded here, not at the top: the parquet reader costs every CLI call ~0.2 s to import.
-    // (".js": tsc does not rewrite the extension of an import() that leaves this folder)
-    const { readValidationFile } = await import("../src/split/read-validation.js");
-    const { fitPredict } = await import("../src/split/fit-predict.js");
-    const { phase, episodeIds } = _metaColumns(inputs.meta, inputs.features.rows);
-    const roles = splitWindows({
-      recipe: params.split,
-      windowEpisodes: episodeIds,
-      ...(params.split === "random" ? {} : { validation: await readValidationFile(inputs.validation) }),
-      trainHosts: params.train_hosts,
-      valFraction: params.val_fraction,
-      rng,
-      file: inputs.validation.display,
-    });
-    const counts = countRoles(roles);
-    log(`split ${params.split}: ${JSON.stringify(counts)}`);
-    const fit = await fitPredict({ features: inputs.features, phase, roles, k: params.k, threads, signal, onProgress: (f) => progress(f, "knn") });
-    return {
-      predictions: { predicted: fit.predicted, is_train: fit.isTrain, role: roles },
-      neighbours: encodeNeighbours({ testRows: fit.testRows, k: params.k, result: fit.testNeighbours, split: params.split }),
-      info: { split: params.split, counts, train_hosts: params.split === "host" ? params.train_hosts : [], k: params.k, val_fraction: params.val_fraction },
-    };
+  async run(ctx) {
+    const { predictShard, mergeShards } = await import("../src/split/classify-run.js");
+    return mergeShards(ctx, [await predictShard(ctx, { index: 0, count: 1 })]);
+  },
+  // the KNN queries (every non-fit window) split into consecutive ranges; the reference set
+  // is whole in every shard, so each query's neighbours are the same in any shard count
+  shards: {
+    outputs: {
+      votes: slot.table("the shard's query windows and their train+val vote", { columns: ["row", "predicted"] }),
+      neighbours: slot.table("train-only top-k of the shard's test windows", { columns: ["row", "neighbour", "distance"] }),
+    },
+    mergeInputs: ["meta", "validation"],
+    async run(ctx) {
+      const { predictShard } = await import("../src/split/classify-run.js");
+      return predictShard(ctx, ctx.shard);
+    },
+    async merge(ctx, shards) {
+      const { mergeShards } = await import("../src/split/classify-run.js");
+      return mergeShards(ctx, shards);
+    },
   },
 });
-
-function _metaColumns(meta: Table, rows: number): { phase: Int8Array; episodeIds: readonly string[] } {
-  const { phase, episode_id: episodeIds } = meta;
-  if (!(phase instanceof Int8Array) || !Array.isArray(episodeIds)) {
-    throw new InputError("classify: meta table lacks an Int8 phase or a string episode_id column", "wire classify's meta input to load.meta");
-  }
-  if (phase.length !== rows || episodeIds.length !== rows) {
-    throw new InputError(`classify: meta has ${phase.length} rows but features has ${rows}`, "wire features and meta from the same load run");
-  }
-  return { phase, episodeIds: episodeIds as readonly string[] };
-}

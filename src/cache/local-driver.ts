@@ -65,7 +65,7 @@ export class LocalDriver implements CacheDriver {
    */
   async readObject(hash: string): Promise<Uint8Array | undefined> {
     const path = this.objectPath(hash);
-    let read;
+    let read: Awaited<ReturnType<typeof readHashing>>;
     try {
       read = await readHashing(path, HASH_CHUNK);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { Listr, type ListrTaskWrapper } from "listr2";
 import type { PipelineEvent } from "../core/events.ts";
-import type { Reporter } from "./reporters.ts";
+import { shardState, type Reporter } from "./reporters.ts";
 
 type Task = ListrTaskWrapper<unknown, never, never>;
 
@@ -20,6 +20,8 @@ interface Row {
   progress?: string;
   /** "wrote <path>" and warnings, shown under the row and kept when it settles */
   notes: string[];
+  /** a sharded stage: each shard's state ("2/4 running on bullmq redis://..."), one line */
+  shards?: Map<number, string>;
   skipped?: string;
   settled: boolean;
   /** lets listr run the row's task: until then the row reads "waiting", without a spinner */
@@ -43,7 +45,9 @@ export function listrReporter(): Reporter {
     const item = row.item;
     if (!item) return;
     if (item.title !== row.title) item.title$ = row.title;
-    const output = [row.progress, ...row.notes].filter((l) => l !== undefined).join("\n");
+    const states = [...(row.shards ?? [])].sort(([a], [b]) => a - b).map(([, state]) => state);
+    const shards = states.length > 0 ? `shards: ${states.join(", ")}` : undefined;
+    const output = [row.progress, shards, ...row.notes].filter((l) => l !== undefined).join("\n");
     if (again || (item.output ?? "") !== output) item.output$ = output;
   };
   const settle = (row: Row, title: string, error?: Error) => {
@@ -108,6 +112,9 @@ export function listrReporter(): Reporter {
           return paint(row);
         case "stage:progress":
           row.progress = `${Math.round(e.fraction * 100)}%${e.detail ? ` ${e.detail}` : ""}`;
+          return paint(row);
+        case "stage:shard":
+          (row.shards ??= new Map()).set(e.index, `${e.index}/${e.count} ${shardState(e)}`);
           return paint(row);
         case "output:written":
           row.notes.push(`wrote ${e.path}`);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, PipelineError, UsageError } from "../core/errors.ts";
 import { packageRoot } from "../core/paths.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 import { findProjectDir } from "./find-project.ts";
 import type { CliIO, Command } from "./io.ts";
 
@@ -28,6 +29,7 @@ commands:
   params diff [A B]  parameters that differ between two runs (default: the newest other run
                      against the workspace run, the newest one without --set)
   metrics diff [A B] metrics that differ between two runs, and by how much
+  worker             compute queued shards of sharded stages (\`run --executor bullmq\`)
 
 global options:
   -C DIR             run as if started in DIR; the project is the nearest folder at or
@@ -35,6 +37,7 @@ global options:
   -h, --help         help (also after a command)
   --version          print the version`;
 
+/** Every command, by the name typed after `pipeline`: dispatch and "did you mean" both read it. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./commands/run.ts")).runCommand,
   status: async () => (await import("./commands/status.ts")).statusCommand,
@@ -50,7 +53,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   exp: async () => (await import("./commands/exp.ts")).expCommand,
   params: async () => (await import("./commands/diff.ts")).paramsDiffCommand,
   metrics: async () => (await import("./commands/diff.ts")).metricsDiffCommand,
+  worker: async () => (await import("./commands/worker.ts")).workerCommand,
 };
+
+/** The command names `pipeline` dispatches on, in the order the registry lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
 
 /** The one place that turns errors into messages and exit codes. */
 export async function main(argv: readonly string[], base: Omit<CliIO, "projectDir">): Promise<number> {
@@ -66,7 +73,7 @@ export async function main(argv: readonly string[], base: Omit<CliIO, "projectDi
       return EXIT.ok;
     }
     const load = COMMANDS[name];
-    if (!load) throw new UsageError(`unknown command "${name}"`, "run `pipeline --help` for the list");
+    if (!load) throw new UsageError(`unknown command "${name}"${didYouMeanTail(name, COMMAND_NAMES)}`, "run `pipeline --help` for the list");
     const startDir = dir ? resolve(base.cwd, dir) : base.cwd;
     return await (await load())(args, { ...base, startDir, projectDir: findProjectDir(startDir) ?? startDir });
   } catch (error) {

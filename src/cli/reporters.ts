@@ -32,6 +32,8 @@ export function plainReporter(write: (line: string) => void, verbose = false): R
           return verbose ? write(`  log      ${e.stage}: ${e.message}`) : undefined;
         case "stage:done":
           return write(`  done     ${e.stage} in ${seconds(e.ms)}`);
+        case "stage:shard":
+          return write(`  shard    ${e.stage} ${e.index}/${e.count} ${shardState(e)}`);
         case "stage:failed":
           return write(`  FAILED   ${e.stage}: ${e.message}${e.hint ? `\n           hint: ${e.hint}` : ""}`);
         case "stage:skipped":
@@ -46,6 +48,14 @@ export function plainReporter(write: (line: string) => void, verbose = false): R
     },
     close: async () => {},
   };
+}
+
+/** "done here in 3.10s", "cached", "on the remote", "queued on bullmq redis://..." */
+export function shardState(e: Extract<PipelineEvent, { type: "stage:shard" }>): string {
+  const where = e.where ? (e.where === "here" ? " here" : ` on ${e.where}`) : "";
+  if (e.state === "cached") return "cached";
+  if (e.state === "remote") return "on the remote cache";
+  return `${e.state}${where}${e.ms !== undefined ? ` in ${seconds(e.ms)}` : ""}`;
 }
 
 /** The reporter a run uses: listr2 rows on an interactive terminal, plain lines elsewhere. */

@@ -3,10 +3,12 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
 import type { z } from "zod";
 import { ConfigError, UsageError } from "../core/errors.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 import { topoOrder, type InputBinding, type OutputBinding, type ResolvedPipeline, type ResolvedStage } from "../core/graph.ts";
 import type { AnyStage } from "../core/stage.ts";
 import type { Override } from "./overrides.ts";
 import { pipelineFileSchema, STAGE_NAME, type StageEntry } from "./schema.ts";
+import { keysAt } from "./schema-keys.ts";
 import { readPipelineSource, type PipelineSource } from "./source.ts";
 
 export const PIPELINE_FILE = "pipeline.yaml";
@@ -26,24 +28,29 @@ export function loadPipeline(
     throw new UsageError(`no ${PIPELINE_FILE} in ${projectDir}`, "run pipeline in a project folder, or pass -C DIR");
   }
   const { doc, lines, raw: read } = source ?? readPipelineSource(file, PIPELINE_FILE);
-  const where = locator(doc, lines);
+  const byName = new Map(registry.map((def) => [def.name, def]));
   const issues: string[] = [];
-  const raw = applyOverrides(read, overrides, issues);
+  const { raw, fromSet } = applyOverrides(read, overrides, byName, issues);
+  const located = locator(doc, lines);
+  // a value that came from --set is blamed on the --set, never on the yaml line it replaced
+  const where = (path: readonly (string | number)[], at: "value" | "key" = "value") => {
+    const set = fromSet(path);
+    return set === undefined ? located(path, at) : ` (from --set ${set})`;
+  };
   const parsed = pipelineFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(PIPELINE_FILE, [...issues, ...zodIssues(parsed.error, [], where)]);
+    throw configError([...issues, ...zodIssues(parsed.error, { prefix: [], schema: pipelineFileSchema, where, raw })], overrides);
   }
   const stages = new Map<string, ResolvedStage>();
   const entries = Object.entries(parsed.data.stages).map(([name, entry]) => [name, entry ?? {}] as const);
-  const byName = new Map(registry.map((def) => [def.name, def]));
   const declared = new Map(entries);
   for (const [name, entry] of entries) {
-    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, issues });
+    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, raw, issues });
     if (resolved) stages.set(name, resolved);
   }
   const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
   if (cycle.length > 0) issues.push(`stages: the inputs form a cycle through ${cycle.join(" -> ")}; a stage cannot depend on its own outputs`);
-  if (issues.length > 0) throw new ConfigError(PIPELINE_FILE, issues);
+  if (issues.length > 0) throw configError(issues, overrides);
   const remote = parsed.data.cache?.remote;
   return { file, dir: dirname(file), seed: parsed.data.seed, stages, order, ...(remote ? { remote } : {}) };
 }
@@ -52,8 +59,16 @@ interface ResolveContext {
   dir: string;
   byName: ReadonlyMap<string, AnyStage>;
   declared: ReadonlyMap<string, StageEntry>;
-  where: (path: readonly (string | number)[]) => string;
+  where: (path: readonly (string | number)[], at?: "value" | "key") => string;
+  /** the document with the overrides applied, for the values issues quote */
+  raw: unknown;
   issues: string[];
+}
+
+/** Problems that all come from `--set` are the command line's, not pipeline.yaml's. */
+function configError(issues: readonly string[], overrides: readonly Override[]): ConfigError {
+  const onlySets = overrides.length > 0 && issues.every((issue) => issue.startsWith("--set ") || issue.includes("(from --set "));
+  return new ConfigError(onlySets ? "the command line" : PIPELINE_FILE, issues, onlySets ? { hint: "fix the --set values listed above" } : {});
 }
 
 function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): ResolvedStage | undefined {
@@ -62,14 +77,20 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
     ctx.issues.push(`${at()}: stage name "${name}" must be lower-case letters, digits, - or _`);
     return undefined;
   }
-  const def = ctx.byName.get(entry.uses ?? name);
+  const uses = entry.uses ?? name;
+  const def = ctx.byName.get(uses);
   if (!def) {
-    const known = [...ctx.byName.keys()].join(", ");
-    ctx.issues.push(`${at(entry.uses ? "uses" : "")}: unknown stage "${entry.uses ?? name}"; built-in stages are ${known}`.replace(".:", ":"));
+    const known = [...ctx.byName.keys()];
+    const tail = didYouMeanTail(uses, known);
+    ctx.issues.push(`${at(entry.uses ? "uses" : "")}: unknown stage "${uses}"${tail} (stages known: ${known.join(", ")})`.replace(".:", ":"));
     return undefined;
   }
-  const paramsResult = (def.params as z.ZodType).safeParse(entry.params ?? {});
-  if (!paramsResult.success) ctx.issues.push(...zodIssues(paramsResult.error, ["stages", name, "params"], ctx.where));
+  const schema = def.params as z.ZodType;
+  const paramsResult = schema.safeParse(entry.params ?? {});
+  if (!paramsResult.success) {
+    const context = { prefix: ["stages", name, "params"], schema, where: ctx.where, raw: ctx.raw, owner: name };
+    ctx.issues.push(...zodIssues(paramsResult.error, context));
+  }
   const inputs = resolveInputs(name, def, entry, ctx, at);
   const outputs = resolveOutputs(def, entry, ctx, at);
   const upstream = [...new Set(inputs.flatMap((b) => (b.kind === "ref" ? [b.stage] : [])))].sort();
@@ -87,7 +108,8 @@ function resolveInputs(
   const bindings: InputBinding[] = [];
   for (const slot of Object.keys(wired)) {
     if (!(slot in def.inputs)) {
-      ctx.issues.push(`${at("inputs", slot)}: ${def.name} has no input "${slot}"; its inputs are ${Object.keys(def.inputs).join(", ")}`);
+      const known = Object.keys(def.inputs);
+      ctx.issues.push(`${at("inputs", slot)}: ${def.name} has no input "${slot}"${didYouMeanTail(slot, known)} (its inputs: ${known.join(", ")})`);
     }
   }
   for (const [slot, spec] of Object.entries(def.inputs)) {
@@ -107,7 +129,10 @@ function resolveInputs(
       continue;
     }
     if (!ref) {
-      ctx.issues.push(`${at("inputs", slot)}: "${value}" is not \`stage.output\` of a stage in this file; ${slot} takes a ${spec.kind} from another stage`);
+      const stage = /^([a-z][a-z0-9_-]*)\./.exec(value)?.[1];
+      const tail = stage === undefined ? "" : didYouMeanTail(stage, ctx.declared.keys(), (near) => `${near}${value.slice(stage.length)}`);
+      const takes = `${slot} takes a ${spec.kind} from another stage`;
+      ctx.issues.push(`${at("inputs", slot)}: "${value}" is not \`stage.output\` of a stage in this file (${takes})${tail}`);
       continue;
     }
     if (ref.stage === name) {
@@ -117,7 +142,9 @@ function resolveInputs(
     const upstreamDef = ctx.byName.get(ctx.declared.get(ref.stage)?.uses ?? ref.stage);
     const out = upstreamDef?.outputs[ref.output];
     if (upstreamDef && !out) {
-      ctx.issues.push(`${at("inputs", slot)}: ${ref.stage} has no output "${ref.output}"; its outputs are ${Object.keys(upstreamDef.outputs).join(", ")}`);
+      const known = Object.keys(upstreamDef.outputs);
+      const tail = didYouMeanTail(ref.output, known, (near) => `${ref.stage}.${near}`);
+      ctx.issues.push(`${at("inputs", slot)}: ${ref.stage} has no output "${ref.output}"${tail} (its outputs: ${known.join(", ")})`);
       continue;
     }
     if (out && out.kind !== spec.kind) {
@@ -134,7 +161,8 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
   for (const [slot, target] of Object.entries(entry.outputs ?? {})) {
     const spec = def.outputs[slot];
     if (!spec) {
-      ctx.issues.push(`${at("outputs", slot)}: ${def.name} has no output "${slot}"; its outputs are ${Object.keys(def.outputs).join(", ")}`);
+      const known = Object.keys(def.outputs);
+      ctx.issues.push(`${at("outputs", slot)}: ${def.name} has no output "${slot}"${didYouMeanTail(slot, known)} (its outputs: ${known.join(", ")})`);
       continue;
     }
     if (spec.kind !== "file" && spec.kind !== "json") {
@@ -144,11 +172,13 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
     const path = resolve(ctx.dir, target);
     const rel = relative(ctx.dir, path);
     if (isAbsolute(target) || rel.startsWith("..") || rel === "" || rel.split(sep)[0] === "cache") {
-      ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); give a relative path such as data/processed/${slot}`);
+      const fix = `give a relative path such as data/processed/${slot}`;
+      ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); ${fix}`);
       continue;
     }
     if (!insideRealProject(path, ctx.dir)) {
-      ctx.issues.push(`${at("outputs", slot)}: "${target}" resolves outside the project folder through a symbolic link; point it at a real folder inside the project`);
+      const fix = "point it at a real folder inside the project";
+      ctx.issues.push(`${at("outputs", slot)}: "${target}" resolves outside the project folder through a symbolic link; ${fix}`);
       continue;
     }
     outputs.push({ slot, path, display: target });
@@ -191,53 +221,122 @@ function parseRef(value: string, declared: ReadonlyMap<string, unknown>): { stag
   return { stage: match[1]!, output: match[2]! };
 }
 
-/** `--set` values go into the raw document, so they are validated exactly like the yaml. */
-function applyOverrides(raw: unknown, overrides: readonly Override[], issues: string[]): unknown {
-  if (overrides.length === 0) return raw;
-  const doc = structuredClone(raw) as { seed?: unknown; stages?: Record<string, { params?: Record<string, unknown> } | null> };
+/**
+ * `--set` values go into the raw document, so they are validated exactly like the yaml. A stage
+ * or parameter name that does not exist is reported here, against the --set that typed it.
+ * `fromSet(path)` is the --set text that put the value at `path` (or one of its parents).
+ */
+function applyOverrides(
+  raw: unknown,
+  overrides: readonly Override[],
+  byName: ReadonlyMap<string, AnyStage>,
+  issues: string[],
+): { raw: unknown; fromSet: (path: readonly (string | number)[]) => string | undefined } {
+  const set = new Map<string, string>();
+  const fromSet = (path: readonly (string | number)[]) => {
+    for (let depth = path.length; depth > 0; depth--) {
+      const text = set.get(_pathKey(path.slice(0, depth)));
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  };
+  if (overrides.length === 0) return { raw, fromSet };
+  const doc = structuredClone(raw) as { seed?: unknown; stages?: Record<string, { uses?: unknown; params?: Record<string, unknown> } | null> };
   for (const o of overrides) {
     if (o.path[0] === "seed" && o.path.length === 1) {
       doc.seed = o.value;
+      set.set(_pathKey(["seed"]), o.text);
       continue;
     }
     const [stage, param] = o.path as [string, string];
-    const entry = doc.stages?.[stage];
+    const stages = doc.stages && typeof doc.stages === "object" ? doc.stages : {};
+    const entry = Object.hasOwn(stages, stage) ? stages[stage] : undefined;
     if (entry === undefined) {
-      issues.push(`--set ${o.text}: no stage "${stage}" in ${PIPELINE_FILE}`);
+      const known = Object.keys(stages);
+      issues.push(`--set ${o.text}: no stage "${stage}" in ${PIPELINE_FILE}${didYouMeanTail(stage, known)} (its stages: ${known.join(", ")})`);
       continue;
     }
-    const holder = (doc.stages![stage] = entry ?? {});
+    const uses = typeof entry?.uses === "string" ? entry.uses : stage;
+    const params = byName.has(uses) ? keysAt(byName.get(uses)!.params as z.ZodType, []) : undefined;
+    if (params && !params.includes(param)) {
+      issues.push(`--set ${o.text}: ${stage} has no parameter "${param}"${didYouMeanTail(param, params)} (${_knownKeys(params, stage)})`);
+      continue;
+    }
+    const holder = (stages[stage] = entry ?? {});
     holder.params = { ...(holder.params ?? {}), [param]: o.value };
+    set.set(_pathKey(["stages", stage, "params", param]), o.text);
   }
-  return doc;
+  return { raw: doc, fromSet };
 }
 
-/** One line per problem; an unknown-keys issue becomes one line per key, each with its own line number. */
-function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], where: (p: readonly (string | number)[]) => string): string[] {
+interface IssueContext {
+  /** where the validated value sits in pipeline.yaml */
+  prefix: readonly (string | number)[];
+  /** the schema that produced the error, for the keys it would have accepted */
+  schema: z.ZodType;
+  where: (path: readonly (string | number)[], at?: "value" | "key") => string;
+  /** the document with the overrides applied, for the values issues quote */
+  raw: unknown;
+  /** the stage whose parameters these are, when they are */
+  owner?: string;
+}
+
+/**
+ * One line per problem; an unknown-keys issue becomes one line per key, each with its own line
+ * number, the near key it may be a typo of and the keys that exist there.
+ */
+function zodIssues(error: z.ZodError, ctx: IssueContext): string[] {
   const lines: string[] = [];
   for (const issue of error.issues) {
-    const path = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
+    const local = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+    const path = [...ctx.prefix, ...local];
     const name = path.length > 0 ? path.join(".") : "(top level)";
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) lines.push(`${name}${where([...path, key])}: Unrecognized key: "${key}"`);
+      const known = keysAt(ctx.schema, local) ?? [];
+      const listed = _knownKeys(known, ctx.owner !== undefined && local.length === 0 ? ctx.owner : undefined);
+      for (const key of issue.keys) {
+        lines.push(`${name}${ctx.where([...path, key], "key")}: Unrecognized key: "${key}"${didYouMeanTail(key, known)} (${listed})`);
+      }
+    } else if (issue.code === "invalid_value") {
+      const typed = _valueAt(ctx.raw, path);
+      const options = issue.values.filter((v): v is string => typeof v === "string");
+      const tail = typeof typed === "string" ? didYouMeanTail(typed, options) : "";
+      lines.push(`${name}${ctx.where(path)}: ${issue.message}${tail}`);
     } else {
-      lines.push(`${name}${where(path)}: ${issue.message}`);
+      lines.push(`${name}${ctx.where(path)}: ${issue.message}`);
     }
   }
   return lines;
 }
 
+function _knownKeys(known: readonly string[], stage: string | undefined): string {
+  if (stage !== undefined) return known.length === 0 ? `${stage} takes no parameters` : `${stage}'s parameters: ${known.join(", ")}`;
+  return known.length === 0 ? "no keys are allowed here" : `allowed here: ${known.join(", ")}`;
+}
+
+function _valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
+  let current = raw;
+  for (const step of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string | number, unknown>)[step];
+  }
+  return current;
+}
+
 /**
- * " (line N)" for the deepest node of `path` that exists in the yaml, or "" when none does.
- * The first call indexes every node by its path, so each lookup is a few map reads
- * (doc.getIn scans a map's pairs, which made a file of unknown keys quadratic).
+ * " (line N)" for the deepest node of `path` that exists in the yaml, or "" when none does:
+ * the line of its value, or with at = "key" of its key (where an unknown key is typed). The
+ * first call indexes every node by its path, so each lookup is a few map reads (doc.getIn
+ * scans a map's pairs, which made a file of unknown keys quadratic).
  */
-function locator(doc: Document, lines: LineCounter): (path: readonly (string | number)[]) => string {
-  let index: Map<string, number> | undefined;
-  return (path) => {
+function locator(doc: Document, lines: LineCounter): (path: readonly (string | number)[], at?: "value" | "key") => string {
+  let index: NodeIndex | undefined;
+  return (path, at = "value") => {
     index ??= _indexNodes(doc);
+    const exact = at === "key" ? index.keys.get(_pathKey(path)) : undefined;
+    if (exact !== undefined) return ` (line ${lines.linePos(exact).line})`;
     for (let depth = path.length; depth > 0; depth--) {
-      const offset = index.get(_pathKey(path.slice(0, depth)));
+      const offset = index.values.get(_pathKey(path.slice(0, depth)));
       if (offset !== undefined) return ` (line ${lines.linePos(offset).line})`;
     }
     const top = doc.contents;
@@ -249,27 +348,35 @@ function _pathKey(path: readonly (string | number)[]): string {
   return path.map((p) => `\u0000${String(p)}`).join("");
 }
 
-/** Path key (as _pathKey spells it) -> offset of the node there (of its key when it has no value node). */
-function _indexNodes(doc: Document): Map<string, number> {
-  const index = new Map<string, number>();
+/** Path key (as _pathKey spells it) -> offset of the node there (of its key when it has no value node), and of its key. */
+interface NodeIndex {
+  values: Map<string, number>;
+  keys: Map<string, number>;
+}
+
+function _indexNodes(doc: Document): NodeIndex {
+  const values = new Map<string, number>();
+  const keys = new Map<string, number>();
   const walk = (node: unknown, key: string): void => {
     if (isMap(node)) {
       for (const pair of node.items) {
         if (!isScalar(pair.key)) continue;
         const child = `${key}\u0000${String(pair.key.value)}`;
-        const offset = (pair.value as { range?: [number, number, number] } | null)?.range?.[0] ?? pair.key.range?.[0];
-        if (offset !== undefined) index.set(child, offset);
+        const keyOffset = pair.key.range?.[0];
+        const offset = (pair.value as { range?: [number, number, number] } | null)?.range?.[0] ?? keyOffset;
+        if (offset !== undefined) values.set(child, offset);
+        if (keyOffset !== undefined) keys.set(child, keyOffset);
         walk(pair.value, child);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const child = `${key}\u0000${i}`;
         const offset = (item as { range?: [number, number, number] } | null)?.range?.[0];
-        if (offset !== undefined) index.set(child, offset);
+        if (offset !== undefined) values.set(child, offset);
         walk(item, child);
       });
     }
   };
   walk(doc.contents, "");
-  return index;
+  return { values, keys };
 }

@@ -1,5 +1,6 @@
 import { parse as parseYamlValue } from "yaml";
 import { UsageError } from "../core/errors.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 
 export interface Override {
   /** as the user typed it, for messages */
@@ -27,7 +28,8 @@ export function parseOverride(text: string): Override {
   if (lhs === "seed") return { text, path: ["seed"], value };
   const dot = lhs.indexOf(".");
   if (dot <= 0 || dot === lhs.length - 1) {
-    throw new UsageError(`--set ${text}: expected STAGE.PARAM=VALUE`, "e.g. --set cluster.k=5 or --set seed=3");
+    const tail = dot < 0 ? didYouMeanTail(lhs, ["seed"], (seed) => `${seed}=${raw}`) : "";
+    throw new UsageError(`--set ${text}: expected STAGE.PARAM=VALUE${tail}`, "e.g. --set cluster.k=5 or --set seed=3");
   }
   return { text, path: [lhs.slice(0, dot), lhs.slice(dot + 1)], value };
 }

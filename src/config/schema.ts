@@ -33,7 +33,6 @@ export const pipelineFileSchema = z.strictObject({
   cache: z.strictObject({ remote: remoteCacheSchema.optional() }).optional().describe("where stage results are shared beyond this machine"),
 });
 
-export type PipelineFile = z.output<typeof pipelineFileSchema>;
 export type StageEntry = z.output<typeof stageEntrySchema>;
 
 export const STAGE_NAME = /^[a-z][a-z0-9_-]*$/;

@@ -46,7 +46,8 @@ export function readPipelineSource(file: string, display: string): PipelineSourc
   } catch (error) {
     const where = aliases.first === undefined ? "" : ` ${at(aliases.first)}`;
     throw new ConfigError(display, [
-      `yaml aliases${where}: ${describeError(error)} (${aliases.count} aliases, the first one here); write the values out instead of nesting aliases`,
+      `yaml aliases${where}: ${describeError(error)} (${aliases.count} aliases, the first one here); ` +
+        "write the values out instead of nesting aliases",
     ]);
   }
 }

@@ -6,6 +6,8 @@ export const EXIT = {
   config: 3,
   publish: 4,
   checkDiffers: 5,
+  /** a service the run was told to use cannot be reached: the queue's Redis (EX_UNAVAILABLE) */
+  unavailable: 69,
   internal: 70,
   /** `--no-wait` and another process holds the project (EX_TEMPFAIL: try again later) */
   locked: 75,

@@ -7,6 +7,16 @@ export type PipelineEvent =
   | { type: "stage:progress"; stage: string; fraction: number; detail?: string }
   | { type: "stage:log"; stage: string; message: string }
   | { type: "stage:done"; stage: string; key: string; ms: number }
+  /** one shard of a sharded stage: found cached (here or on the remote), queued, running, done (where) */
+  | {
+      type: "stage:shard";
+      stage: string;
+      index: number;
+      count: number;
+      state: "cached" | "remote" | "queued" | "running" | "done";
+      where?: string;
+      ms?: number;
+    }
   | { type: "stage:failed"; stage: string; message: string; hint?: string }
   | { type: "stage:skipped"; stage: string; because: string }
   | { type: "output:written"; stage: string; path: string }
@@ -45,4 +55,6 @@ export interface StageResult {
   from?: "local" | "remote";
   /** skipped because these stages failed (directly upstream or further up) */
   blockedBy?: string[];
+  /** a sharded stage computed in shards: the count, and which shards ran here, were cached here or came from the remote */
+  shards?: { count: number; ran: number[]; local: number[]; remote: number[]; merged: boolean };
 }

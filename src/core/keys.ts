@@ -15,6 +15,8 @@ export type KeyParts = {
   inputs: Record<string, string>;
   /** input slot -> sha256 of the external file's bytes */
   sources: Record<string, string>;
+  /** only on a sharded stage's shard entries and shard plan (src/core/shard.ts) */
+  shard?: { index: number; count: number } | "plan";
 };
 
 export function stageKey(parts: KeyParts): string {

@@ -1,4 +1,5 @@
 import { UsageError } from "./errors.ts";
+import { didYouMeanTail } from "./suggest.ts";
 import { ancestorsOf, downstreamOf, type ResolvedPipeline } from "./graph.ts";
 
 export interface SelectionFlags {
@@ -10,6 +11,12 @@ export interface SelectionFlags {
   publish: boolean;
 }
 
+/** A stage name typed on the command line, checked against pipeline.yaml (with a near name when it is not there). */
+export function requireStage(pipeline: Pick<ResolvedPipeline, "stages" | "order">, name: string): void {
+  if (pipeline.stages.has(name)) return;
+  throw new UsageError(`no stage "${name}" in pipeline.yaml${didYouMeanTail(name, pipeline.order)}`, `stages are ${pipeline.order.join(", ")}`);
+}
+
 /**
  * The stages a run may execute. Selection only narrows: the cache still decides what runs.
  *   run            every stage except effects (publish) — a plain run never touches the network
@@ -19,11 +26,7 @@ export interface SelectionFlags {
  */
 export function selectStages(pipeline: ResolvedPipeline, flags: SelectionFlags): Set<string> {
   const named = [...flags.targets, flags.from, flags.until, flags.only].filter((s): s is string => s !== undefined);
-  for (const name of named) {
-    if (!pipeline.stages.has(name)) {
-      throw new UsageError(`no stage "${name}" in pipeline.yaml`, `stages are ${pipeline.order.join(", ")}`);
-    }
-  }
+  for (const name of named) requireStage(pipeline, name);
   const isEffect = (name: string) => pipeline.stages.get(name)!.def.effect === true;
   if (flags.only) return new Set([flags.only]);
   let scope: Set<string>;

@@ -98,6 +98,25 @@ export interface StageDef<
    */
   readonly effect?: boolean;
   run(ctx: StageContext<z.output<P>, InputValues<I>>): Promise<OutputValues<O>> | OutputValues<O>;
+  /**
+   * A stage whose work splits over row ranges (classify's KNN queries). The engine may then
+   * compute it as shards, each a cache entry of its own, anywhere (another CI job, a queue
+   * worker), and merge them here. The merge must give the bytes `run` gives, whatever the
+   * shard count: the stage's key does not depend on it.
+   */
+  readonly shards?: ShardSpec<z.output<P>, InputValues<I>, OutputValues<O>>;
+}
+
+/** How a shardable stage computes one shard and merges them (see StageDef.shards). */
+export interface ShardSpec<P = unknown, I = unknown, O = unknown> {
+  /** the partial outputs one shard produces */
+  readonly outputs: Record<string, OutputSlot>;
+  /** the input slots merge reads (the others, a features matrix, are not fetched for it) */
+  readonly mergeInputs: readonly string[];
+  /** shard `shard.index` of `shard.count`; it picks its own rows with shardRows (src/core/shard.ts) */
+  run(ctx: StageContext<P, I> & { readonly shard: { readonly index: number; readonly count: number } }): Promise<Record<string, unknown>>;
+  /** the stage's outputs from every shard's outputs, in shard order */
+  merge(ctx: StageContext<P, Partial<I>>, shards: readonly Record<string, unknown>[]): Promise<O>;
 }
 
 /** What defineStage takes: a stage definition whose version ("1") and summary ("") may be left out. */

@@ -1,5 +1,5 @@
 /**
- * The fixed vocabulary of the demo data: hosts, attack profiles, phases, feature names.
+ * The fixed vocabulary of the demo data: hosts, attack profiles, feature names (phases: core/phases.ts).
  * The host list is fixed so that pipeline.yaml's default `classify.train_hosts` fits it.
  */
 
@@ -15,9 +15,6 @@ export const DEMO_HOSTS: readonly { name: string; weight: number }[] = [
 
 export const DEMO_PROFILES: readonly string[] = ["ransomware", "cryptominer", "keylogger", "botnet", "worm", "rootkit"];
 
-/** Phase codes as SPEC section 1 fixes them. */
-export const PHASE = { clean: 0, armed: 1, infecting: 2, infected_running: 3, dormant: 4, failed: 5 } as const;
-export const PHASE_COUNT = 6;
 
 /** Sample (malware binary) names per profile; every sample belongs to exactly one profile. */
 export const SAMPLES_PER_PROFILE = 4;

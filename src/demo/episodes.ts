@@ -6,7 +6,8 @@
  *   clean → armed → infecting → failed → clean tail                       (a rare failed run)
  */
 import type { Rng } from "../core/rng.ts";
-import { DEMO_HOSTS, DEMO_PROFILES, PHASE, SAMPLES_PER_PROFILE } from "./catalog.ts";
+import { PHASE } from "../core/phases.ts";
+import { DEMO_HOSTS, DEMO_PROFILES, SAMPLES_PER_PROFILE } from "./catalog.ts";
 
 export interface Episode {
   readonly id: string;

@@ -12,7 +12,8 @@
  * constant columns are added on top (src/demo/columns.ts).
  */
 import type { Rng } from "../core/rng.ts";
-import { DEMO_HOSTS, DEMO_PROFILES, PHASE, PHASE_COUNT } from "./catalog.ts";
+import { PHASE, PHASE_COUNT } from "../core/phases.ts";
+import { DEMO_HOSTS, DEMO_PROFILES } from "./catalog.ts";
 import type { Episode } from "./episodes.ts";
 
 /** Knobs tuned so host-split KNN macro F1 ≈ 0.75 and random-split ≈ 0.85 at 150k rows. */

@@ -76,3 +76,37 @@ export function runReasons(effect: boolean, forced: boolean, previous: Record<st
   const changes = keyChanges(previous, parts).map((c) => ({ code: c.part, detail: c.detail }));
   return changes.length > 0 ? changes : [{ code: "entry-missing", detail: "its cache entry is missing (removed by gc, or damaged)" }];
 }
+
+/** What the run was asked about shards: `--shard I/N` (only), `--shards N` (requested). */
+export interface ShardAsk {
+  readonly only: { readonly index: number; readonly count: number } | undefined;
+  readonly requested: number | undefined;
+}
+
+/** Whether the shard count must come from a recorded shard plan (nothing on the command line gives it). */
+export function needsRecordedPlan(ask: ShardAsk): boolean {
+  return ask.only === undefined && ask.requested === undefined;
+}
+
+/**
+ * The shard count of a sharded stage that missed: `--shard I/N`'s N, else `--shards N`, else
+ * the count its recorded shard plan names; undefined (computed unsharded, as any stage) when
+ * none gives one. `--shards 1` is unsharded too.
+ */
+export function shardCountOf(ask: ShardAsk, recorded: number | undefined): number | undefined {
+  if (ask.only) return ask.only.count;
+  if (ask.requested !== undefined) return ask.requested > 1 ? ask.requested : undefined;
+  return recorded;
+}
+
+/**
+ * Which shards to compute (those found neither here nor on the remote: `present[i]` false) and
+ * whether to merge: `--shard I/N` computes shard I alone and never merges; any other run
+ * computes every missing shard, then merges.
+ */
+export function decideShards(only: ShardAsk["only"], present: readonly boolean[]): { compute: number[]; merge: boolean } {
+  if (only && only.count !== present.length) throw new InternalError(`decideShards: ${present.length} facts for ${only.count} shards`);
+  const missing = present.flatMap((found, i) => (found ? [] : [i]));
+  if (only) return { compute: missing.filter((i) => i === only.index), merge: false };
+  return { compute: missing, merge: true };
+}

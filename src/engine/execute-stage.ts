@@ -7,7 +7,7 @@ import { CancelledError, describeError, PipelineError } from "../core/errors.ts"
 import { slotMismatch } from "../core/slot-check.ts";
 import { assertInputUnchanged } from "../io/input-file.ts";
 import { createRng } from "../core/rng.ts";
-import type { StageContext } from "../core/stage.ts";
+import type { AnyStage, OutputSlot, StageContext } from "../core/stage.ts";
 import type { ProducedSlot, SerializedError, StageRequest, WorkerMessage } from "./protocol.ts";
 import { loadStageDef } from "./registry.ts";
 
@@ -58,11 +58,16 @@ export async function executeStage(
       },
       now: () => performance.now(),
     };
-    const outputs = (await def.run(ctx as never)) as Record<string, unknown>;
+    const produced = await produce(def, ctx, request, store);
+    if ("corrupt" in produced) {
+      post({ type: "corrupt-input", slot: produced.corrupt.slot, hash: produced.corrupt.hash, why: produced.corrupt.why });
+      return;
+    }
+    const { outputs, slots } = produced;
     if (signal.aborted) throw new CancelledError(`stage ${request.stage}`);
     for (const file of files) assertInputUnchanged(file);
     const refs: Record<string, ObjectRef> = {};
-    for (const [slot, spec] of Object.entries(def.outputs)) {
+    for (const [slot, spec] of Object.entries(slots)) {
       if (!(slot in outputs)) throw new Error(`stage ${request.uses} returned no "${slot}" output`);
       const bytes = encodeArtifact(spec.kind as SlotKind, outputs[slot] as never);
       refs[slot] = { hash: await store.writeObject(bytes), size: bytes.length, kind: spec.kind as SlotKind };
@@ -71,6 +76,30 @@ export async function executeStage(
   } catch (error) {
     post({ type: "error", error: serializeError(error) });
   }
+}
+
+type Produced =
+  | { outputs: Record<string, unknown>; slots: Record<string, OutputSlot> }
+  | { corrupt: { slot: string; hash: string; why: string } };
+
+/** The stage's outputs (a whole run, one shard's partial outputs, or the merge of every shard's) and their slots. */
+async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request: StageRequest, store: CacheDriver): Promise<Produced> {
+  if (!request.shard && !request.merge) return { outputs: (await def.run(ctx as never)) as Record<string, unknown>, slots: def.outputs };
+  if (!def.shards) throw new Error(`stage ${request.uses} cannot be sharded`);
+  if (request.shard) return { outputs: await def.shards.run({ ...ctx, shard: request.shard } as never), slots: def.shards.outputs };
+  const shards: Record<string, unknown>[] = [];
+  for (const [index, refs] of request.merge!.entries()) {
+    const values: Record<string, unknown> = {};
+    for (const [slot, spec] of Object.entries(def.shards.outputs)) {
+      const ref = refs[slot]!;
+      const expect = { producer: `${request.stage} shard ${index}.${slot}`, ...spec };
+      const decoded = await decodeInput(store, { kind: spec.kind, hash: ref.hash, expect });
+      if ("why" in decoded) return { corrupt: { slot: `shard:${index}`, hash: ref.hash, why: decoded.why } };
+      values[slot] = decoded.value;
+    }
+    shards.push(values);
+  }
+  return { outputs: (await def.shards.merge(ctx as never, shards)) as Record<string, unknown>, slots: def.outputs };
 }
 
 /**

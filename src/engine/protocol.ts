@@ -12,6 +12,10 @@ export interface StageRequest {
   seed: number;
   threads: number;
   inputs: Record<string, { kind: SlotKind; hash: string; expect: ProducedSlot } | { kind: "path"; file: FileRef & { hash: string } }>;
+  /** a sharded stage (StageDef.shards): compute this one shard's partial outputs */
+  shard?: { index: number; count: number };
+  /** a sharded stage: merge these shards' partial outputs (slot -> object), in shard order */
+  merge?: Record<string, ObjectRef>[];
 }
 
 /** What the stage that produced an input declares about it; the worker checks it once decoded. */

@@ -9,18 +9,34 @@ import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
 import { materializeOutputs, MissingObjectError } from "./outputs.ts";
 import type { StageRequest } from "./protocol.ts";
+import type { WorkerHooks } from "./run-worker.ts";
 import type { Outcome, RunRequest } from "./run.ts";
 
-export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons: RunReason[], req: RunRequest, more: boolean): Promise<Outcome> {
+/** How a sharded stage's merge runs through executeOne (run-sharded.ts). */
+export interface MergeStep {
+  /** each shard's partial outputs, in shard order */
+  shards: Record<string, ObjectRef>[];
+  /** when its shards started (the stage's time counts them); stage:start was emitted then */
+  started: number;
+  /** what the result records about the shards */
+  summary: NonNullable<StageResult["shards"]>;
+}
+
+export async function executeOne(
+  stage: ResolvedStage,
+  parts: KeyParts,
+  reasons: RunReason[],
+  req: RunRequest,
+  more: boolean,
+  merge?: MergeStep,
+): Promise<Outcome> {
   const key = stageKey(parts);
-  req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
-  const started = performance.now();
-  const request = buildRequest(stage, parts, req);
-  const message = await req.execute(request, {
-    onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
-    onWarning: (m) => req.emit({ type: "warning", stage: stage.name, message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
-    onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
-  }, req.signal, more);
+  if (!merge) req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
+  const started = merge?.started ?? performance.now();
+  const request = merge
+    ? { ...buildRequest(stage, parts, req, stage.def.shards?.mergeInputs), merge: merge.shards }
+    : buildRequest(stage, parts, req);
+  const message = await req.execute(request, stageHooks(stage, req), req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
     req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
@@ -57,12 +73,32 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
   }
   if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
-  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons } };
+  const shards = merge ? { shards: merge.summary } : {};
+  const result: StageResult = { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts } };
+  result.outputs = message.outputs;
+  return { type: "result", result: { ...result, reasons, ...shards } };
 }
 
-function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest): StageRequest {
+/** A stage worker's hooks: its log lines, warnings and progress become the stage's events. */
+export function stageHooks(stage: ResolvedStage, req: RunRequest, detail?: string): WorkerHooks {
+  return {
+    onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
+    onWarning: (m) => {
+      const message = m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}`;
+      req.emit({ type: "warning", stage: stage.name, message });
+    },
+    onProgress: (fraction, d) => {
+      const shown = d ?? detail;
+      req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(shown ? { detail: shown } : {}) });
+    },
+  };
+}
+
+/** The worker request for the stage; `only` keeps just those input slots (a merge reads few). */
+export function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest, only?: readonly string[]): StageRequest {
   const inputs: StageRequest["inputs"] = {};
   for (const b of stage.inputs) {
+    if (only && !only.includes(b.slot)) continue;
     if (b.kind === "file") inputs[b.slot] = { kind: "path", file: { path: b.path, display: b.display, hash: parts.sources[b.slot]! } };
     else inputs[b.slot] = { kind: stage.def.inputs[b.slot]!.kind as never, hash: parts.inputs[b.slot]!, expect: producerSlot(b.stage, b.output, req) };
   }

@@ -10,6 +10,7 @@ import type { RemoteTier } from "../remote/tier.ts";
 import { decideStage, needsLocalEntry, runReasons, type Decision, type StageFacts } from "./decide.ts";
 import { entryMismatch } from "./entry-check.ts";
 import { executeOne, fail, prose, writeDeclared } from "./run-stage.ts";
+import { runSharded, type ShardPolicy } from "./run-sharded.ts";
 import { withMetrics } from "./stage-metrics.ts";
 import type { StageRequest, WorkerMessage } from "./protocol.ts";
 import type { WorkerHooks } from "./run-worker.ts";
@@ -47,6 +48,8 @@ export interface RunRequest {
   /** recorded in the entries this run writes (explain names the run that produced an entry) */
   runId?: string;
   ciJob?: string;
+  /** sharded stages: `--shard I/N`, `--shards N`, and where missing shards run (run-sharded.ts) */
+  shards?: ShardPolicy;
 }
 
 export interface RunOutcome {
@@ -205,11 +208,23 @@ async function resolveMiss(stage: ResolvedStage, decision: LookFurther, req: Run
     req.emit({ type: "stage:would-run", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
     return { type: "result", result: { name: stage.name, status: "would-run", ms: 0, key, reason: `would run: ${prose(reasons)}`, parts: { ...parts }, reasons } };
   }
-  for (const b of stage.inputs) {
-    if (b.kind !== "ref") continue;
-    const ref = known.get(`${b.stage}.${b.output}`);
-    if (req.remote && ref && !(await req.remote.ensureLocal(ref))) return { type: "corrupt", slot: b.slot };
+  // the input objects it reads, made local (a merge reads only a few); the slot that could not be had
+  const ensureInputs = async (slots?: readonly string[]): Promise<string | undefined> => {
+    for (const b of stage.inputs) {
+      if (b.kind !== "ref" || (slots && !slots.includes(b.slot))) continue;
+      const ref = known.get(`${b.stage}.${b.output}`);
+      if (req.remote && ref && !(await req.remote.ensureLocal(ref))) return b.slot;
+    }
+    return undefined;
+  };
+  if (stage.def.shards && stage.def.effect !== true) {
+    const inputs: Record<string, ObjectRef> = {};
+    for (const b of stage.inputs) if (b.kind === "ref") inputs[b.slot] = known.get(`${b.stage}.${b.output}`)!;
+    const sharded = await runSharded(stage, parts, reasons, req, more, inputs, ensureInputs);
+    if (sharded) return sharded;
   }
+  const missing = await ensureInputs();
+  if (missing) return { type: "corrupt", slot: missing };
   return executeOne(stage, parts, reasons, req, more);
 }
 

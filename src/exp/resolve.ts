@@ -1,4 +1,5 @@
 import { UsageError } from "../core/errors.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 import type { RunLog } from "../engine/run-log.ts";
 import { formatWhen } from "./format.ts";
 import { newestFirst } from "./table.ts";
@@ -17,7 +18,7 @@ export function findRun(logs: readonly RunLog[], ref: string): RunLog {
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
     throw new UsageError(
-      `no recorded run is "${ref}" (not an id, id prefix or name)`,
+      `no recorded run is "${ref}" (not an id, id prefix or name)${didYouMeanTail(ref, logs.flatMap((log) => (log.name ? [log.name] : [])))}`,
       logs.length === 0 ? "no runs are recorded yet: `pipeline run` records one" : `recent runs:\n${describeRuns(newestFirst(logs))}`,
     );
   }

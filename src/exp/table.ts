@@ -1,5 +1,6 @@
 import { canonicalJson } from "../core/hash.ts";
 import { UsageError } from "../core/errors.ts";
+import { didYouMeanTail } from "../core/suggest.ts";
 import type { RunLog } from "../engine/run-log.ts";
 import { metricValues, paramValues } from "./run-values.ts";
 import { selectColumns } from "./columns.ts";
@@ -94,9 +95,19 @@ export function resolveColumn(wanted: string, paramColumns: readonly string[], m
   if (bySuffix.length === 1) return bySuffix[0]!;
   const listed = (bySuffix.length > 1 ? bySuffix : all).map((c) => c.name).join(", ");
   throw new UsageError(
-    bySuffix.length > 1 ? `--sort-by ${wanted} is ambiguous: ${listed}` : `--sort-by ${wanted}: no such column`,
+    bySuffix.length > 1 ? `--sort-by ${wanted} is ambiguous: ${listed}` : `--sort-by ${wanted}: no such column${_nearColumn(wanted, all)}`,
     all.length === 0 ? "no run has recorded parameters or metrics yet" : `columns: ${listed}`,
   );
+}
+
+/** `; did you mean evaluate.macro_f1?` against the full names and their last part (`macro_f1`). */
+function _nearColumn(wanted: string, columns: readonly { name: string }[]): string {
+  const byTyped = new Map<string, string>();
+  for (const { name } of columns) {
+    byTyped.set(name, name);
+    byTyped.set(name.slice(name.lastIndexOf(".") + 1), name);
+  }
+  return didYouMeanTail(wanted, byTyped.keys(), (near) => byTyped.get(near)!);
 }
 
 /** Column names in first-seen order over the rows (each row lists its own in stage order). */

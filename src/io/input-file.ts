@@ -27,7 +27,7 @@ export class InputChangedError extends InputError {
 
 /** The file's bytes, proven to hash to `file.hash` when it is set; InputError when it cannot be read. */
 export async function readInputFile(file: FileRef): Promise<Uint8Array> {
-  let read;
+  let read: Awaited<ReturnType<typeof readHashing>>;
   try {
     read = await readHashing(file.path, CHUNK);
   } catch (error) {

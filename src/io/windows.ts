@@ -4,13 +4,13 @@
  */
 import type { FileRef, Matrix } from "../core/artifact.ts";
 import { InputError, describeError } from "../core/errors.ts";
+import { describePhaseCodes, MAX_PHASE, PHASE_NAMES } from "../core/phases.ts";
 import { readInputFile } from "./input-file.ts";
 import { openParquet, readParquetSchema, type OpenParquet } from "./parquet.ts";
 
 export const LABEL_COLUMNS = ["phase", "episode_id", "host_id", "profile"] as const;
 const ID_COLUMNS = ["episode_id", "host_id", "profile"] as const;
 /** Phase codes 0..5 (clean .. failed), SPEC section 1. */
-export const MAX_PHASE = 5;
 const NUMERIC = /^(float(32|64)|u?int(8|16|32|64))$/;
 
 export interface Windows {
@@ -89,7 +89,7 @@ function checkColumns(types: Record<string, string>, featureNames: readonly stri
     }
   }
   if (!/^u?int(8|16|32|64)$/.test(types.phase!)) {
-    throw columnError(file, "phase", `is ${types.phase}, not an integer phase code`, "store phase as an integer code 0..5 (clean, armed, infecting, infected_running, dormant, failed)");
+    throw columnError(file, "phase", `is ${types.phase}, not an integer phase code`, `store phase as an integer code 0..${MAX_PHASE} (${PHASE_NAMES.join(", ")})`);
   }
   for (const name of ID_COLUMNS) {
     if (types[name] !== "utf8") throw columnError(file, name, `is ${types[name]}, not a string`, `store ${name} as a string column`);
@@ -97,7 +97,7 @@ function checkColumns(types: Record<string, string>, featureNames: readonly stri
 }
 
 function checkedPhase(phase: ArrayLike<number>, nulls: number, file: FileRef): ArrayLike<number> {
-  const hint = "phase codes are 0 clean, 1 armed, 2 infecting, 3 infected_running, 4 dormant, 5 failed";
+  const hint = `phase codes are ${describePhaseCodes()}`;
   if (nulls > 0) throw columnError(file, "phase", `has ${nulls} missing values`, hint);
   for (let i = 0; i < phase.length; i++) {
     const code = phase[i]!;
@@ -124,14 +124,6 @@ export function keptRows(n: number, maxRows: number | null): Int32Array {
 }
 
 const PACK_BLOCK_ROWS = 512;
-
-/** Row-major float32 matrix of the kept rows; float64 columns are rounded to float32 here. */
-export function packFeatures(columns: ArrayLike<number>[], keep: Int32Array): Matrix {
-  const cols = columns.length;
-  const data = new Float32Array(keep.length * cols);
-  packColumnsInto(data, cols, 0, columns, keep);
-  return { rows: keep.length, cols, data };
-}
 
 /** Writes `columns` (rows picked by `keep`) into columns first.. of a row-major matrix of `cols`. */
 function packColumnsInto(data: Float32Array, cols: number, first: number, columns: ArrayLike<number>[], keep: Int32Array): void {

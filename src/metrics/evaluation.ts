@@ -1,9 +1,8 @@
 import { weightedVote } from "../knn/index.ts";
 import type { TestNeighbours } from "../split/neighbours.ts";
-import { PHASE_CLASSES } from "../split/fit-predict.ts";
 import { classificationReport, type ClassificationReport } from "./classification.ts";
 import type { LatencyMeasurement } from "./latency.ts";
-import { phaseName } from "./phases.ts";
+import { PHASE_COUNT, phaseName } from "../core/phases.ts";
 
 /** evaluate's metrics json (metrics_v1.json), field names as the dashboard and report read them. */
 export type EvaluationMetrics = {
@@ -19,7 +18,7 @@ export type EvaluationMetrics = {
 
 /** The train-only KNN vote of every test window, and the test windows' true phases. */
 export function voteTestWindows(neighbours: TestNeighbours, phase: Int8Array): { truth: Int8Array; predicted: Int8Array } {
-  const predicted = weightedVote(neighbours.result, neighbours.k, phase, PHASE_CLASSES);
+  const predicted = weightedVote(neighbours.result, neighbours.k, phase, PHASE_COUNT);
   const truth = Int8Array.from(neighbours.testRows, (row) => phase[row]!);
   return { truth, predicted };
 }

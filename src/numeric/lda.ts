@@ -41,7 +41,7 @@ export function fitLda(
   }
   const whitening = withinWhitening(data, rows, cols, fitRows, classMeans, group, nClasses);
   const maxComponents = Math.max(0, Math.min(outDims, nClasses - 1, cols));
-  const between = betweenDirections(classMeans, xbar, counts, n, whitening, cols);
+  const between = betweenDirections(classMeans, xbar, counts, whitening, cols);
   const components = Math.min(maxComponents, between.rank);
   const axes = new Float64Array(outDims * cols);
   for (let c = 0; c < components; c++) {
@@ -138,7 +138,6 @@ function betweenDirections(
   classMeans: Float64Array,
   xbar: Float64Array,
   counts: Float64Array,
-  n: number,
   whitening: Whitening,
   cols: number,
 ): BetweenDirections {

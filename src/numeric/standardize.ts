@@ -139,6 +139,7 @@ export function applyRows(data: Float32Array, cols: number, plan: ZScorePlan, fi
     const dst = r * width;
     for (let j = 0; j < width; j++) {
       let v = data[src + kept[j]!]!;
+      // biome-ignore lint/suspicious/noSelfCompare: NaN test in a hot loop, no call
       if (v !== v) v = med[j]!;
       out[dst + j] = (v - mean[j]!) * inverse[j]!;
     }
@@ -170,6 +171,7 @@ function oneColumnStats(
   let presentSum = 0;
   for (let r = 0; r < rows; r++) {
     const v = column[r]!;
+    // biome-ignore lint/suspicious/noSelfCompare: NaN test in a hot loop, no call
     if (v === v) {
       keys[present++] = floatSortKey(bits[r]!);
       presentSum += v;
@@ -184,6 +186,7 @@ function oneColumnStats(
   let squares = missing * dm * dm;
   for (let r = 0; r < rows; r++) {
     const v = column[r]!;
+    // biome-ignore lint/suspicious/noSelfCompare: NaN test in a hot loop, no call
     if (v === v) {
       const d = v - mean;
       squares += d * d;

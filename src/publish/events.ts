@@ -5,9 +5,8 @@
  */
 import { z } from "zod";
 import type { Table } from "../core/artifact.ts";
+import { DASHBOARD_PHASES } from "../core/phases.ts";
 
-/** The dashboard's closed phase enum, indexed by phase code (failed = 5 is not in it). */
-export const DASHBOARD_PHASES = ["clean", "armed", "infecting", "infected_running", "dormant"] as const;
 export type DashboardPhase = (typeof DASHBOARD_PHASES)[number];
 
 const phase = z.enum(DASHBOARD_PHASES).describe("phase name from the dashboard's closed enum");

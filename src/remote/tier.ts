@@ -213,7 +213,7 @@ export class RemoteTier {
 
   /** A parsed, signed, well-formed entry for (stage, key), or undefined (warned once). */
   private accept(bytes: Uint8Array, stage: string, key: string, def: AnyStage): RemoteEntry | undefined {
-    let parsed;
+    let parsed: ReturnType<typeof remoteEntrySchema.safeParse> | undefined;
     try {
       parsed = remoteEntrySchema.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
     } catch {

@@ -1,4 +1,4 @@
-import { PHASE_NAMES } from "../metrics/phases.ts";
+import { PHASE_NAMES } from "../core/phases.ts";
 import type { ReportData, ReportPoints } from "./data.ts";
 
 /** Phase names by code when the metrics do not name a code (SPEC's fixed phase codes). */

@@ -222,7 +222,7 @@ describe("pipeline run: the cache survives damage", () => {
     const tmp = join(dir, "cache/tmp");
     const done = finish(child);
     // the big stage's object is the only temp file that grows past a few kB
-    const writingGrid = () => existsSync(tmp) && readdirSync(tmp).some((f) => f.endsWith(".tmp") && statSync(join(tmp, f), { throwIfNoEntry: false })?.size! > 1 << 20);
+    const writingGrid = () => existsSync(tmp) && readdirSync(tmp).some((f) => f.endsWith(".tmp") && (statSync(join(tmp, f), { throwIfNoEntry: false })?.size ?? 0) > 1 << 20);
     await waitFor(writingGrid, 60_000);
     child.kill("SIGKILL");
     await done;

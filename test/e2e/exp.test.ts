@@ -73,15 +73,26 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ",") record.push(field), (field = "");
-    else if (ch === "\n") record.push(field), records.push(record), (record = []), (field = "");
-    else if (ch !== "\r") field += ch;
+    else if (ch === ",") {
+      record.push(field);
+      field = "";
+    } else if (ch === "\n") {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+    } else if (ch !== "\r") field += ch;
   }
-  if (field !== "" || record.length > 0) record.push(field), records.push(record);
+  if (field !== "" || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
   return records;
 }
 

@@ -73,7 +73,10 @@ describe("nginx remote cache (no auth)", () => {
     const target = join(nginx.root, "cas", "b".repeat(64));
     const put = httpRequest(`${nginx.url}/cas/${"b".repeat(64)}`, { method: "PUT", headers: { "content-length": size } });
     const answered = new Promise<number>((resolve, reject) => {
-      put.once("response", (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+      put.once("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
       put.once("error", reject);
     });
     put.write(Buffer.alloc(size / 2, 1));

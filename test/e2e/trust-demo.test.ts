@@ -9,7 +9,6 @@ import { removeTestProjects, runCli, stagesWith, testProject, type CliResult } f
 
 afterAll(removeTestProjects);
 
-const ALL = ["load", "standardize", "classify", "cluster", "evaluate", "project", "write-fit"];
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 /*

@@ -4,7 +4,7 @@ import { InputError } from "../../src/core/errors.ts";
 import { bruteForceKnn, weightedVote } from "../../src/knn/index.ts";
 import { ROLE, rowsWithRole } from "../../src/split/index.ts";
 import { decodeNeighbours } from "../../src/split/neighbours.ts";
-import { PHASE_CLASSES } from "../../src/split/fit-predict.ts";
+import { PHASE_COUNT } from "../../src/core/phases.ts";
 import classify from "../../stages/classify.ts";
 import { stageContext } from "../helpers/stage-context.ts";
 import { classifyInputs, DIMS, writeValidation } from "../unit/split/stage-inputs.ts";
@@ -36,7 +36,7 @@ describe("classify stage (host split)", () => {
     // the merged two-group vote must equal one search over the union of train and val
     const queries = Int32Array.from(Array.from(role).flatMap((r, i) => (r >= ROLE.test ? [i] : [])));
     const queryData = Float32Array.from(Array.from(queries).flatMap((q) => [...inputs.features.data.subarray(q * DIMS, q * DIMS + DIMS)]));
-    const union = weightedVote(bruteForceKnn(inputs.features.data, DIMS, fitRows, queryData, 10), 10, phase, PHASE_CLASSES);
+    const union = weightedVote(bruteForceKnn(inputs.features.data, DIMS, fitRows, queryData, 10), 10, phase, PHASE_COUNT);
     queries.forEach((q, i) => expect(predicted[q]).toBe(union[i]));
   });
 

@@ -3,7 +3,7 @@ import { canonicalJson } from "../../src/core/hash.ts";
 import { bruteForceKnn, weightedVote } from "../../src/knn/index.ts";
 import { classificationReport, type EvaluationMetrics } from "../../src/metrics/index.ts";
 import { ROLE, rowsWithRole } from "../../src/split/index.ts";
-import { PHASE_CLASSES } from "../../src/split/fit-predict.ts";
+import { PHASE_COUNT } from "../../src/core/phases.ts";
 import classify from "../../stages/classify.ts";
 import evaluate from "../../stages/evaluate.ts";
 import { stageContext } from "../helpers/stage-context.ts";
@@ -28,7 +28,7 @@ describe("evaluate stage", () => {
     const test = rowsWithRole(role, ROLE.test);
     // an independent train-only search (no val), as the seed's `metric` fits it
     const queryData = Float32Array.from(Array.from(test).flatMap((q) => [...inputs.features.data.subarray(q * DIMS, q * DIMS + DIMS)]));
-    const votes = weightedVote(bruteForceKnn(inputs.features.data, DIMS, train, queryData, 10), 10, phase, PHASE_CLASSES);
+    const votes = weightedVote(bruteForceKnn(inputs.features.data, DIMS, train, queryData, 10), 10, phase, PHASE_COUNT);
     const expected = classificationReport(Int8Array.from(test, (r) => phase[r]!), votes);
     expect(metrics).toMatchObject({ split: "host", k: 10, n_train: train.length, n_test: test.length });
     expect(metrics.macro_f1).toBe(expected.macroF1);

@@ -1,5 +1,6 @@
 import { lookUpEntry } from "../../cache/entries.ts";
 import { EXIT, UsageError } from "../../core/errors.ts";
+import { didYouMeanTail } from "../../core/suggest.ts";
 import { describeRemote, openRemote } from "../../remote/open.ts";
 import type { RemoteTier } from "../../remote/tier.ts";
 import type { CliIO } from "../io.ts";
@@ -93,7 +94,9 @@ export async function remoteStatus(io: CliIO, json: boolean): Promise<number> {
 }
 
 export function cacheSubcommand(name: string | undefined): void {
-  if (!name || !["verify", "push", "pull", "status", "keygen"].includes(name)) {
-    throw new UsageError(`cache takes a subcommand: verify, push, pull, status or keygen${name ? ` (not "${name}")` : ""}`, "e.g. `pipeline cache status`");
-  }
+  if (name && CACHE_SUBCOMMANDS.includes(name)) return;
+  if (!name) throw new UsageError("cache takes a subcommand: verify, push, pull, status or keygen", "e.g. `pipeline cache status`");
+  throw new UsageError(`unknown cache command "${name}"${didYouMeanTail(name, CACHE_SUBCOMMANDS)}`, "cache takes verify, push, pull, status or keygen");
 }
+
+const CACHE_SUBCOMMANDS = ["verify", "push", "pull", "status", "keygen"];

@@ -1,4 +1,4 @@
-import { readParquet } from "../../io/parquet.ts";
+import { readParquet, type ParquetReadResult } from "../../io/parquet.ts";
 import type { ObjectRef } from "../../cache/entries.ts";
 import { canonicalJson } from "../../core/hash.ts";
 import type { RunOutcome } from "../../engine/run.ts";
@@ -90,7 +90,8 @@ function shown(value: unknown): string {
 }
 
 function describeDifference(expected: Uint8Array, onDisk: Uint8Array): string[] {
-  let want, have;
+  let want: ParquetReadResult["table"];
+  let have: ParquetReadResult["table"];
   try {
     want = readParquet(expected).table;
     have = readParquet(onDisk).table;

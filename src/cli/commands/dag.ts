@@ -1,4 +1,5 @@
 import { EXIT, UsageError } from "../../core/errors.ts";
+import { didYouMeanTail } from "../../core/suggest.ts";
 import type { ResolvedPipeline } from "../../core/graph.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
@@ -15,7 +16,8 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
     return EXIT.ok;
   }
   const format = values.format ?? "text";
-  if (!["text", "mermaid", "dot"].includes(format)) throw new UsageError(`unknown --format ${format}`, "use text, mermaid or dot");
+  const formats = ["text", "mermaid", "dot"];
+  if (!formats.includes(format)) throw new UsageError(`unknown --format ${format}${didYouMeanTail(format, formats)}`, "use text, mermaid or dot");
   const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
   io.stdout(renderDag(project.pipeline, format as "text" | "mermaid" | "dot"));
   return EXIT.ok;

@@ -1,4 +1,5 @@
 import { EXIT, UsageError } from "../../core/errors.ts";
+import { didYouMeanTail } from "../../core/suggest.ts";
 import { diffMetrics, diffParams } from "../../exp/diff.ts";
 import { renderDiff } from "../../exp/render-diff.ts";
 import { resolvePair } from "../../exp/resolve.ts";
@@ -40,7 +41,7 @@ async function _diffCommand(what: "params" | "metrics", help: string, argv: read
     io.stdout(help);
     return sub === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (sub !== "diff") throw new UsageError(`unknown ${what} command "${sub}"`, `use \`pipeline ${what} diff [A [B]]\``);
+  if (sub !== "diff") throw new UsageError(`unknown ${what} command "${sub}"${didYouMeanTail(sub, ["diff"])}`, `use \`pipeline ${what} diff [A [B]]\``);
   const { values, positionals } = parseCommandArgs(
     `${what} diff`,
     rest,

@@ -1,4 +1,5 @@
 import { EXIT, UsageError } from "../../core/errors.ts";
+import { didYouMeanTail } from "../../core/suggest.ts";
 import { splitPatterns } from "../../exp/columns.ts";
 import { diffMetrics, diffParams } from "../../exp/diff.ts";
 import { renderDiff } from "../../exp/render-diff.ts";
@@ -40,7 +41,7 @@ export async function expCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   if (sub === "show") return expShow(rest, io);
   if (sub === "diff") return expDiff(rest, io);
-  throw new UsageError(`unknown exp command "${sub}"`, "use `pipeline exp show` or `pipeline exp diff A B`");
+  throw new UsageError(`unknown exp command "${sub}"${didYouMeanTail(sub, ["show", "diff"])}`, "use `pipeline exp show` or `pipeline exp diff A B`");
 }
 
 async function expShow(argv: readonly string[], io: CliIO): Promise<number> {

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { parseOverride } from "../../config/overrides.ts";
 import { lookUpEntry, type CacheEntry } from "../../cache/entries.ts";
 import { EXIT, UsageError } from "../../core/errors.ts";
+import { requireStage } from "../../core/select.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIO } from "../io.ts";
 import { openProject } from "../project.ts";
@@ -22,8 +23,8 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
   const name = positionals[0];
   if (!name || positionals.length > 1) throw new UsageError("explain takes exactly one stage name", "e.g. `pipeline explain cluster`");
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => io.stderr(`warning: ${m}`));
-  const stage = project.pipeline.stages.get(name);
-  if (!stage) throw new UsageError(`no stage "${name}" in pipeline.yaml`, `stages are ${project.pipeline.order.join(", ")}`);
+  requireStage(project.pipeline, name);
+  const stage = project.pipeline.stages.get(name)!;
   // a configured remote is asked too: upstream entries may live only there
   const remote = openRemote(project, (m) => io.stderr(`warning: ${m}`));
   const row = (await planProject(project, remote).finally(() => remote?.close())).find((r) => r.stage === name)!;

@@ -3,7 +3,7 @@ import { loadPipeline } from "../../config/load.ts";
 import { parseOverride } from "../../config/overrides.ts";
 import { canonicalJson } from "../../core/hash.ts";
 import { headlineMetrics } from "../../engine/stage-metrics.ts";
-import { EXIT } from "../../core/errors.ts";
+import { EXIT, UsageError } from "../../core/errors.ts";
 import { selectStages } from "../../core/select.ts";
 import { runPipeline, type RunOutcome } from "../../engine/run.ts";
 import type { StageWorkers } from "../../engine/run-worker.ts";
@@ -17,6 +17,10 @@ import { ciJobId, describeRemote, openRemote } from "../../remote/open.ts";
 import type { RemoteTier } from "../../remote/tier.ts";
 import type { CheckResult } from "./check.ts";
 import type { RunFlags } from "./run.ts";
+import type { ShardPolicy } from "../../engine/run-sharded.ts";
+import { parseShardFlag, parseShardsFlag, shardScope } from "../shard-flags.ts";
+import type { ShardRange } from "../../core/shard.ts";
+import type { BullmqRunner } from "../../queue/flow.ts";
 
 /** `pipeline run` once its flags are parsed: lock, plan and run the stages, then --check/--report. */
 export async function runWith(
@@ -34,7 +38,16 @@ export async function runWith(
   if (config === "override" && !values["write-outputs"] && !values.check && !values["dry-run"] && project.pipeline.order.some((n) => project.pipeline.stages.get(n)!.outputs.length > 0)) {
     log("note: --set changes pipeline.yaml's parameters, so the declared output files are left as they are (--write-outputs writes them)");
   }
-  const scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
+  let scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
+  const shard = parseShardFlag(values.shard, process.env);
+  if (shard) scope = shardScope(project.pipeline, scope);
+  const requested = parseShardsFlag(values.shards);
+  const started = Date.now();
+  const runId = newRunId(new Date(started));
+  const runner = await openRunner(values, shard, runId, log); // an unreachable queue fails before the lock is taken
+  // on a queue, as many shards as workers listen (at least 2) unless --shards says
+  const count = runner && requested === undefined ? Math.max(2, await runner.workers()) : requested;
+  const shards: ShardPolicy = { only: shard, requested: count, ...(runner ? { runner } : {}) };
   const forced = new Set(values["force-all"] ? project.pipeline.order : (values.force ?? []));
   for (const name of forced) selectStages(project.pipeline, { targets: [name], publish: false }); // validates the names
 
@@ -44,9 +57,7 @@ export async function runWith(
     ? () => {}
     : await lockProject(project.store.root, io, { wait: !values["no-wait"], command: `pipeline run ${argv.join(" ")}`.trim(), log });
   try {
-    const started = Date.now();
-    const runId = newRunId(new Date(started));
-    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs });
+    const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs, shards });
     // uploads finish (or give up at their deadlines) before the run is recorded; Ctrl-C drops them
     await (io.signal.aborted ? remote?.abort() : remote?.close());
     if (!values["dry-run"]) recordRun(project, outcome, { id: runId, started, argv, config, ...(values.name ? { name: values.name } : {}), ...(variant ? { variant } : {}) });
@@ -60,8 +71,32 @@ export async function runWith(
     return io.signal.aborted ? EXIT.interrupted : exitCode;
   } finally {
     await remote?.abort();
+    await runner?.close();
     release();
   }
+}
+
+/** `--executor bullmq --queue URL`: the runner that queues shards as BullMQ flows (connected now). */
+async function openRunner(
+  values: RunFlags,
+  shard: ShardRange | undefined,
+  runId: string,
+  log: (line: string) => void,
+): Promise<BullmqRunner | undefined> {
+  const executor = values.executor ?? "local";
+  if (executor !== "local" && executor !== "bullmq") throw new UsageError(`--executor ${executor}: expected local or bullmq`);
+  if (executor === "local") {
+    if (values.queue) throw new UsageError("--queue is for --executor bullmq");
+    return undefined;
+  }
+  if (shard) throw new UsageError("--shard computes one shard here; it does not go with --executor bullmq", "drop one of them");
+  if (values["dry-run"]) return undefined;
+  const { queueTarget } = await import("../../queue/connection.ts");
+  const { openBullmqRunner } = await import("../../queue/flow.ts");
+  const runner = await openBullmqRunner(queueTarget(values.queue), runId);
+  const workers = await runner.workers();
+  if (workers === 0) log(`note: no \`pipeline worker\` is listening on ${runner.name} yet; queued shards wait for one`);
+  return runner;
 }
 
 async function execute(
@@ -72,7 +107,7 @@ async function execute(
   io: CliIO,
   log: (line: string) => void,
   workers: StageWorkers | undefined,
-  extra: { remote: RemoteTier | undefined; runId: string; writeOutputs: boolean },
+  extra: { remote: RemoteTier | undefined; runId: string; writeOutputs: boolean; shards: ShardPolicy },
 ): Promise<RunOutcome> {
   const reporter = await pickReporter({ isTTY: io.isTTY, json: values.json ?? false, verbose: values.verbose ?? false, write: log });
   const outcome = await runPipeline({
@@ -88,6 +123,7 @@ async function execute(
     emit: (e) => reporter.onEvent(e),
     execute: workers?.execute ?? (() => Promise.reject(new Error("a dry run never executes a stage"))),
     runId: extra.runId,
+    shards: extra.shards,
     ...(extra.remote ? { remote: extra.remote } : {}),
     ...(ciJobId(process.env) ? { ciJob: ciJobId(process.env)! } : {}),
   });
@@ -167,6 +203,7 @@ function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: Che
       key: r.key,
       reason: r.reason,
       ...(r.from ? { from: r.from } : {}),
+      ...(r.shards ? { shards: r.shards } : {}),
       ...(r.metrics ? { metrics: r.metrics } : {}),
       ...(r.reasons ? { reasons: r.reasons } : {}),
     })),

@@ -30,6 +30,13 @@ options:
   --jobs N            stages run at once (default: number of cores)
   --threads N         worker threads a stage may use (default: number of cores);
                       results are identical whatever N
+  --shard I/N         compute only shard I (0-based) of N of each sharded stage (classify) that is
+                      not cached, after what it needs upstream, and push it to the remote cache;
+                      a later plain run merges the shards. --shard env/N takes I from
+                      JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs)
+  --shards N          compute sharded stages that miss in N shards (each cached on its own)
+  --executor E        local (default): shards run here; bullmq: on \`pipeline worker\` processes
+  --queue URL         the Redis of --executor bullmq: redis://HOST:PORT
   --no-wait           fail instead of waiting when another run holds the project
   --json              end with one JSON line: {"ok", "stages": [...]}
   --verbose           print stage log lines`;
@@ -54,6 +61,10 @@ const OPTIONS = {
   name: { type: "string" },
   "write-outputs": { type: "boolean" },
   "fail-fast": { type: "boolean" },
+  shard: { type: "string" },
+  shards: { type: "string" },
+  executor: { type: "string" },
+  queue: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 

@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PIPELINE_FILE } from "../../config/load.ts";
-import { describeError, UsageError } from "../../core/errors.ts";
+import { UsageError } from "../../core/errors.ts";
 import { streamSource, type StreamSource } from "../../publish/stream-source.ts";
 import { runStream } from "../../publish/stream.ts";
+import { describeParseError } from "../args.ts";
 import type { Command } from "../io.ts";
 import { openProject } from "../project.ts";
 import { PUBLISH_DEFAULTS as D, STREAM_FLAGS, streamOptions, type StreamFlagValues } from "./stream-options.ts";
@@ -57,7 +58,7 @@ export function parseStreamFlags(argv: readonly string[]): StreamFlagValues & { 
   try {
     return parseArgs({ args: [...argv], options: STREAM_FLAGS, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError(`stream: ${describeError(error)}`, "run `pipeline stream --help`");
+    throw new UsageError(`stream: ${describeParseError(error, STREAM_FLAGS)}`, "run `pipeline stream --help`");
   }
 }
 

@@ -65,8 +65,8 @@ describe("loadPipeline: unknown keys", () => {
   it("reports each unknown parameter on its own line, listing the first ones and counting the rest", () => {
     const error = configError(unknownParams(5000));
     expect(error.issues).toHaveLength(5000);
-    expect(error.issues[0]).toBe('stages.knob.params (line 5): Unrecognized key: "p0"');
-    expect(error.issues[4999]).toBe('stages.knob.params (line 5004): Unrecognized key: "p4999"');
+    expect(error.issues[0]).toBe('stages.knob.params (line 5): Unrecognized key: "p0" (knob\'s parameters: k, any)');
+    expect(error.issues[4999]).toBe('stages.knob.params (line 5004): Unrecognized key: "p4999" (knob\'s parameters: k, any)');
     expect(error.message).toMatch(/^pipeline\.yaml has 5000 problems:\n/);
     expect(error.message).toContain(`Unrecognized key: "p${MAX_LISTED_ISSUES - 1}"`);
     expect(error.message).not.toContain(`Unrecognized key: "p${MAX_LISTED_ISSUES}"`);
