@@ -109,6 +109,12 @@ export function listrReporter(): Reporter {
         case "stage:progress":
           row.progress = `${Math.round(e.fraction * 100)}%${e.detail ? ` ${e.detail}` : ""}`;
           return paint(row);
+        case "stage:log": {
+          // what the stage said last (a command stage: its latest line of output), cut to fit a row
+          const line = e.message.split("\n").at(-1)!.trim();
+          row.progress = line.length > 120 ? `${line.slice(0, 117)}...` : line;
+          return paint(row);
+        }
         case "output:written":
           row.notes.push(`wrote ${e.path}`);
           return paint(row);

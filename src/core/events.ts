@@ -22,7 +22,7 @@ export type StageStatus = "ran" | "cached" | "skipped" | "failed" | "would-run";
  * name what changed since the stage's last recorded run.
  */
 export interface RunReason {
-  code: "never-run" | "forced" | "effect" | "entry-missing" | "engine" | "version" | "code" | "seed" | "params" | "input" | "input-file";
+  code: "never-run" | "forced" | "effect" | "entry-missing" | "engine" | "version" | "code" | "command" | "seed" | "params" | "input" | "input-file";
   detail: string;
 }
 
@@ -45,4 +45,10 @@ export interface StageResult {
   from?: "local" | "remote";
   /** skipped because these stages failed (directly upstream or further up) */
   blockedBy?: string[];
+  /** ran or failed: the last LOG_TAIL_LINES lines the stage logged (a command stage: its stdout and stderr) */
+  log?: string[];
 }
+
+/** A run log keeps this many of the last lines each stage logged, each cut at LOG_LINE_CHARS characters. */
+export const LOG_TAIL_LINES = 100;
+export const LOG_LINE_CHARS = 400;

@@ -1,4 +1,5 @@
 import type { FileRef, SlotKind } from "../core/artifact.ts";
+import type { CommandSpec } from "../core/command.ts";
 import type { ObjectRef } from "../cache/store.ts";
 
 /** What the engine asks a stage worker to do. Inputs are cache object hashes, never data. */
@@ -12,6 +13,8 @@ export interface StageRequest {
   seed: number;
   threads: number;
   inputs: Record<string, { kind: SlotKind; hash: string; expect: ProducedSlot } | { kind: "path"; file: FileRef & { hash: string } }>;
+  /** a command stage: the worker builds its definition from this (it is in no registry) */
+  command?: CommandSpec;
 }
 
 /** What the stage that produced an input declares about it; the worker checks it once decoded. */

@@ -3,7 +3,7 @@
  * stored as a sealed entry (and offered to the remote), its declared files written.
  */
 import type { ObjectRef } from "../cache/store.ts";
-import type { RunReason, StageResult } from "../core/events.ts";
+import { LOG_LINE_CHARS, LOG_TAIL_LINES, type RunReason, type StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
@@ -16,8 +16,12 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
   req.emit({ type: "stage:start", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
   const started = performance.now();
   const request = buildRequest(stage, parts, req);
+  const logged: string[] = [];
   const message = await req.execute(request, {
-    onLog: (m) => req.emit({ type: "stage:log", stage: stage.name, message: m }),
+    onLog: (m) => {
+      keepTail(logged, m);
+      req.emit({ type: "stage:log", stage: stage.name, message: m });
+    },
     onWarning: (m) => req.emit({ type: "warning", stage: stage.name, message: m.startsWith(`${stage.def.name}: `) ? m : `${stage.name}: ${m}` }),
     onProgress: (fraction, detail) => req.emit({ type: "stage:progress", stage: stage.name, fraction, ...(detail ? { detail } : {}) }),
   }, req.signal, more);
@@ -32,7 +36,7 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
     const isBug = err.exitCode === undefined && err.name !== "CancelledError";
     const text = isBug ? `${err.message}${err.stack ? `\n${err.stack.split("\n").slice(1, 6).join("\n")}` : ""}` : err.message;
     const hint = err.hint ?? (isBug ? "this looks like a bug in the stage; please report it with `pipeline status --json`" : undefined);
-    return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
+    return { type: "result", result: { ...fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms), ...withLog(logged) } };
   }
   const entry =
     stage.def.effect === true
@@ -57,7 +61,18 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
   }
   if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
-  return { type: "result", result: { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons } };
+  const result: StageResult = { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons };
+  return { type: "result", result: { ...result, ...withLog(logged) } };
+}
+
+/** Keeps the last LOG_TAIL_LINES lines of what a stage logged (a message may hold several), each cut short. */
+function keepTail(tail: string[], message: string): void {
+  for (const line of message.split("\n")) tail.push(line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}...` : line);
+  if (tail.length > LOG_TAIL_LINES) tail.splice(0, tail.length - LOG_TAIL_LINES);
+}
+
+function withLog(logged: readonly string[]): Pick<StageResult, "log"> {
+  return logged.length > 0 ? { log: [...logged] } : {};
 }
 
 function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest): StageRequest {
@@ -76,6 +91,7 @@ function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequest): S
     seed: parts.seed,
     threads: req.threads,
     inputs,
+    ...(stage.command ? { command: stage.command } : {}),
   };
 }
 

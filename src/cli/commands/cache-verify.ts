@@ -2,11 +2,12 @@ import { readFileSync, rmSync } from "node:fs";
 import { decodeArtifact } from "../../cache/codec.ts";
 import type { CacheEntry } from "../../cache/store.ts";
 import { describeError, EXIT } from "../../core/errors.ts";
-import { sha256 } from "../../core/hash.ts";
+import { commandKeyPart } from "../../core/command.ts";
+import { canonicalJson, sha256 } from "../../core/hash.ts";
 import { outputSlotsMismatch, slotMismatch } from "../../core/slot-check.ts";
 import type { AnyStage } from "../../core/stage.ts";
 import type { CliIO } from "../io.ts";
-import { openProject } from "../project.ts";
+import { openProject, type Project } from "../project.ts";
 import { lockProject } from "../project-lock.ts";
 
 /**
@@ -37,7 +38,7 @@ export async function verifyCache(io: CliIO): Promise<number> {
     const entries = store.listEntries();
     let unchecked = 0;
     for (const { path, stage, entry, damage } of entries) {
-      const def = entry ? defs.get(String(entry.parts.uses)) : undefined;
+      const def = entry ? (defs.get(String(entry.parts.uses)) ?? commandDef(project, stage, entry)) : undefined;
       if (entry && !damage && !def) unchecked++;
       const problem = damage ?? (entry ? outputProblem(entry, def, intact, store.objectPath.bind(store)) : undefined);
       if (!problem) continue;
@@ -51,6 +52,13 @@ export async function verifyCache(io: CliIO): Promise<number> {
   } finally {
     release();
   }
+}
+
+/** A command stage is in no registry: the yaml's definition of it, for entries made by that same command. */
+function commandDef(project: Project, stage: string, entry: CacheEntry): AnyStage | undefined {
+  const resolved = project.pipeline.stages.get(stage);
+  if (!resolved?.command || entry.parts.command === undefined) return undefined;
+  return canonicalJson(entry.parts.command) === canonicalJson(commandKeyPart(resolved.command)) ? resolved.def : undefined;
 }
 
 /** What is wrong with the objects of an otherwise sound entry, or undefined. */
