@@ -15,13 +15,20 @@ export function commandFailure(result: ProcessResult, program: string, shell: bo
   const { end } = result;
   if (end.kind === "exit" && end.code === 0) return undefined;
   if (end.kind === "spawn-error") {
-    if (end.code === "ENOENT") return new CommandError(`command not found: ${program} (ENOENT)`, "install it, or give its full path (e.g. /usr/bin/python3) as the first item of `cmd`");
+    if (end.code === "ENOENT")
+      return new CommandError(
+        `command not found: ${program} (ENOENT)`,
+        "install it, or give its full path (e.g. /usr/bin/python3) as the first item of `cmd`",
+      );
     return new CommandError(`cannot start ${program}: ${end.message}`, "check that the program exists and is executable");
   }
   const tail = stderrTail(result.stderrTail);
   if (end.kind === "signal") return new CommandError(`command was killed by ${end.signal}${tail}`, DEBUG_HINT);
   if (end.code === 127 && shell) {
-    return new CommandError(`command exited with code 127: the shell could not find a program it names${tail}`, "install it, or give its full path in `cmd`");
+    return new CommandError(
+      `command exited with code 127: the shell could not find a program it names${tail}`,
+      "install it, or give its full path in `cmd`",
+    );
   }
   return new CommandError(`command exited with code ${end.code}${tail}`, DEBUG_HINT);
 }

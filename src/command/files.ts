@@ -36,8 +36,14 @@ export async function checkProgram(program: string, scratch: string): Promise<vo
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
     throw missing
-      ? new CommandError(`command not found: ${program} (ENOENT)`, "a relative program path is relative to the command's working folder: declare it under `deps`, or give its full path")
-      : new CommandError(`cannot run ${program}: it is not executable`, `make it executable (chmod +x), or run it through its interpreter, e.g. [/bin/sh, ${program}]`);
+      ? new CommandError(
+          `command not found: ${program} (ENOENT)`,
+          "a relative program path is relative to the command's working folder: declare it under `deps`, or give its full path",
+        )
+      : new CommandError(
+          `cannot run ${program}: it is not executable`,
+          `make it executable (chmod +x), or run it through its interpreter, e.g. [/bin/sh, ${program}]`,
+        );
   }
 }
 
@@ -51,7 +57,11 @@ export async function collectOuts(spec: CommandSpec, scratch: string): Promise<R
       bytes = await readFile(join(scratch, out.path));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EISDIR") throw new CommandError(`the command made ${where} a folder; an out is one file`, "write a single file there (an archive, if it must hold several)");
+      if (code === "EISDIR")
+        throw new CommandError(
+          `the command made ${where} a folder; an out is one file`,
+          "write a single file there (an archive, if it must hold several)",
+        );
       throw new CommandError(
         `the command exited 0 but did not write ${where}`,
         `write it at that path relative to the working folder the command runs in; \${outs.${name}} in \`cmd\` gives the path`,
@@ -67,7 +77,10 @@ function parseJsonOut(bytes: Buffer, where: string): Json {
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as Json;
   } catch (error) {
-    throw new CommandError(`${where} is declared json but is not valid JSON: ${(error as Error).message}`, "write JSON there, or declare the out with `kind: file`");
+    throw new CommandError(
+      `${where} is declared json but is not valid JSON: ${(error as Error).message}`,
+      "write JSON there, or declare the out with `kind: file`",
+    );
   }
   const bad = nonFinite(value);
   if (bad) throw new CommandError(`${where} holds ${bad}, a number JSON cannot carry exactly`, "write a finite number (or null) there");
@@ -78,6 +91,9 @@ function parseJsonOut(bytes: Buffer, where: string): Json {
 function nonFinite(value: Json): string | undefined {
   if (typeof value === "number") return Number.isFinite(value) ? undefined : String(value);
   if (Array.isArray(value)) return value.map(nonFinite).find((v) => v !== undefined);
-  if (value && typeof value === "object") return Object.values(value).map(nonFinite).find((v) => v !== undefined);
+  if (value && typeof value === "object")
+    return Object.values(value)
+      .map(nonFinite)
+      .find((v) => v !== undefined);
   return undefined;
 }

@@ -31,7 +31,8 @@ const LOG_FLUSH_MS = 100;
 export function commandStage(name: string, spec: CommandSpec, tmpDir: string): AnyStage {
   const inputs: Record<string, InputSlot> = {};
   for (const [dep, d] of Object.entries(spec.deps)) {
-    inputs[dep] = d.kind === "file" ? { kind: "path", description: `project file ${d.path}` } : { kind: d.as, description: `${d.ref}, as ${d.path}` };
+    inputs[dep] =
+      d.kind === "file" ? { kind: "path", description: `project file ${d.path}` } : { kind: d.as, description: `${d.ref}, as ${d.path}` };
   }
   const outputs: Record<string, OutputSlot> = {};
   for (const [out, o] of Object.entries(spec.outs)) outputs[out] = { kind: o.kind, description: `${o.path}, written by the command` };
@@ -47,7 +48,12 @@ export function commandStage(name: string, spec: CommandSpec, tmpDir: string): A
   };
 }
 
-async function runCommand(name: string, spec: CommandSpec, tmpDir: string, ctx: StageContext<Record<string, unknown>, Record<string, unknown>>) {
+async function runCommand(
+  name: string,
+  spec: CommandSpec,
+  tmpDir: string,
+  ctx: StageContext<Record<string, unknown>, Record<string, unknown>>,
+) {
   await mkdir(tmpDir, { recursive: true });
   const scratch = await mkdtemp(join(tmpDir, `cmd-${name}-`));
   try {

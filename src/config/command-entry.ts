@@ -48,7 +48,12 @@ export function misplacedKeys(name: string, entry: StageEntry): { key: string; p
 }
 
 /** The command stage `name`, or undefined when it has problems (pushed onto ctx.issues, located by `at`). */
-export function resolveCommand(name: string, entry: StageEntry, ctx: CommandContext, at: (...path: string[]) => string): ResolvedCommand | undefined {
+export function resolveCommand(
+  name: string,
+  entry: StageEntry,
+  ctx: CommandContext,
+  at: (...path: string[]) => string,
+): ResolvedCommand | undefined {
   const before = ctx.issues.length;
   const declaredParams = checkedParams(ctx.yamlParams, ctx, at);
   if (entry.cmd === undefined) ctx.issues.push(`${at()}: a command stage needs \`cmd\`: a list of arguments, or one shell string`);
@@ -63,21 +68,34 @@ export function resolveCommand(name: string, entry: StageEntry, ctx: CommandCont
   };
   checkPlaceholders(spec, ctx, at);
   if (ctx.issues.length > before) return undefined;
-  return { def: commandStage(name, spec, join(ctx.dir, CACHE_DIR, "tmp")), spec, inputs: deps.map((d) => d.binding), outputs: outs.map((o) => o.binding) };
+  return {
+    def: commandStage(name, spec, join(ctx.dir, CACHE_DIR, "tmp")),
+    spec,
+    inputs: deps.map((d) => d.binding),
+    outputs: outs.map((o) => o.binding),
+  };
 }
 
 /**
  * The outputs stage `stage` declares, with their kinds and the project file each is written to:
  * a command stage's outs, or a built-in or plugin stage's slots. Undefined for an unknown stage.
  */
-export function declaredOutputs(stage: string, ctx: Pick<CommandContext, "byName" | "declared">): Record<string, { kind: string; path?: string }> | undefined {
+export function declaredOutputs(
+  stage: string,
+  ctx: Pick<CommandContext, "byName" | "declared">,
+): Record<string, { kind: string; path?: string }> | undefined {
   const entry = ctx.declared.get(stage);
   if (entry && isCommandEntry(stage, entry)) {
     return Object.fromEntries(Object.entries(entry.outs ?? {}).map(([slot, out]) => [slot, { kind: out.kind, path: out.path }]));
   }
   const def = ctx.byName.get(entry?.uses ?? stage);
   if (!def) return undefined;
-  return Object.fromEntries(Object.entries(def.outputs).map(([slot, spec]) => [slot, { kind: spec.kind, ...(entry?.outputs?.[slot] ? { path: entry.outputs[slot] } : {}) }]));
+  return Object.fromEntries(
+    Object.entries(def.outputs).map(([slot, spec]) => [
+      slot,
+      { kind: spec.kind, ...(entry?.outputs?.[slot] ? { path: entry.outputs[slot] } : {}) },
+    ]),
+  );
 }
 
 function checkedParams(raw: unknown, ctx: CommandContext, at: (...path: string[]) => string): Record<string, unknown> {
@@ -117,7 +135,13 @@ function resolveDeps(name: string, entry: StageEntry, ctx: CommandContext, at: (
   return deps;
 }
 
-function refDep(name: string, dep: string, ref: { stage: string; output: string }, ctx: CommandContext, here: string): ResolvedDep | undefined {
+function refDep(
+  name: string,
+  dep: string,
+  ref: { stage: string; output: string },
+  ctx: CommandContext,
+  here: string,
+): ResolvedDep | undefined {
   const text = `${ref.stage}.${ref.output}`;
   if (ref.stage === name) {
     ctx.issues.push(`${here}: a stage cannot read its own output ${text}`);
@@ -136,13 +160,19 @@ function refDep(name: string, dep: string, ref: { stage: string; output: string 
   }
   const kind = out.kind as CommandKind;
   const path = (out.path && projectRelative(out.path, ctx.dir)) || `${REF_DEPS_DIR}/${dep}${kind === "json" ? ".json" : ""}`;
-  return { name: dep, dep: { kind: "ref", ref: text, as: kind, path }, binding: { kind: "ref", slot: dep, stage: ref.stage, output: ref.output } };
+  return {
+    name: dep,
+    dep: { kind: "ref", ref: text, as: kind, path },
+    binding: { kind: "ref", slot: dep, stage: ref.stage, output: ref.output },
+  };
 }
 
 function fileDep(dep: string, value: string, ctx: CommandContext, here: string): ResolvedDep | undefined {
   const rel = projectRelative(value, ctx.dir);
   if (!rel || rel.split(sep)[0] === CACHE_DIR) {
-    ctx.issues.push(`${here}: "${value}" is outside the project folder (or inside cache/); a dep is a project file (copy it in) or \`stage.output\``);
+    ctx.issues.push(
+      `${here}: "${value}" is outside the project folder (or inside cache/); a dep is a project file (copy it in) or \`stage.output\``,
+    );
     return undefined;
   }
   const path = resolve(ctx.dir, rel);
@@ -163,7 +193,10 @@ function resolveOuts(entry: StageEntry, deps: readonly ResolvedDep[], ctx: Comma
     }
     const problem = outputPathProblem(path, ctx.dir);
     if (problem) {
-      const why = problem === "outside" ? "is outside the project folder (or inside cache/)" : "resolves outside the project folder through a symbolic link";
+      const why =
+        problem === "outside"
+          ? "is outside the project folder (or inside cache/)"
+          : "resolves outside the project folder through a symbolic link";
       ctx.issues.push(`${here}: "${path}" ${why}; give a relative path inside the project, such as data/processed/${out}`);
       continue;
     }
@@ -188,7 +221,9 @@ function checkPlaceholders(spec: CommandSpec, ctx: CommandContext, at: (...path:
     }
     const names = declared[namespace];
     if (!names.includes(name)) {
-      ctx.issues.push(`${at("cmd")}: ${text} names no declared ${namespace.slice(0, -1)}; ${namespace} declares ${names.join(", ") || "nothing"}`);
+      ctx.issues.push(
+        `${at("cmd")}: ${text} names no declared ${namespace.slice(0, -1)}; ${namespace} declares ${names.join(", ") || "nothing"}`,
+      );
     }
   }
 }

@@ -40,7 +40,8 @@ export function loadPipeline(
   const byName = new Map(registry.map((def) => [def.name, def]));
   const declared = new Map(entries);
   for (const [name, entry] of entries) {
-    const yamlParams = (stage: string) => (read as { stages?: Record<string, { params?: unknown } | null> } | null)?.stages?.[stage]?.params;
+    const yamlStages = (read as { stages?: Record<string, { params?: unknown } | null> } | null)?.stages;
+    const yamlParams = (stage: string) => yamlStages?.[stage]?.params;
     const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, issues, yamlParams });
     if (resolved) stages.set(name, resolved);
   }
@@ -81,7 +82,8 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
   const inputs = command?.inputs ?? resolveInputs(name, def, entry, ctx, at);
   const outputs = command?.outputs ?? resolveOutputs(def, entry, ctx, at);
   const upstream = [...new Set(inputs.flatMap((b) => (b.kind === "ref" ? [b.stage] : [])))].sort();
-  return { name, def, params: paramsResult.success ? paramsResult.data : {}, inputs, outputs, upstream, ...(command ? { command: command.spec } : {}) };
+  const params = paramsResult.success ? paramsResult.data : {};
+  return { name, def, params, inputs, outputs, upstream, ...(command ? { command: command.spec } : {}) };
 }
 
 function resolveInputs(
@@ -125,7 +127,8 @@ function resolveInputs(
     const upstreamOutputs = declaredOutputs(ref.stage, ctx);
     const out = upstreamOutputs?.[ref.output];
     if (upstreamOutputs && !out) {
-      ctx.issues.push(`${at("inputs", slot)}: ${ref.stage} has no output "${ref.output}"; its outputs are ${Object.keys(upstreamOutputs).join(", ")}`);
+      const known = Object.keys(upstreamOutputs).join(", ");
+      ctx.issues.push(`${at("inputs", slot)}: ${ref.stage} has no output "${ref.output}"; its outputs are ${known}`);
       continue;
     }
     if (out && out.kind !== spec.kind) {

@@ -84,6 +84,8 @@ export function invocationText(invocation: Invocation): string {
 
 /** The part of the cache key that is the command itself (its params, dep contents and seed are keyed apart). */
 export function commandKeyPart(spec: CommandSpec): Record<string, unknown> {
-  const deps = Object.fromEntries(Object.entries(spec.deps).map(([name, dep]) => [name, dep.kind === "file" ? dep.path : `${dep.ref} at ${dep.path}`]));
+  const deps = Object.fromEntries(
+    Object.entries(spec.deps).map(([name, dep]) => [name, dep.kind === "file" ? dep.path : `${dep.ref} at ${dep.path}`]),
+  );
   return { cmd: spec.cmd, deps, outs: spec.outs };
 }

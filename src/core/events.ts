@@ -22,7 +22,19 @@ export type StageStatus = "ran" | "cached" | "skipped" | "failed" | "would-run";
  * name what changed since the stage's last recorded run.
  */
 export interface RunReason {
-  code: "never-run" | "forced" | "effect" | "entry-missing" | "engine" | "version" | "code" | "command" | "seed" | "params" | "input" | "input-file";
+  code:
+    | "never-run"
+    | "forced"
+    | "effect"
+    | "entry-missing"
+    | "engine"
+    | "version"
+    | "code"
+    | "command"
+    | "seed"
+    | "params"
+    | "input"
+    | "input-file";
   detail: string;
 }
 

@@ -21,7 +21,9 @@ export async function executeStage(
 ): Promise<void> {
   try {
     const store = new CacheStore(request.cacheRoot);
-    const def = request.command ? commandStage(request.stage, request.command, store.tmpDir) : await loadStageDef(request.uses, request.plugins, request.projectDir);
+    const def = request.command
+      ? commandStage(request.stage, request.command, store.tmpDir)
+      : await loadStageDef(request.uses, request.plugins, request.projectDir);
     if (!def) throw new Error(`stage ${request.uses} is not registered`);
     const inputs: Record<string, unknown> = {};
     const files: FileRef[] = [];

@@ -61,7 +61,8 @@ export async function executeOne(stage: ResolvedStage, parts: KeyParts, reasons:
   }
   if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
-  const result: StageResult = { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs: message.outputs, reasons };
+  const { outputs } = message;
+  const result: StageResult = { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts }, outputs, reasons };
   return { type: "result", result: { ...result, ...withLog(logged) } };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/core/paths.ts";
@@ -19,7 +19,12 @@ stages:
     params: { pattern: a }
   double:
     uses: cmd
-    cmd: [/usr/bin/python3, -c, "import json,sys; n=int(open(sys.argv[1]).read()); json.dump({'double': 2*n}, open(sys.argv[2],'w'))", "\${deps.n}", "\${outs.d}"]
+    cmd:
+      - /usr/bin/python3
+      - -c
+      - "import json,sys; n=int(open(sys.argv[1]).read()); json.dump({'double': 2*n}, open(sys.argv[2],'w'))"
+      - \${deps.n}
+      - \${outs.d}
     deps: { n: count.n }
     outs: { d: { path: out/double.json, kind: json } }
 `;
@@ -32,6 +37,12 @@ function project(yaml = YAML, words = "apple\nbanana\ncherry\n"): string {
 function leftovers(dir: string): { out: string[]; scratch: string[] } {
   const list = (p: string) => (existsSync(p) ? readdirSync(p) : []);
   return { out: list(join(dir, "out")), scratch: list(join(dir, "cache", "tmp")).filter((n) => n.startsWith("cmd-")) };
+}
+
+/** A command that records its pid (the shell execs sleep, so it is sleep's), writes half an out, then sleeps. */
+function slowYaml(pidFile: string, seconds: number): string {
+  const cmd = `echo $$ > ${pidFile}; echo half > \${outs.o}; exec sleep ${seconds}`;
+  return `version: 1\nstages:\n  slow:\n    uses: cmd\n    cmd: "${cmd}"\n    outs: { o: out/o.txt }\n`;
 }
 
 describe("uses: cmd", () => {
@@ -72,7 +83,9 @@ describe("uses: cmd", () => {
 
     // the run log keeps the command's output lines
     const runs = readdirSync(join(dir, "cache", "runs")).sort();
-    const log = JSON.parse(readFileSync(join(dir, "cache", "runs", runs.at(-1)!), "utf8")) as { stages: { name: string; log?: string[] }[] };
+    const log = JSON.parse(readFileSync(join(dir, "cache", "runs", runs.at(-1)!), "utf8")) as {
+      stages: { name: string; log?: string[] }[];
+    };
     expect(log.stages.find((s) => s.name === "count")!.log).toEqual(["$ grep -c n words.txt > out/n.txt; echo counted n", "counted n"]);
     expect(leftovers(dir).scratch).toEqual([]);
   });
@@ -98,10 +111,18 @@ describe("uses: cmd", () => {
   });
 
   const failures: [string, string, RegExp][] = [
-    ["a non-zero exit", `cmd: "echo half > \${outs.o}; echo it broke >&2; exit 3"`, /command exited with code 3; the last line of its stderr:\n\s+it broke/],
+    [
+      "a non-zero exit",
+      `cmd: "echo half > \${outs.o}; echo it broke >&2; exit 3"`,
+      /command exited with code 3; the last line of its stderr:\n\s+it broke/,
+    ],
     ["a missing out", "cmd: [/bin/true]", /the command exited 0 but did not write outs.o \(out\/o.txt\)/],
     ["a program not found (argv)", "cmd: [no-such-program-here, x]", /command not found: no-such-program-here \(ENOENT\)/],
-    ["a program not found (shell)", `cmd: "echo half > \${outs.o}; no-such-program-here"`, /command exited with code 127: the shell could not find a program/],
+    [
+      "a program not found (shell)",
+      `cmd: "echo half > \${outs.o}; no-such-program-here"`,
+      /command exited with code 127: the shell could not find a program/,
+    ],
     ["a signal", `cmd: "echo half > \${outs.o}; kill -TERM $$"`, /command was killed by SIGTERM/],
   ];
   for (const [what, cmd, message] of failures) {
@@ -126,11 +147,17 @@ stages:
     const first = await runCli(dir, ["run"]);
     expect(first.code).toBe(3);
     expect(first.stderr).toContain('stages.a (line 6): Unrecognized key: "timeout"');
-    writeFileSync(join(dir, "pipeline.yaml"), "version: 1\nstages:\n  a:\n    uses: cmd\n    outs: { o: ../elsewhere.txt, p: { path: x.json, kind: table } }\n");
+    writeFileSync(
+      join(dir, "pipeline.yaml"),
+      "version: 1\nstages:\n  a:\n    uses: cmd\n    outs: { o: ../elsewhere.txt, p: { path: x.json, kind: table } }\n",
+    );
     const second = await runCli(dir, ["run"]);
     expect(second.code).toBe(3);
     expect(second.stderr).toContain('stages.a.outs.p.kind (line 5): Invalid option: expected one of "file"|"json"');
-    writeFileSync(join(dir, "pipeline.yaml"), "version: 1\nstages:\n  a:\n    uses: cmd\n    cmd: echo ${params.n} ${deps.x}\n    outs: { o: ../elsewhere.txt }\n");
+    writeFileSync(
+      join(dir, "pipeline.yaml"),
+      "version: 1\nstages:\n  a:\n    uses: cmd\n    cmd: echo ${params.n} ${deps.x}\n    outs: { o: ../elsewhere.txt }\n",
+    );
     const third = await runCli(dir, ["run"]);
     expect(third.code).toBe(3);
     expect(third.stderr).toContain('stages.a.outs.o (line 6): "../elsewhere.txt" is outside the project folder');
@@ -143,8 +170,7 @@ stages:
 
   it("a SIGKILL of the run mid-command leaves no partial output, and the next run is fine", async () => {
     const pidFile = join(testProject({}), "command.pid");
-    const yaml = (seconds: number) =>
-      `version: 1\nstages:\n  slow:\n    uses: cmd\n    cmd: "echo $$ > ${pidFile}; echo half > \${outs.o}; exec sleep ${seconds}"\n    outs: { o: out/o.txt }\n`;
+    const yaml = (seconds: number) => slowYaml(pidFile, seconds);
     const dir = project(yaml(60));
     const child = startCli(dir, ["run"]);
     const done = finish(child);
@@ -154,7 +180,14 @@ stages:
     // the command outlives a SIGKILLed parent (no portable parent-death signal); it only ever wrote to its scratch folder
     process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
     expect(leftovers(dir).out).toEqual([]);
-    expect(leftovers(dir).scratch).toHaveLength(1);
+    const [scratch] = leftovers(dir).scratch;
+    expect(scratch).toBeDefined();
+
+    // gc removes the killed command's scratch folder once it is an hour old
+    const hoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(join(dir, "cache", "tmp", scratch!), hoursAgo, hoursAgo);
+    expect((await runCli(dir, ["gc"])).code).toBe(0);
+    expect(leftovers(dir).scratch).toEqual([]);
 
     writeFileSync(join(dir, "pipeline.yaml"), yaml(0));
     const next = await runCli(dir, ["run", "--json"]);
@@ -165,7 +198,7 @@ stages:
 
   it("an interrupt (SIGINT) stops the command and its process group, and exits 130", async () => {
     const pidFile = join(testProject({}), "command.pid");
-    const dir = project(`version: 1\nstages:\n  slow:\n    uses: cmd\n    cmd: "echo $$ > ${pidFile}; echo half > \${outs.o}; exec sleep 60"\n    outs: { o: out/o.txt }\n`);
+    const dir = project(slowYaml(pidFile, 60));
     const child = startCli(dir, ["run"]);
     const done = finish(child);
     while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") await new Promise((r) => setTimeout(r, 50));
@@ -194,7 +227,11 @@ describe("the README's command stage example", () => {
     const summary = JSON.parse(readFileSync(join(dir, "data/processed/fit_summary.json"), "utf8"));
     const metrics = JSON.parse(readFileSync(join(dir, "data/processed/metrics_v1.json"), "utf8"));
     const { createHash } = await import("node:crypto");
-    expect(summary).toMatchObject({ fit_sha256: createHash("sha256").update(fit).digest("hex"), fit_bytes: fit.length, macro_f1: metrics.macro_f1 });
+    expect(summary).toMatchObject({
+      fit_sha256: createHash("sha256").update(fit).digest("hex"),
+      fit_bytes: fit.length,
+      macro_f1: metrics.macro_f1,
+    });
     const svg = readFileSync(join(dir, "data/processed/fit_summary.svg"), "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     for (const c of metrics.per_class as { phase: string }[]) expect(svg).toContain(`>${c.phase}</text>`);

@@ -84,7 +84,7 @@ function removeLockTemps(root: string, dry: boolean): number {
     const path = join(root, name);
     if (Date.now() - statSync(path).mtimeMs < LOCK_TEMP_GRACE_MS) continue;
     count++;
-    if (!dry) rmSync(path, { force: true, recursive: true }); // a killed command stage's scratch folder too
+    if (!dry) rmSync(path, { force: true });
   }
   return count;
 }

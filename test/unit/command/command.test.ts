@@ -14,7 +14,9 @@ describe("command interpolation", () => {
   it("shell-quotes values in a shell string, so /bin/sh sees each as one word", () => {
     const title = `it's "a" $HOME; rm -rf /`;
     const { shell } = interpolate(spec("printf '%s\\n' ${params.title} ${deps.script} $HOME_NOT_OURS"), { title }) as { shell: string };
-    const words = execFileSync("/bin/sh", ["-c", shell], { env: { HOME_NOT_OURS: "kept-for-the-shell" } }).toString().split("\n");
+    const words = execFileSync("/bin/sh", ["-c", shell], { env: { HOME_NOT_OURS: "kept-for-the-shell" } })
+      .toString()
+      .split("\n");
     expect(words.slice(0, 3)).toEqual([title, "scripts/a b.py", "kept-for-the-shell"]);
   });
 
