@@ -25,7 +25,7 @@ stages:
       - "import json,sys; n=int(open(sys.argv[1]).read()); json.dump({'double': 2*n}, open(sys.argv[2],'w'))"
       - \${deps.n}
       - \${outs.d}
-    deps: { n: count.n }
+    deps: { n: out/n.txt } # the path count writes: read as count.n, as DVC does
     outs: { d: { path: out/double.json, kind: json } }
 `;
 
