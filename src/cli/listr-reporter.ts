@@ -116,6 +116,12 @@ export function listrReporter(): Reporter {
         case "stage:shard":
           (row.shards ??= new Map()).set(e.index, `${e.index}/${e.count} ${shardState(e)}`);
           return paint(row);
+        case "stage:log": {
+          // what the stage said last (a command stage: its latest line of output), cut to fit a row
+          const line = e.message.split("\n").at(-1)!.trim();
+          row.progress = line.length > 120 ? `${line.slice(0, 117)}...` : line;
+          return paint(row);
+        }
         case "output:written":
           row.notes.push(`wrote ${e.path}`);
           return paint(row);

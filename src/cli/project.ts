@@ -7,6 +7,8 @@ import { readPipelineSource, type PipelineSource } from "../config/source.ts";
 import type { Override } from "../config/overrides.ts";
 import { PipelineError, UsageError } from "../core/errors.ts";
 import type { ResolvedPipeline } from "../core/graph.ts";
+import { COMMAND_STAGE_MODULE } from "../command/stage.ts";
+import { packageRoot } from "../core/paths.ts";
 import { codeFingerprint } from "../engine/fingerprint.ts";
 import type { RunRequest } from "../engine/run.ts";
 import { lastPartsOf, readRunLogs } from "../engine/run-log.ts";
@@ -41,7 +43,8 @@ export async function openProject(dir: string, overrides: readonly Override[], w
   const memo = new Map<string, string>();
   const code = new Map<string, string>();
   for (const stage of pipeline.stages.values()) {
-    const reg = registry.find((r) => r.def === stage.def)!;
+    // a command stage's own code is its runner; its command is a key part of its own
+    const reg = stage.command ? { module: COMMAND_STAGE_MODULE, base: packageRoot() } : registry.find((r) => r.def === stage.def)!;
     code.set(stage.name, codeFingerprint(reg.module, reg.base, memo));
   }
   return { pipeline, store, hasher: new FileHasher(root, dir), plugins, code, registry, warn };

@@ -29,7 +29,9 @@ export function plainReporter(write: (line: string) => void, verbose = false): R
           return write(`  ...      ${e.stage} ${decile * 10}%${e.detail ? ` ${e.detail}` : ""}`);
         }
         case "stage:log":
-          return verbose ? write(`  log      ${e.stage}: ${e.message}`) : undefined;
+          // a message may hold several lines (a command stage sends its output in batches): one line each
+          if (verbose) for (const line of e.message.split("\n")) write(`  log      ${e.stage}: ${line}`);
+          return undefined;
         case "stage:done":
           return write(`  done     ${e.stage} in ${seconds(e.ms)}`);
         case "stage:shard":

@@ -1,5 +1,5 @@
-import { existsSync, lstatSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
 import type { z } from "zod";
 import { ConfigError, UsageError } from "../core/errors.ts";
@@ -9,6 +9,8 @@ import type { AnyStage } from "../core/stage.ts";
 import type { Override } from "./overrides.ts";
 import { pipelineFileSchema, STAGE_NAME, type StageEntry } from "./schema.ts";
 import { keysAt } from "./schema-keys.ts";
+import { declaredOutputs, isCommandEntry, misplacedKeys, resolveCommand } from "./command-entry.ts";
+import { outputPathProblem, parseRef } from "./project-paths.ts";
 import { readPipelineSource, type PipelineSource } from "./source.ts";
 
 export const PIPELINE_FILE = "pipeline.yaml";
@@ -45,7 +47,9 @@ export function loadPipeline(
   const entries = Object.entries(parsed.data.stages).map(([name, entry]) => [name, entry ?? {}] as const);
   const declared = new Map(entries);
   for (const [name, entry] of entries) {
-    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, raw, issues });
+    const yamlStages = (read as { stages?: Record<string, { params?: unknown } | null> } | null)?.stages;
+    const yamlParams = (stage: string) => yamlStages?.[stage]?.params;
+    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, raw, issues, yamlParams });
     if (resolved) stages.set(name, resolved);
   }
   const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
@@ -63,6 +67,8 @@ interface ResolveContext {
   /** the document with the overrides applied, for the values issues quote */
   raw: unknown;
   issues: string[];
+  /** a stage's params as pipeline.yaml writes them, before --set (a command stage's declare its parameters) */
+  yamlParams: (stage: string) => unknown;
 }
 
 /** Problems that all come from `--set` are the command line's, not pipeline.yaml's. */
@@ -77,8 +83,11 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
     ctx.issues.push(`${at()}: stage name "${name}" must be lower-case letters, digits, - or _`);
     return undefined;
   }
+  for (const { key, problem } of misplacedKeys(name, entry)) ctx.issues.push(`${at(key)}: ${problem}`);
+  const command = isCommandEntry(name, entry) ? resolveCommand(name, entry, { ...ctx, yamlParams: ctx.yamlParams(name) }, at) : undefined;
+  if (isCommandEntry(name, entry) && !command) return undefined;
   const uses = entry.uses ?? name;
-  const def = ctx.byName.get(uses);
+  const def = command?.def ?? ctx.byName.get(uses);
   if (!def) {
     const known = [...ctx.byName.keys()];
     const tail = didYouMeanTail(uses, known);
@@ -91,10 +100,11 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
     const context = { prefix: ["stages", name, "params"], schema, where: ctx.where, raw: ctx.raw, owner: name };
     ctx.issues.push(...zodIssues(paramsResult.error, context));
   }
-  const inputs = resolveInputs(name, def, entry, ctx, at);
-  const outputs = resolveOutputs(def, entry, ctx, at);
+  const inputs = command?.inputs ?? resolveInputs(name, def, entry, ctx, at);
+  const outputs = command?.outputs ?? resolveOutputs(def, entry, ctx, at);
   const upstream = [...new Set(inputs.flatMap((b) => (b.kind === "ref" ? [b.stage] : [])))].sort();
-  return { name, def, params: paramsResult.success ? paramsResult.data : {}, inputs, outputs, upstream };
+  const params = paramsResult.success ? paramsResult.data : {};
+  return { name, def, params, inputs, outputs, upstream, ...(command ? { command: command.spec } : {}) };
 }
 
 function resolveInputs(
@@ -139,10 +149,10 @@ function resolveInputs(
       ctx.issues.push(`${at("inputs", slot)}: a stage cannot read its own output "${value}"`);
       continue;
     }
-    const upstreamDef = ctx.byName.get(ctx.declared.get(ref.stage)?.uses ?? ref.stage);
-    const out = upstreamDef?.outputs[ref.output];
-    if (upstreamDef && !out) {
-      const known = Object.keys(upstreamDef.outputs);
+    const upstreamOutputs = declaredOutputs(ref.stage, ctx);
+    const out = upstreamOutputs?.[ref.output];
+    if (upstreamOutputs && !out) {
+      const known = Object.keys(upstreamOutputs);
       const tail = didYouMeanTail(ref.output, known, (near) => `${ref.stage}.${near}`);
       ctx.issues.push(`${at("inputs", slot)}: ${ref.stage} has no output "${ref.output}"${tail} (its outputs: ${known.join(", ")})`);
       continue;
@@ -170,13 +180,13 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
       continue;
     }
     const path = resolve(ctx.dir, target);
-    const rel = relative(ctx.dir, path);
-    if (isAbsolute(target) || rel.startsWith("..") || rel === "" || rel.split(sep)[0] === "cache") {
+    const problem = outputPathProblem(target, ctx.dir);
+    if (problem === "outside") {
       const fix = `give a relative path such as data/processed/${slot}`;
       ctx.issues.push(`${at("outputs", slot)}: "${target}" is outside the project folder (or inside cache/); ${fix}`);
       continue;
     }
-    if (!insideRealProject(path, ctx.dir)) {
+    if (problem === "link") {
       const fix = "point it at a real folder inside the project";
       ctx.issues.push(`${at("outputs", slot)}: "${target}" resolves outside the project folder through a symbolic link; ${fix}`);
       continue;
@@ -184,41 +194,6 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
     outputs.push({ slot, path, display: target });
   }
   return outputs;
-}
-
-/** lstat, so a dangling link counts as there (and is then refused). */
-function isThere(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether `path`, with every symbolic link on its way resolved, stays inside the project (and
- * outside its cache/): the nearest existing ancestor is resolved, the rest cannot be a link.
- */
-function insideRealProject(path: string, projectDir: string): boolean {
-  let existing = path;
-  while (!isThere(existing) && dirname(existing) !== existing) existing = dirname(existing);
-  let real: string;
-  try {
-    real = join(realpathSync(existing), relative(existing, path));
-  } catch {
-    return false; // a link to nowhere: writing through it could land anywhere
-  }
-  const root = realpathSync(projectDir);
-  const rel = relative(root, real);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && rel.split(sep)[0] !== "cache";
-}
-
-/** `stage.output` when `stage` is declared in this file; anything else is a file path. */
-function parseRef(value: string, declared: ReadonlyMap<string, unknown>): { stage: string; output: string } | undefined {
-  const match = /^([a-z][a-z0-9_-]*)\.([A-Za-z][A-Za-z0-9_]*)$/.exec(value);
-  if (!match || !declared.has(match[1]!)) return undefined;
-  return { stage: match[1]!, output: match[2]! };
 }
 
 /**

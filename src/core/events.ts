@@ -32,7 +32,19 @@ export type StageStatus = "ran" | "cached" | "skipped" | "failed" | "would-run";
  * name what changed since the stage's last recorded run.
  */
 export interface RunReason {
-  code: "never-run" | "forced" | "effect" | "entry-missing" | "engine" | "version" | "code" | "seed" | "params" | "input" | "input-file";
+  code:
+    | "never-run"
+    | "forced"
+    | "effect"
+    | "entry-missing"
+    | "engine"
+    | "version"
+    | "code"
+    | "command"
+    | "seed"
+    | "params"
+    | "input"
+    | "input-file";
   detail: string;
 }
 
@@ -57,4 +69,10 @@ export interface StageResult {
   blockedBy?: string[];
   /** a sharded stage computed in shards: the count, and which shards ran here, were cached here or came from the remote */
   shards?: { count: number; ran: number[]; local: number[]; remote: number[]; merged: boolean };
+  /** ran or failed: the last LOG_TAIL_LINES lines the stage logged (a command stage: its stdout and stderr) */
+  log?: string[];
 }
+
+/** A run log keeps this many of the last lines each stage logged, each cut at LOG_LINE_CHARS characters. */
+export const LOG_TAIL_LINES = 100;
+export const LOG_LINE_CHARS = 400;

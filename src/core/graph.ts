@@ -1,3 +1,4 @@
+import type { CommandSpec } from "./command.ts";
 import type { AnyStage } from "./stage.ts";
 
 export type InputBinding =
@@ -21,6 +22,8 @@ export interface ResolvedStage {
   readonly outputs: readonly OutputBinding[];
   /** stages whose outputs this one reads, sorted */
   readonly upstream: readonly string[];
+  /** a command stage (`uses: cmd`): the command, its deps and outs */
+  readonly command?: CommandSpec;
 }
 
 export interface ResolvedPipeline {

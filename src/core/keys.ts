@@ -1,4 +1,5 @@
 import { canonicalJson, deriveSeed, ENGINE_VERSION, sha256 } from "./hash.ts";
+import { commandKeyPart } from "./command.ts";
 import type { ResolvedStage } from "./graph.ts";
 
 /** Everything a stage's result depends on; the cache key is the sha256 of its canonical JSON. */
@@ -17,6 +18,8 @@ export type KeyParts = {
   sources: Record<string, string>;
   /** only on a sharded stage's shard entries and shard plan (src/core/shard.ts) */
   shard?: { index: number; count: number } | "plan";
+  /** a command stage's command, deps and outs as declared (absent for every other stage, so their keys are unchanged) */
+  command?: Record<string, unknown>;
 };
 
 export function stageKey(parts: KeyParts): string {
@@ -52,12 +55,13 @@ export function keyPartsFor(
     seed: deriveSeed(globalSeed, stage.name),
     inputs,
     sources,
+    ...(stage.command ? { command: commandKeyPart(stage.command) } : {}),
   };
 }
 
 /** Which part of a key record changed, and how, in the user's terms: `params.k: 8 -> 5`. */
 export interface KeyChange {
-  part: "engine" | "version" | "code" | "seed" | "params" | "input" | "input-file";
+  part: "engine" | "version" | "code" | "command" | "seed" | "params" | "input" | "input-file";
   detail: string;
 }
 
@@ -67,6 +71,7 @@ export function keyChanges(before: Record<string, unknown>, after: KeyParts): Ke
   if (b.engine !== after.engine) changes.push({ part: "engine", detail: `pipeline engine version: ${b.engine} -> ${after.engine}` });
   if (b.version !== after.version) changes.push({ part: "version", detail: `stage version: ${b.version} -> ${after.version}` });
   if (b.code !== after.code) changes.push({ part: "code", detail: `stage code changed: ${short(b.code)} -> ${short(after.code)}` });
+  changes.push(...diffValues("command", b.command, after.command).map((detail) => ({ part: "command" as const, detail })));
   if (b.seed !== after.seed) changes.push({ part: "seed", detail: `seed: ${b.seed} -> ${after.seed} (derived from the global seed)` });
   changes.push(...diffValues("params", b.params, after.params).map((detail) => ({ part: "params" as const, detail })));
   for (const [part, label, old, now] of [

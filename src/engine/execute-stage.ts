@@ -10,6 +10,7 @@ import { createRng } from "../core/rng.ts";
 import type { AnyStage, OutputSlot, StageContext } from "../core/stage.ts";
 import type { ProducedSlot, SerializedError, StageRequest, WorkerMessage } from "./protocol.ts";
 import { loadStageDef } from "./registry.ts";
+import { commandStage } from "../command/stage.ts";
 
 /**
  * Runs one stage: decode its inputs from the cache, call run(), encode and store its outputs.
@@ -21,9 +22,11 @@ export async function executeStage(
   signal: AbortSignal,
 ): Promise<void> {
   try {
-    const def = await loadStageDef(request.uses, request.plugins, request.projectDir);
-    if (!def) throw new Error(`stage ${request.uses} is not registered`);
     const store = new LocalDriver(request.cacheRoot);
+    const def = request.command
+      ? commandStage(request.stage, request.command, store.tmpDir)
+      : await loadStageDef(request.uses, request.plugins, request.projectDir);
+    if (!def) throw new Error(`stage ${request.uses} is not registered`);
     const inputs: Record<string, unknown> = {};
     const files: FileRef[] = [];
     for (const [slot, input] of Object.entries(request.inputs)) {

@@ -15,8 +15,12 @@ export class MissingObjectError extends Error {}
 export async function materializedBytes(store: CacheDriver, ref: ObjectRef): Promise<Uint8Array | undefined> {
   const bytes = await store.readObject(ref.hash);
   if (!bytes || ref.kind !== "json") return bytes;
-  const text = JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2) + "\n";
-  return Buffer.from(text);
+  return jsonFileBytes(JSON.parse(Buffer.from(bytes).toString("utf8")));
+}
+
+/** A json value as its output file holds it: two-space indents and a final newline. */
+export function jsonFileBytes(value: unknown): Uint8Array {
+  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export type OutputState = { state: "same" } | { state: "missing" } | { state: "differs"; onDisk: Uint8Array };

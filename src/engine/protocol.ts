@@ -1,5 +1,6 @@
 import type { FileRef, SlotKind } from "../core/artifact.ts";
 import type { ObjectRef } from "../cache/entries.ts";
+import type { CommandSpec } from "../core/command.ts";
 
 /** What the engine asks a stage worker to do. Inputs are cache object hashes, never data. */
 export interface StageRequest {
@@ -16,6 +17,8 @@ export interface StageRequest {
   shard?: { index: number; count: number };
   /** a sharded stage: merge these shards' partial outputs (slot -> object), in shard order */
   merge?: Record<string, ObjectRef>[];
+  /** a command stage: the worker builds its definition from this (it is in no registry) */
+  command?: CommandSpec;
 }
 
 /** What the stage that produced an input declares about it; the worker checks it once decoded. */

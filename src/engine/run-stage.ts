@@ -3,7 +3,7 @@
  * stored as a sealed entry (and offered to the remote), its declared files written.
  */
 import { writeSealedEntry, type ObjectRef } from "../cache/entries.ts";
-import type { RunReason, StageResult } from "../core/events.ts";
+import { LOG_LINE_CHARS, LOG_TAIL_LINES, type RunReason, type StageResult } from "../core/events.ts";
 import { EXIT, PipelineError } from "../core/errors.ts";
 import type { ResolvedStage } from "../core/graph.ts";
 import { stageKey, type KeyParts } from "../core/keys.ts";
@@ -36,7 +36,13 @@ export async function executeOne(
   const request = merge
     ? { ...buildRequest(stage, parts, req, stage.def.shards?.mergeInputs), merge: merge.shards }
     : buildRequest(stage, parts, req);
-  const message = await req.execute(request, stageHooks(stage, req), req.signal, more);
+  const logged: string[] = [];
+  const hooks = stageHooks(stage, req);
+  const onLog = (m: string) => {
+    keepTail(logged, m);
+    hooks.onLog?.(m);
+  };
+  const message = await req.execute(request, { ...hooks, onLog }, req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
     req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
@@ -48,7 +54,7 @@ export async function executeOne(
     const isBug = err.exitCode === undefined && err.name !== "CancelledError";
     const text = isBug ? `${err.message}${err.stack ? `\n${err.stack.split("\n").slice(1, 6).join("\n")}` : ""}` : err.message;
     const hint = err.hint ?? (isBug ? "this looks like a bug in the stage; please report it with `pipeline status --json`" : undefined);
-    return { type: "result", result: fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms) };
+    return { type: "result", result: { ...fail(req, stage, parts, text, hint, err.exitCode ?? EXIT.stageFailed, ms), ...withLog(logged) } };
   }
   const entry =
     stage.def.effect === true
@@ -76,7 +82,17 @@ export async function executeOne(
   const shards = merge ? { shards: merge.summary } : {};
   const result: StageResult = { name: stage.name, status: "ran", ms, key, reason: prose(reasons), parts: { ...parts } };
   result.outputs = message.outputs;
-  return { type: "result", result: { ...result, reasons, ...shards } };
+  return { type: "result", result: { ...result, reasons, ...shards, ...withLog(logged) } };
+}
+
+/** Keeps the last LOG_TAIL_LINES lines of what a stage logged (a message may hold several), each cut short. */
+function keepTail(tail: string[], message: string): void {
+  for (const line of message.split("\n")) tail.push(line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}...` : line);
+  if (tail.length > LOG_TAIL_LINES) tail.splice(0, tail.length - LOG_TAIL_LINES);
+}
+
+function withLog(logged: readonly string[]): Pick<StageResult, "log"> {
+  return logged.length > 0 ? { log: [...logged] } : {};
 }
 
 /** A stage worker's hooks: its log lines, warnings and progress become the stage's events. */
@@ -112,6 +128,7 @@ export function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequ
     seed: parts.seed,
     threads: req.threads,
     inputs,
+    ...(stage.command ? { command: stage.command } : {}),
   };
 }
 

@@ -90,3 +90,23 @@ describe("pipeline run on a terminal (listr2 rows)", () => {
     expect(screen).toMatch(/tail {2}done in \d+\.\d\ds\n\s+\S+ warning: tail: cache object for input numbers is missing or damaged; rebuilding it\n/);
   }, 60_000);
 });
+
+describe("a command stage on a terminal", () => {
+  onTerminal("its row shows the command's latest line of output while it runs", async () => {
+    const yaml = `version: 1
+stages:
+  talk:
+    uses: cmd
+    cmd: "for i in 1 2 3; do echo step $i of 3 >&2; sleep 1; done; echo ok > \${outs.o}"
+    outs: { o: out/o.txt }
+`;
+    const dir = testProject({ "pipeline.yaml": yaml });
+    const run = runInTerminal(dir, ["run"]);
+    await run.waitFor("step 2 of 3");
+    const { code, screen } = await run.done;
+    expect(code, screen).toBe(0);
+    expect(screen).toContain("talk  running");
+    expect(screen).toContain("talk  done in");
+    expect(readFileSync(join(dir, "out/o.txt"), "utf8")).toBe("ok\n");
+  }, 60_000);
+});

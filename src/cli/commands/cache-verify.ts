@@ -3,10 +3,12 @@ import type { CacheDriver } from "../../cache/driver.ts";
 import { parseEntry, type CacheEntry } from "../../cache/entries.ts";
 import { LocalDriver } from "../../cache/local-driver.ts";
 import { describeError, EXIT } from "../../core/errors.ts";
+import { commandKeyPart } from "../../core/command.ts";
+import { canonicalJson } from "../../core/hash.ts";
 import { outputSlotsMismatch, slotMismatch } from "../../core/slot-check.ts";
 import type { AnyStage } from "../../core/stage.ts";
 import type { CliIO } from "../io.ts";
-import { openProject } from "../project.ts";
+import { openProject, type Project } from "../project.ts";
 import { lockProject } from "../project-lock.ts";
 
 /**
@@ -41,7 +43,7 @@ export async function verifyCache(io: CliIO): Promise<number> {
       if (!bytes) continue; // removed since it was listed
       const read = parseEntry(bytes, stage, key);
       const entry = "entry" in read ? read.entry : undefined;
-      const def = entry ? defs.get(String(entry.parts.uses)) : undefined;
+      const def = entry ? (defs.get(String(entry.parts.uses)) ?? commandDef(project, stage, entry)) : undefined;
       if (entry && !def) unchecked++;
       const problem =
         "damage" in read
@@ -60,6 +62,13 @@ export async function verifyCache(io: CliIO): Promise<number> {
   } finally {
     release();
   }
+}
+
+/** A command stage is in no registry: the yaml's definition of it, for entries made by that same command. */
+function commandDef(project: Project, stage: string, entry: CacheEntry): AnyStage | undefined {
+  const resolved = project.pipeline.stages.get(stage);
+  if (!resolved?.command || entry.parts.command === undefined) return undefined;
+  return canonicalJson(entry.parts.command) === canonicalJson(commandKeyPart(resolved.command)) ? resolved.def : undefined;
 }
 
 /** What is wrong with the objects of an otherwise sound entry, or undefined. */

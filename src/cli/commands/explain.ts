@@ -42,6 +42,7 @@ export async function explainCommand(argv: readonly string[], io: CliIO): Promis
   io.stdout("key parts:");
   io.stdout(`  engine   ${String(parts.engine)}`);
   io.stdout(`  code     ${String(parts.code)}`);
+  if (parts.command) io.stdout(`  command  ${JSON.stringify(parts.command)}`);
   io.stdout(`  seed     ${String(parts.seed)} (derived from the global seed ${project.pipeline.seed} and the stage name)`);
   const shape = (stage.def.params as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
   for (const [param, value] of Object.entries((parts.params ?? {}) as Record<string, unknown>)) {

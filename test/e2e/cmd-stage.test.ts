@@ -1,0 +1,241 @@
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../src/core/paths.ts";
+import { finish, removeTestProjects, runCli, stagesWith, startCli, testProject } from "../helpers/cli.ts";
+
+afterAll(removeTestProjects);
+
+/*
+ *   words.txt ─> count (shell) ──n──> double (argv, python) ──> out/double.json
+ */
+const YAML = `version: 1
+stages:
+  count:
+    uses: cmd
+    cmd: "grep -c \${params.pattern} \${deps.words} > \${outs.n}; echo counted \${params.pattern}"
+    deps: { words: words.txt }
+    outs: { n: out/n.txt }
+    params: { pattern: a }
+  double:
+    uses: cmd
+    cmd:
+      - /usr/bin/python3
+      - -c
+      - "import json,sys; n=int(open(sys.argv[1]).read()); json.dump({'double': 2*n}, open(sys.argv[2],'w'))"
+      - \${deps.n}
+      - \${outs.d}
+    deps: { n: out/n.txt } # the path count writes: read as count.n, as DVC does
+    outs: { d: { path: out/double.json, kind: json } }
+`;
+
+function project(yaml = YAML, words = "apple\nbanana\ncherry\n"): string {
+  return testProject({ "pipeline.yaml": yaml, "words.txt": words });
+}
+
+/** Files under `dir/out` and cache/tmp's scratch folders, to prove nothing half-written is left. */
+function leftovers(dir: string): { out: string[]; scratch: string[] } {
+  const list = (p: string) => (existsSync(p) ? readdirSync(p) : []);
+  return { out: list(join(dir, "out")), scratch: list(join(dir, "cache", "tmp")).filter((n) => n.startsWith("cmd-")) };
+}
+
+/** A command that records its pid (the shell execs sleep, so it is sleep's), writes half an out, then sleeps. */
+function slowYaml(pidFile: string, seconds: number): string {
+  const cmd = `echo $$ > ${pidFile}; echo half > \${outs.o}; exec sleep ${seconds}`;
+  return `version: 1\nstages:\n  slow:\n    uses: cmd\n    cmd: "${cmd}"\n    outs: { o: out/o.txt }\n`;
+}
+
+describe("uses: cmd", () => {
+  it("runs, writes its outs, caches, and reruns on a dep or --set change with early cutoff downstream", async () => {
+    const dir = project();
+    const cold = await runCli(dir, ["run", "--json"]);
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(stagesWith(cold, "ran")).toEqual(["count", "double"]);
+    expect(readFileSync(join(dir, "out/n.txt"), "utf8")).toBe("2\n");
+    expect(JSON.parse(readFileSync(join(dir, "out/double.json"), "utf8"))).toEqual({ double: 4 });
+
+    const warm = await runCli(dir, ["run", "--json"]);
+    expect(stagesWith(warm, "cached")).toEqual(["count", "double"]);
+
+    // a dep change that leaves count's out the same: count reruns, double stays cached
+    writeFileSync(join(dir, "words.txt"), "apple\nbanana\nfig\n");
+    const cutoff = await runCli(dir, ["run", "--json"]);
+    expect(stagesWith(cutoff, "ran")).toEqual(["count"]);
+    expect(stagesWith(cutoff, "cached")).toEqual(["double"]);
+    expect(cutoff.json!.stages[0]!.reason).toMatch(/^input file words: sha /);
+
+    // a dep change that changes it reruns both
+    writeFileSync(join(dir, "words.txt"), "apple\nbanana\navocado\n");
+    const both = await runCli(dir, ["run", "--json"]);
+    expect(stagesWith(both, "ran")).toEqual(["count", "double"]);
+    expect(JSON.parse(readFileSync(join(dir, "out/double.json"), "utf8"))).toEqual({ double: 6 });
+
+    const set = await runCli(dir, ["run", "--json", "--write-outputs", "--set", "count.pattern=n"]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(stagesWith(set, "ran")).toEqual(["count", "double"]);
+    expect(set.json!.stages[0]!.reason).toBe('params.pattern: "a" -> "n"');
+    expect(readFileSync(join(dir, "out/n.txt"), "utf8")).toBe("1\n");
+
+    const explain = await runCli(dir, ["explain", "count"]);
+    expect(explain.stdout).toContain("count (uses cmd, version 1)");
+    expect(explain.stdout).toContain('params.pattern = "a"');
+    expect(explain.stdout).toMatch(/command +\{"cmd":"grep -c/);
+
+    // the run log keeps the command's output lines
+    const runs = readdirSync(join(dir, "cache", "runs")).sort();
+    const log = JSON.parse(readFileSync(join(dir, "cache", "runs", runs.at(-1)!), "utf8")) as {
+      stages: { name: string; log?: string[] }[];
+    };
+    expect(log.stages.find((s) => s.name === "count")!.log).toEqual(["$ grep -c n words.txt > out/n.txt; echo counted n", "counted n"]);
+    expect(leftovers(dir).scratch).toEqual([]);
+  });
+
+  it("a misspelt --set parameter is a config error naming it", async () => {
+    const dir = project();
+    const result = await runCli(dir, ["run", "--set", "count.patern=b"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/stages\.count\.params \(line \d+\): Unrecognized key: "patern"/);
+  });
+
+  it("status and --dry-run show command stages like the others", async () => {
+    const dir = project();
+    const dry = await runCli(dir, ["run", "--dry-run", "--json"]);
+    expect(dry.code).toBe(0);
+    expect(stagesWith(dry, "would-run")).toEqual(["count"]);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect((await runCli(dir, ["run"])).code).toBe(0);
+    const status = await runCli(dir, ["status", "--json"]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('"count"');
+    expect(status.stdout).not.toMatch(/stale/);
+  });
+
+  const failures: [string, string, RegExp][] = [
+    [
+      "a non-zero exit",
+      `cmd: "echo half > \${outs.o}; echo it broke >&2; exit 3"`,
+      /command exited with code 3; the last line of its stderr:\n\s+it broke/,
+    ],
+    ["a missing out", "cmd: [/bin/true]", /the command exited 0 but did not write outs.o \(out\/o.txt\)/],
+    ["a program not found (argv)", "cmd: [no-such-program-here, x]", /command not found: no-such-program-here \(ENOENT\)/],
+    [
+      "a program not found (shell)",
+      `cmd: "echo half > \${outs.o}; no-such-program-here"`,
+      /command exited with code 127: the shell could not find a program/,
+    ],
+    ["a signal", `cmd: "echo half > \${outs.o}; kill -TERM $$"`, /command was killed by SIGTERM/],
+  ];
+  for (const [what, cmd, message] of failures) {
+    it(`${what} fails the stage (exit 1) and leaves nothing in the project`, async () => {
+      const dir = project(`version: 1\nstages:\n  broken:\n    uses: cmd\n    ${cmd}\n    outs: { o: out/o.txt }\n`);
+      const result = await runCli(dir, ["run", "--json"]);
+      expect(result.code).toBe(1);
+      expect(stagesWith(result, "failed")).toEqual(["broken"]);
+      expect(result.json!.stages[0]!.reason).toMatch(message);
+      expect(leftovers(dir)).toEqual({ out: [], scratch: [] });
+    });
+  }
+
+  it("validates the yaml: unknown keys, a missing cmd, outs outside the project (exit 3, naming the field)", async () => {
+    const dir = project(`version: 1
+stages:
+  a:
+    uses: cmd
+    outs: { o: ../elsewhere.txt }
+    timeout: 5
+`);
+    const first = await runCli(dir, ["run"]);
+    expect(first.code).toBe(3);
+    expect(first.stderr).toContain('stages.a (line 6): Unrecognized key: "timeout"');
+    writeFileSync(
+      join(dir, "pipeline.yaml"),
+      "version: 1\nstages:\n  a:\n    uses: cmd\n    outs: { o: ../elsewhere.txt, p: { path: x.json, kind: table } }\n",
+    );
+    const second = await runCli(dir, ["run"]);
+    expect(second.code).toBe(3);
+    expect(second.stderr).toContain('stages.a.outs.p.kind (line 5): Invalid option: expected one of "file"|"json"');
+    writeFileSync(
+      join(dir, "pipeline.yaml"),
+      "version: 1\nstages:\n  a:\n    uses: cmd\n    cmd: echo ${params.n} ${deps.x}\n    outs: { o: ../elsewhere.txt }\n",
+    );
+    const third = await runCli(dir, ["run"]);
+    expect(third.code).toBe(3);
+    expect(third.stderr).toContain('stages.a.outs.o (line 6): "../elsewhere.txt" is outside the project folder');
+    expect(third.stderr).toContain("stages.a.cmd (line 5): ${params.n} names no declared param");
+    writeFileSync(join(dir, "pipeline.yaml"), "version: 1\nstages:\n  a:\n    uses: cmd\n    outs: { o: x.txt }\n");
+    const fourth = await runCli(dir, ["run"]);
+    expect(fourth.code).toBe(3);
+    expect(fourth.stderr).toContain("stages.a (line 4): a command stage needs `cmd`");
+  });
+
+  it("a SIGKILL of the run mid-command leaves no partial output, and the next run is fine", async () => {
+    const pidFile = join(testProject({}), "command.pid");
+    const yaml = (seconds: number) => slowYaml(pidFile, seconds);
+    const dir = project(yaml(60));
+    const child = startCli(dir, ["run"]);
+    const done = finish(child);
+    while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGKILL");
+    await done;
+    // the command outlives a SIGKILLed parent (no portable parent-death signal); it only ever wrote to its scratch folder
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    expect(leftovers(dir).out).toEqual([]);
+    const [scratch] = leftovers(dir).scratch;
+    expect(scratch).toBeDefined();
+
+    // gc removes the killed command's scratch folder once it is an hour old
+    const hoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(join(dir, "cache", "tmp", scratch!), hoursAgo, hoursAgo);
+    expect((await runCli(dir, ["gc"])).code).toBe(0);
+    expect(leftovers(dir).scratch).toEqual([]);
+
+    writeFileSync(join(dir, "pipeline.yaml"), yaml(0));
+    const next = await runCli(dir, ["run", "--json"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(stagesWith(next, "ran")).toEqual(["slow"]);
+    expect(readFileSync(join(dir, "out/o.txt"), "utf8")).toBe("half\n");
+  });
+
+  it("an interrupt (SIGINT) stops the command and its process group, and exits 130", async () => {
+    const pidFile = join(testProject({}), "command.pid");
+    const dir = project(slowYaml(pidFile, 60));
+    const child = startCli(dir, ["run"]);
+    const done = finish(child);
+    while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(() => process.kill(Number(readFileSync(pidFile, "utf8")), 0)).toThrow(/ESRCH/);
+    expect(leftovers(dir)).toEqual({ out: [], scratch: [] });
+  });
+});
+
+describe("the README's command stage example", () => {
+  it("plots the fit's per-class scores after write-fit, with /usr/bin/python3 and no third-party module", async () => {
+    const shipped = readFileSync(join(packageRoot(), "pipeline.yaml"), "utf8");
+    const readme = readFileSync(join(packageRoot(), "README.md"), "utf8");
+    const example = /```yaml\n# the example command stage\n([\s\S]*?)```/.exec(readme)![1]!;
+    const dir = testProject({
+      "pipeline.yaml": `${shipped}\n${example}`,
+      "examples/fit_summary.py": readFileSync(join(packageRoot(), "examples", "fit_summary.py")),
+    });
+    expect((await runCli(dir, ["demo-data", "--rows", "2000", "--features", "24"])).code).toBe(0);
+    const run = await runCli(dir, ["run", "--json"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(stagesWith(run, "ran")).toContain("fit-summary");
+    const fit = readFileSync(join(dir, "data/processed/knn_v1.parquet"));
+    const summary = JSON.parse(readFileSync(join(dir, "data/processed/fit_summary.json"), "utf8"));
+    const metrics = JSON.parse(readFileSync(join(dir, "data/processed/metrics_v1.json"), "utf8"));
+    const { createHash } = await import("node:crypto");
+    expect(summary).toMatchObject({
+      fit_sha256: createHash("sha256").update(fit).digest("hex"),
+      fit_bytes: fit.length,
+      macro_f1: metrics.macro_f1,
+    });
+    const svg = readFileSync(join(dir, "data/processed/fit_summary.svg"), "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    for (const c of metrics.per_class as { phase: string }[]) expect(svg).toContain(`>${c.phase}</text>`);
+    const again = await runCli(dir, ["run", "--json"]);
+    expect(stagesWith(again, "ran")).toEqual([]);
+  });
+});
