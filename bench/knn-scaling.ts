@@ -37,8 +37,14 @@ import { standardize } from "../src/numeric/standardize.ts";
 
 const { values } = parseArgs({
   options: {
-    out: { type: "string" }, data: { type: "string" }, sizes: { type: "string" }, queries: { type: "string" },
-    repeats: { type: "string" }, threads: { type: "string" }, kernel: { type: "string" }, features: { type: "string" },
+    out: { type: "string" },
+    data: { type: "string" },
+    sizes: { type: "string" },
+    queries: { type: "string" },
+    repeats: { type: "string" },
+    threads: { type: "string" },
+    kernel: { type: "string" },
+    features: { type: "string" },
     roles: { type: "string" },
   },
 });
@@ -66,8 +72,13 @@ function machine(): Record<string, unknown> {
     }
   };
   return {
-    model: cpus()[0]?.model, cpus: cpus().length, node: process.version, simd_flags: simd,
-    l1d_per_core: cache("0"), l2_per_core: cache("2"), l3_shared: cache("3"),
+    model: cpus()[0]?.model,
+    cpus: cpus().length,
+    node: process.version,
+    simd_flags: simd,
+    l1d_per_core: cache("0"),
+    l2_per_core: cache("2"),
+    l3_shared: cache("3"),
   };
 }
 
@@ -169,10 +180,16 @@ const report = {
   note: "medians over rounds on a shared machine; the queries are fixed, so pairs/s should not depend on the reference count",
   machine: machine(),
   data: { kind: "demo generator windows, standardized", roles, rows, dims, prepare_seconds: prepareSeconds },
-  threads, kernel, k: K, queries: queries.length, query_block: QUERY_BLOCK, repeats,
+  threads,
+  kernel,
+  k: K,
+  queries: queries.length,
+  query_block: QUERY_BLOCK,
+  repeats,
   sizes: summary,
   largest_over_base: {
-    base, largest: lastRow.references,
+    base,
+    largest: lastRow.references,
     pairs_per_second: lastRow.pairs_per_second / baseRow.pairs_per_second,
     pairs_per_cpu_second: lastRow.pairs_per_cpu_second / baseRow.pairs_per_cpu_second,
   },

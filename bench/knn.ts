@@ -31,8 +31,12 @@ import { measureSimdPeak } from "./simd-peak.ts";
 
 const { values } = parseArgs({
   options: {
-    out: { type: "string" }, data: { type: "string" }, rows: { type: "string" }, dims: { type: "string" },
-    threads: { type: "string" }, "variant-stride": { type: "string" },
+    out: { type: "string" },
+    data: { type: "string" },
+    rows: { type: "string" },
+    dims: { type: "string" },
+    threads: { type: "string" },
+    "variant-stride": { type: "string" },
   },
 });
 const variantStride = Number(values["variant-stride"] ?? 1);
@@ -65,10 +69,20 @@ const cpuMhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync("/proc/cpuinfo"
 // measured first, on an idle machine: the searches' GFLOP/s are reported as a share of it
 const peak = await measureSimdPeak(threads);
 
-async function timedSearch(data: Float32Array, groups: Int32Array[], queries: Int32Array, stride: number, prune: "auto" | "never", kernel: ShortlistKernel): Promise<Record<string, unknown>> {
+async function timedSearch(
+  data: Float32Array,
+  groups: Int32Array[],
+  queries: Int32Array,
+  stride: number,
+  prune: "auto" | "never",
+  kernel: ShortlistKernel,
+): Promise<Record<string, unknown>> {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const { results: [byTrain, byVal], stats } = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads, prune, kernel });
+  const {
+    results: [byTrain, byVal],
+    stats,
+  } = await knnSearchWithStats({ data, dims, groups, queries, k: 10, threads, prune, kernel });
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
@@ -80,10 +94,17 @@ async function timedSearch(data: Float32Array, groups: Int32Array[], queries: In
   const flop = queries.length * (groups[0]!.length + groups[1]!.length) * dims * 2;
   const gflops = flop / seconds / 1e9;
   return {
-    query_stride: stride, queries_searched: queries.length, seconds, extrapolated_full_seconds: seconds * stride, cpu_seconds: cpuSeconds,
+    query_stride: stride,
+    queries_searched: queries.length,
+    seconds,
+    extrapolated_full_seconds: seconds * stride,
+    cpu_seconds: cpuSeconds,
     merge_and_vote_seconds: (performance.now() - voteStart) / 1000,
-    gflops_equivalent: gflops, share_of_f32_peak: gflops / peak.f32_gflops, share_of_int16_peak: gflops / peak.int16_gops,
-    ...stats, survivor_fraction: stats.prunedPairs > 0 ? stats.survivors / stats.prunedPairs : null,
+    gflops_equivalent: gflops,
+    share_of_f32_peak: gflops / peak.f32_gflops,
+    share_of_int16_peak: gflops / peak.int16_gops,
+    ...stats,
+    survivor_fraction: stats.prunedPairs > 0 ? stats.survivors / stats.prunedPairs : null,
   };
 }
 
@@ -93,7 +114,9 @@ async function hostSplit(data: Float32Array, roles: Int8Array): Promise<Record<s
   const allQueries = Int32Array.from(range(0, rows).filter((i) => roles[i] !== 0));
   const someQueries = allQueries.filter((_, i) => i % variantStride === 0);
   return {
-    train_rows: groups[0]!.length, val_rows: groups[1]!.length, queries_full: allQueries.length,
+    train_rows: groups[0]!.length,
+    val_rows: groups[1]!.length,
+    queries_full: allQueries.length,
     auto: await timedSearch(data, groups, allQueries, 1, "auto", "int16"),
     brute: await timedSearch(data, groups, someQueries, variantStride, "never", "int16"),
     brute_float32: await timedSearch(data, groups, someQueries, variantStride, "never", "float32"),
@@ -137,7 +160,12 @@ async function demoData(dir: string): Promise<{ data: Float32Array; dims: number
   writeFileSync(join(cache, "standardized.f32"), new Uint8Array(standardized.data.buffer));
   writeFileSync(join(cache, "roles.i8"), new Uint8Array(roles.buffer));
   writeFileSync(join(cache, "meta.json"), JSON.stringify({ rows: n, dims: standardized.kept.length }));
-  return { data: standardized.data, dims: standardized.kept.length, roles, kind: "demo features_window_v1.parquet, standardized, host split (approx.)" };
+  return {
+    data: standardized.data,
+    dims: standardized.kept.length,
+    roles,
+    kind: "demo features_window_v1.parquet, standardized, host split (approx.)",
+  };
 }
 
 const generated = performance.now();
@@ -147,13 +175,19 @@ const source = useDemo
   : (() => {
       const n = Number(values.rows ?? 150_000);
       const d = Number(values.dims ?? 230);
-      return { data: lowRankData(n, d, 20, 7), dims: d, roles: syntheticRoles(n), kind: "synthetic low-rank(20) + noise 0.3, split 44/11/45" };
+      return {
+        data: lowRankData(n, d, 20, 7),
+        dims: d,
+        roles: syntheticRoles(n),
+        kind: "synthetic low-rank(20) + noise 0.3, split 44/11/45",
+      };
     })();
 const data = source.data;
 const dims = source.dims;
 const rows = data.length / dims;
 const report = {
-  engine: "wasm 4x2 blocked shortlist (int16 codes via i32x4.dot_i16x8_s; f32x4 float32 as the variant, and for queries an int16 limit pass cannot finish) + float64 re-check; lower-bound prune (PCA + residual)",
+  engine:
+    "wasm 4x2 blocked shortlist (int16 codes via i32x4.dot_i16x8_s; f32x4 float32 as the variant, and for queries an int16 limit pass cannot finish) + float64 re-check; lower-bound prune (PCA + residual)",
   data: { kind: source.kind, rows, dims, prepare_seconds: (performance.now() - generated) / 1000 },
   threads,
   simd_peak_measured: { ...peak, nominal_cpu_mhz: cpuMhz },

@@ -88,14 +88,24 @@ async function runAll(raw: Raw): Promise<Record<string, unknown>> {
     rows: raw.rows,
     features_in: raw.cols,
     features_kept: cols,
-    seconds: { standardize: standardizeSeconds, standardize_2_threads: standardize2Seconds, pca: pcaSeconds, lda: ldaSeconds, kmeans: kmeansSeconds },
+    seconds: {
+      standardize: standardizeSeconds,
+      standardize_2_threads: standardize2Seconds,
+      pca: pcaSeconds,
+      lda: ldaSeconds,
+      kmeans: kmeansSeconds,
+    },
     kmeans: { inertia_fit_sample: kmeans.fit.inertia, n_steps: kmeans.fit.nSteps, n_iter: kmeans.fit.nIter },
     pca_checksum: pca.reduce((a, v) => a + Math.abs(v), 0),
   };
 }
 
 function ratios(ours: Record<string, number>, theirs: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.keys(ours).filter((k) => theirs[k]! > 0).map((k) => [k, ours[k]! / theirs[k]!]));
+  return Object.fromEntries(
+    Object.keys(ours)
+      .filter((k) => theirs[k]! > 0)
+      .map((k) => [k, ours[k]! / theirs[k]!]),
+  );
 }
 
 const loadStart = performance.now();

@@ -82,7 +82,9 @@ async function timedRun(server: Server, events: readonly PublishEvent[]): Promis
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: "string" }, data: { type: "string" }, events: { type: "string" }, runs: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { out: { type: "string" }, data: { type: "string" }, events: { type: "string" }, runs: { type: "string" } },
+  });
   const events = benchEvents(Number(values.events ?? 2000));
   const runs = Number(values.runs ?? 5);
   const server = await startServer();

@@ -33,13 +33,24 @@ function clone(name: string): string {
   const dir = join(work, name);
   mkdirSync(join(dir, "data"), { recursive: true });
   cpSync(values.data!, join(dir, "data", "demo"), { recursive: true });
-  writeFileSync(join(dir, "pipeline.yaml"), `${readFileSync(join(root, "pipeline.yaml"), "utf8")}cache:\n  remote:\n    trust: ["${publicKey}"]\n`);
+  writeFileSync(
+    join(dir, "pipeline.yaml"),
+    `${readFileSync(join(root, "pipeline.yaml"), "utf8")}cache:\n  remote:\n    trust: ["${publicKey}"]\n`,
+  );
   return dir;
 }
 
-function run(dir: string, args: string[], env: Record<string, string> = {}): { seconds: number; code: number | null; json: Record<string, unknown> | undefined } {
+function run(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { seconds: number; code: number | null; json: Record<string, unknown> | undefined } {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [bin, "-C", dir, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, CI: "1", ...env } });
+  const result = spawnSync(process.execPath, [bin, "-C", dir, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    env: { ...process.env, CI: "1", ...env },
+  });
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) process.stderr.write(result.stderr.slice(-3000));
   let json: Record<string, unknown> | undefined;
@@ -55,7 +66,10 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 function bytesUnder(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? bytesUnder(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (n, e) => n + (e.isDirectory() ? bytesUnder(join(dir, e.name)) : statSync(join(dir, e.name)).size),
+    0,
+  );
 }
 
 const nginx = await startNginx();
@@ -71,7 +85,11 @@ try {
   const remote = (fresh.json?.remote ?? {}) as { downloaded_bytes?: number };
   const identical = sha(join(ci, "data/processed/knn_v1.parquet")) === sha(join(laptop, "data/processed/knn_v1.parquet"));
   const warm = median([0, 1, 2].map(() => run(ci, ["run", "--json"], { PIPELINE_REMOTE_CACHE_MODE: "off" }).seconds));
-  const warmUnreachable = median([0, 1, 2].map(() => run(ci, ["run", "--json"], { PIPELINE_REMOTE_CACHE: "http://127.0.0.1:9/cache", PIPELINE_REMOTE_CACHE_MODE: "read" }).seconds));
+  const warmUnreachable = median(
+    [0, 1, 2].map(
+      () => run(ci, ["run", "--json"], { PIPELINE_REMOTE_CACHE: "http://127.0.0.1:9/cache", PIPELINE_REMOTE_CACHE_MODE: "read" }).seconds,
+    ),
+  );
   const result = {
     cold_seconds: cold.seconds,
     cold_stored_bytes: stored,

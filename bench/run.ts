@@ -23,7 +23,12 @@ const rows = values.rows ?? "150000";
 const only = new Set((values.only ?? "pipeline,linear,knn,publish,umap,remote,sweep").split(","));
 const out = values.out ?? join(root, "bench-results.json");
 const bin = join(root, "dist", "src", "cli", "bin.js");
-const PEERS: Record<string, string[]> = { linear: ["sklearn_linear"], knn: ["sklearn_knn"], umap: ["umap_learn"], pipeline: ["sklearn_steps"] };
+const PEERS: Record<string, string[]> = {
+  linear: ["sklearn_linear"],
+  knn: ["sklearn_knn"],
+  umap: ["umap_learn"],
+  pipeline: ["sklearn_steps"],
+};
 /** Extra flags for our side of a piece: the knn piece's variants (prune off, the float32 kernel)
  * search every 4th query; its headline search and sklearn's search every query. */
 const EXTRA: Record<string, string[]> = { knn: ["--variant-stride", "4"] };
@@ -38,7 +43,11 @@ interface Timed {
 /** Runs a command under /usr/bin/time to get its peak RSS (worker threads included: same process). */
 function timed(cmd: string, args: string[]): Timed {
   const started = performance.now();
-  const result = spawnSync("/usr/bin/time", ["-f", "MAXRSS_KB=%M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, CI: "1" } });
+  const result = spawnSync("/usr/bin/time", ["-f", "MAXRSS_KB=%M", cmd, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    env: { ...process.env, CI: "1" },
+  });
   const seconds = (performance.now() - started) / 1000;
   const rss = Number(/MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024;
   if (result.status !== 0) process.stderr.write(result.stderr.slice(-4000));
@@ -58,7 +67,10 @@ function lastJsonLine(text: string): unknown {
   }
 }
 
-const results: Record<string, unknown> = { rows: Number(rows), machine: { cpus: readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length, node: process.version } };
+const results: Record<string, unknown> = {
+  rows: Number(rows),
+  machine: { cpus: readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length, node: process.version },
+};
 
 // the demo data, generated once (it is deterministic)
 const project = join(work, "project");
@@ -80,7 +92,9 @@ if (only.has("pipeline")) {
   rmSync(join(project, "cache"), { recursive: true, force: true });
   const cold = timed(process.execPath, [bin, "-C", project, "run", "--json"]);
   // the median of three warm runs: one 0.3 s run is at the mercy of whatever else the machine does
-  const warm = [0, 1, 2].map(() => timed(process.execPath, [bin, "-C", project, "run", "--json"])).sort((a, b) => a.seconds - b.seconds)[1]!;
+  const warm = [0, 1, 2]
+    .map(() => timed(process.execPath, [bin, "-C", project, "run", "--json"]))
+    .sort((a, b) => a.seconds - b.seconds)[1]!;
   const runs = readdirSync(join(project, "cache", "runs")).sort();
   const warmLog = JSON.parse(readFileSync(join(project, "cache", "runs", runs.at(-1)!), "utf8")) as { inputBytesHashed?: number };
   const coldSummary = lastJsonLine(cold.stdout) as { stages?: { name: string; ms: number; status: string }[] } | undefined;
@@ -104,14 +118,16 @@ if (only.has("pipeline")) {
  * the median of 3, to compare like with like.
  */
 function stagesAlone(stages: string[]): Record<string, number> {
-  return Object.fromEntries(stages.map((stage) => {
-    const times = [0, 1, 2].map(() => {
-      const run = timed(process.execPath, [bin, "-C", project, "run", "--only", stage, "--force", stage, "--json"]);
-      const summary = lastJsonLine(run.stdout) as { stages?: { name: string; ms: number }[] } | undefined;
-      return (summary?.stages ?? []).find((s) => s.name === stage)?.ms ?? NaN;
-    });
-    return [stage, round(times.sort((a, b) => a - b)[1]! / 1000)];
-  }));
+  return Object.fromEntries(
+    stages.map((stage) => {
+      const times = [0, 1, 2].map(() => {
+        const run = timed(process.execPath, [bin, "-C", project, "run", "--only", stage, "--force", stage, "--json"]);
+        const summary = lastJsonLine(run.stdout) as { stages?: { name: string; ms: number }[] } | undefined;
+        return (summary?.stages ?? []).find((s) => s.name === stage)?.ms ?? NaN;
+      });
+      return [stage, round(times.sort((a, b) => a - b)[1]! / 1000)];
+    }),
+  );
 }
 
 // shard is only run when named: it is the 600k piece (`--only shard --rows 600000`)
@@ -120,7 +136,14 @@ for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "
   const entry: Record<string, unknown> = {};
   if (piece !== "pipeline" && existsSync(join(root, "dist", "bench", `${piece}.js`))) {
     const file = join(work, `${piece}.json`);
-    const ours = timed(process.execPath, [join(root, "dist", "bench", `${piece}.js`), "--data", data, "--out", file, ...(EXTRA[piece] ?? [])]);
+    const ours = timed(process.execPath, [
+      join(root, "dist", "bench", `${piece}.js`),
+      "--data",
+      data,
+      "--out",
+      file,
+      ...(EXTRA[piece] ?? []),
+    ]);
     entry.ours = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { failed: ours.code };
     entry.ours_max_rss_mib = ours.maxRssMiB;
   }

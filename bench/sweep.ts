@@ -22,7 +22,11 @@ cpSync(join(root, "pipeline.yaml"), join(dir, "pipeline.yaml"));
 const round = (x: number) => Math.round(x * 1000) / 1000;
 function run(args: string[]): { seconds: number; code: number | null; stdout: string } {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [bin, "-C", dir, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, CI: "1" } });
+  const result = spawnSync(process.execPath, [bin, "-C", dir, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    env: { ...process.env, CI: "1" },
+  });
   if (result.status !== 0) process.stderr.write(result.stderr.slice(-3000));
   return { seconds: round((performance.now() - started) / 1000), code: result.status, stdout: result.stdout };
 }
@@ -30,7 +34,9 @@ function run(args: string[]): { seconds: number; code: number | null; stdout: st
 const cold = run(["run", "--json"]);
 rmSync(join(dir, "cache"), { recursive: true, force: true });
 const sweep = run(["run", "--set", "cluster.k=5,8,12", "--set", "project.method=pca,lda", "--name", "grid", "--json"]);
-const logs = readdirSync(join(dir, "cache", "runs")).map((f) => JSON.parse(readFileSync(join(dir, "cache", "runs", f), "utf8")) as { stages: { name: string; status: string }[] });
+const logs = readdirSync(join(dir, "cache", "runs")).map(
+  (f) => JSON.parse(readFileSync(join(dir, "cache", "runs", f), "utf8")) as { stages: { name: string; status: string }[] },
+);
 const classifyRuns = logs.filter((l) => l.stages.some((s) => s.name === "classify" && s.status === "ran")).length;
 
 // 100 recorded runs: the sweep's 6 logs copied under new ids (exp show reads logs, never objects)

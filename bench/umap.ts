@@ -54,7 +54,9 @@ function outsideRows(rows: number, fitRows: Int32Array): Int32Array {
 }
 
 function sampleOf(ids: Int32Array, count: number, seed: number): Int32Array {
-  return createRng(seed).sample(ids.length, count).map((i) => ids[i]!);
+  return createRng(seed)
+    .sample(ids.length, count)
+    .map((i) => ids[i]!);
 }
 
 async function ours(z: Standardized, fitRows: Int32Array): Promise<Record<string, unknown>> {
@@ -63,7 +65,11 @@ async function ours(z: Standardized, fitRows: Int32Array): Promise<Record<string
   const phases: Record<string, number> = {};
   let last = start;
   const result = await projectUmap({ rows: z.rows, cols: z.cols, data: z.data }, z.phase, fitRows, {
-    seed: SEED, nNeighbors: 30, minDist: 0.1, targetWeight: 0.5, threads: 2,
+    seed: SEED,
+    nNeighbors: 30,
+    minDist: 0.1,
+    targetWeight: 0.5,
+    threads: 2,
     signal: new AbortController().signal,
     progress: (_, detail = "") => {
       const now = performance.now();
@@ -94,7 +100,10 @@ function stock(z: Standardized, fitRows: Int32Array, fitCount: number): Record<s
   const vectors = (ids: Int32Array) => Array.from(ids, (r) => Array.from(z.data.subarray(r * z.cols, (r + 1) * z.cols)));
   const rng = createRng(SEED);
   const umap = new umapJs.UMAP({ nComponents: 3, nNeighbors: 30, minDist: 0.1, random: () => rng.next() });
-  umap.setSupervisedProjection(Array.from(fitSubset, (r) => z.phase[r]!), { targetMetric: "categorical" as never, targetWeight: 0.5 });
+  umap.setSupervisedProjection(
+    Array.from(fitSubset, (r) => z.phase[r]!),
+    { targetMetric: "categorical" as never, targetWeight: 0.5 },
+  );
   let start = performance.now();
   const embedding = umap.fit(vectors(fitSubset));
   const fitSeconds = (performance.now() - start) / 1000;
@@ -113,7 +122,8 @@ function stock(z: Standardized, fitRows: Int32Array, fitCount: number): Record<s
     transform_ms_per_row: placeSubset.length > 0 ? (transformSeconds * 1000) / placeSubset.length : null,
     agreement_fit: labelAgreement(coords, z.phase, fitSubset, fitSubset),
     agreement_held: labelAgreement(coords, z.phase, fitSubset, placeSubset),
-    extrapolated_seconds: fitSeconds * (fitRows.length / fitCount) + (placeSubset.length > 0 ? (transformSeconds / placeSubset.length) * transformed : 0),
+    extrapolated_seconds:
+      fitSeconds * (fitRows.length / fitCount) + (placeSubset.length > 0 ? (transformSeconds / placeSubset.length) * transformed : 0),
     extrapolation: "fit time scaled linearly to the fit size, transform time per row times the rows to place",
   };
 }
@@ -162,7 +172,10 @@ if (values["export-raw"]) {
   await exportRaw(z, fitRows, values["export-raw"]);
 } else {
   const result: Record<string, unknown> = {
-    rows: z.rows, cols: z.cols, ours: await ours(z, fitRows), lda: ldaBaseline(z, fitRows),
+    rows: z.rows,
+    cols: z.cols,
+    ours: await ours(z, fitRows),
+    lda: ldaBaseline(z, fitRows),
     feature_space: { agreement_held: await featureSpaceAgreement(z, fitRows) },
   };
   const stockRows = Number(values["stock-rows"] ?? 8000);

@@ -7,7 +7,10 @@ export default defineStage({
   version: "1",
   summary: "split windows into train/val/test and predict phases with a distance-weighted exact KNN",
   params: z.strictObject({
-    split: z.enum(SPLIT_RECIPES).default("host").describe("held-out recipe: host (unseen hosts), random (seeded 80/20 rows) or sample (unseen malware samples)"),
+    split: z
+      .enum(SPLIT_RECIPES)
+      .default("host")
+      .describe("held-out recipe: host (unseen hosts), random (seeded 80/20 rows) or sample (unseen malware samples)"),
     train_hosts: z
       .array(z.string().min(1))
       .min(1)
@@ -22,9 +25,15 @@ export default defineStage({
     validation: slot.path("validation_v1.parquet: one row per episode with host_id, profile, sample_name, status"),
   },
   outputs: {
-    predictions: slot.table("predicted (Int8), is_train (0/1), role (0 train, 1 val, 2 test, 3 other) per window", { columns: ["predicted", "is_train", "role"] }),
-    neighbours: slot.table("train-only top-k of each test window: row, neighbour, distance, split_code", { columns: ["row", "neighbour", "distance", "split_code"] }),
-    info: slot.json("split recipe, window counts per role, train_hosts and k", { fields: ["split", "counts", "train_hosts", "k", "val_fraction"] }),
+    predictions: slot.table("predicted (Int8), is_train (0/1), role (0 train, 1 val, 2 test, 3 other) per window", {
+      columns: ["predicted", "is_train", "role"],
+    }),
+    neighbours: slot.table("train-only top-k of each test window: row, neighbour, distance, split_code", {
+      columns: ["row", "neighbour", "distance", "split_code"],
+    }),
+    info: slot.json("split recipe, window counts per role, train_hosts and k", {
+      fields: ["split", "counts", "train_hosts", "k", "val_fraction"],
+    }),
   },
   async run(ctx) {
     const { predictShard, mergeShards } = await import("../src/split/classify-run.js");

@@ -14,7 +14,12 @@ export default defineStage({
     sample_for_fit: z.number().int().min(1).default(100_000).describe("fit on a seeded random sample of at most this many rows"),
     batch_size: z.number().int().min(1).default(2048).describe("rows per mini-batch step"),
     n_init: z.number().int().min(1).default(4).describe("k-means++ initialisations tried; the lowest inertia wins"),
-    max_iter: z.number().int().min(1).default(200).describe("step budget in passes over the fit sample (max_iter x rows / batch_size steps)"),
+    max_iter: z
+      .number()
+      .int()
+      .min(1)
+      .default(200)
+      .describe("step budget in passes over the fit sample (max_iter x rows / batch_size steps)"),
   }),
   inputs: {
     features: slot.matrix("standardized features, one row per window"),
@@ -25,7 +30,10 @@ export default defineStage({
       fields: ["inertia", "n_iter", "n_steps", "n_init", "best_init", "init_inertias", "sample_rows", "inertia_all_rows", "sizes"],
       metrics: (info) => {
         const sizes = ((info as { sizes?: unknown }).sizes ?? []) as number[];
-        return { ...numbersAt(info, ["inertia", "inertia_all_rows", "n_iter"]), ...(sizes.length > 0 ? { "size.min": Math.min(...sizes), "size.max": Math.max(...sizes) } : {}) };
+        return {
+          ...numbersAt(info, ["inertia", "inertia_all_rows", "n_iter"]),
+          ...(sizes.length > 0 ? { "size.min": Math.min(...sizes), "size.max": Math.max(...sizes) } : {}),
+        };
       },
       headline: ["inertia"],
     }),

@@ -39,7 +39,10 @@ export default defineStage({
     const { phase } = inputs.meta;
     const { role } = inputs.predictions;
     if (!(phase instanceof Int8Array) || !(role instanceof Int8Array)) {
-      throw new InputError("evaluate: meta lacks an Int8 phase column or predictions an Int8 role column", "wire evaluate's inputs to load.meta and classify.predictions");
+      throw new InputError(
+        "evaluate: meta lacks an Int8 phase column or predictions an Int8 role column",
+        "wire evaluate's inputs to load.meta and classify.predictions",
+      );
     }
     // the KNN engine (and ml-matrix behind it) is imported here, not at the top, so listing the
     // stages (every CLI call does) stays cheap. (".js": tsc does not rewrite the extension of an
@@ -49,10 +52,24 @@ export default defineStage({
     const report = scoreTestWindows(neighbours, phase);
     progress(0.2, "latency");
     const train = rowsWithRole(role, ROLE.train);
-    const latency = await measureLatency({ features: inputs.features, reference: train, queryRows: neighbours.testRows, k: neighbours.k, threads, now });
+    const latency = await measureLatency({
+      features: inputs.features,
+      reference: train,
+      queryRows: neighbours.testRows,
+      k: neighbours.k,
+      threads,
+      now,
+    });
     progress(1);
     return {
-      metrics: evaluationMetrics({ split: neighbours.split, k: neighbours.k, nTrain: train.length, nTest: neighbours.testRows.length, report, latency }),
+      metrics: evaluationMetrics({
+        split: neighbours.split,
+        k: neighbours.k,
+        nTrain: train.length,
+        nTest: neighbours.testRows.length,
+        report,
+        latency,
+      }),
     };
   },
 });

@@ -20,7 +20,9 @@ export default defineStage({
   },
   outputs: {
     features: slot.matrix("raw features, float32 row-major, NaN kept"),
-    meta: slot.table("phase (Int8), episode_id, host_id, profile per kept window", { columns: ["phase", "episode_id", "host_id", "profile"] }),
+    meta: slot.table("phase (Int8), episode_id, host_id, profile per kept window", {
+      columns: ["phase", "episode_id", "host_id", "profile"],
+    }),
     schema: slot.json("feature_names, rows_in_file, rows_kept", { fields: ["feature_names", "rows_in_file", "rows_kept"] }),
   },
   async run({ params, inputs, log }) {

@@ -16,7 +16,10 @@ export default defineStage({
   version: "2", // 2: scatter matrices in a wasm SIMD kernel: float64 sums in another order, they differ in the last bits
   summary: "project standardized features to 3-D (pca, lda or supervised umap), rescaled to [0, 1]",
   params: z.strictObject({
-    method: z.enum(["pca", "lda", "umap"]).default("lda").describe("pca (unsupervised), lda (Fisher discriminant on phase) or umap (supervised, slow)"),
+    method: z
+      .enum(["pca", "lda", "umap"])
+      .default("lda")
+      .describe("pca (unsupervised), lda (Fisher discriminant on phase) or umap (supervised, slow)"),
     sample_for_fit: z
       .number()
       .int()

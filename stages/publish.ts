@@ -18,8 +18,16 @@ export default defineStage({
   summary: "send embedding, model_metric and model_perf events to the dashboard",
   effect: true,
   params: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }).default(DEFAULT_PUBLISH_URL).describe("dashboard endpoint that receives one JSON event per POST"),
-    max_points: z.number().int().min(0).default(2000).describe("embedding events to send, a seeded sample of the fit's rows; 0 = every row"),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .default(DEFAULT_PUBLISH_URL)
+      .describe("dashboard endpoint that receives one JSON event per POST"),
+    max_points: z
+      .number()
+      .int()
+      .min(0)
+      .default(2000)
+      .describe("embedding events to send, a seeded sample of the fit's rows; 0 = every row"),
     rate_hz: z.number().min(0).default(2000).describe("most events per second; 0 = no cap"),
     burst: z.number().int().min(1).max(1000).default(50).describe("most requests in flight at once (keep-alive connections)"),
     timeout_ms: z.number().int().min(1).default(5000).describe("per request: time allowed to connect and to get the answer"),

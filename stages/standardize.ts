@@ -54,12 +54,23 @@ export default defineStage({
  * Dropped columns, by why: one holding ±Inf has no finite mean or std (the seed drops it too),
  * which the user should hear about in every run; constant and all-missing ones are routine.
  */
-function reportDropped(dropped: Int32Array, means: Float64Array, names: readonly string[], out: { log(m: string): void; warn(m: string): void }): void {
-  const list = (cols: number[]) => `${cols.slice(0, 10).map((c) => names[c]!).join(", ")}${cols.length > 10 ? `, ... (${cols.length} in all)` : ""}`;
+function reportDropped(
+  dropped: Int32Array,
+  means: Float64Array,
+  names: readonly string[],
+  out: { log(m: string): void; warn(m: string): void },
+): void {
+  const list = (cols: number[]) =>
+    `${cols
+      .slice(0, 10)
+      .map((c) => names[c]!)
+      .join(", ")}${cols.length > 10 ? `, ... (${cols.length} in all)` : ""}`;
   const infinite = Array.from(dropped).filter((c) => !Number.isFinite(means[c]!));
   const flat = Array.from(dropped).filter((c) => Number.isFinite(means[c]!));
   if (infinite.length > 0) {
-    out.warn(`dropped ${infinite.length} column(s) holding ±Inf values, whose std is not finite (as the seed does): ${list(infinite)}; replace the infinities in the window parquet to keep them`);
+    out.warn(
+      `dropped ${infinite.length} column(s) holding ±Inf values, whose std is not finite (as the seed does): ${list(infinite)}; replace the infinities in the window parquet to keep them`,
+    );
   }
   if (flat.length > 0) out.log(`dropped ${flat.length} constant or all-missing column(s): ${list(flat)}`);
 }

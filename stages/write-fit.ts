@@ -23,7 +23,8 @@ export default defineStage({
     const { writeParquet } = await import("../src/io/parquet.js");
     const { meta, xyz, predictions, clusters } = inputs;
     const rows = meta.phase?.length ?? 0;
-    if (xyz.cols !== 3) throw new InputError(`write-fit: xyz has ${xyz.cols} columns, expected 3`, "wire write-fit's xyz input to project.xyz");
+    if (xyz.cols !== 3)
+      throw new InputError(`write-fit: xyz has ${xyz.cols} columns, expected 3`, "wire write-fit's xyz input to project.xyz");
     checkRows("xyz", xyz.rows, rows);
     const x = new Float32Array(rows);
     const y = new Float32Array(rows);
@@ -50,13 +51,19 @@ export default defineStage({
 });
 
 const isStrings = (c: Column): boolean => Array.isArray(c);
-const is = (type: abstract new (...args: never[]) => unknown) => (c: Column): boolean => c instanceof type;
+const is =
+  (type: abstract new (...args: never[]) => unknown) =>
+  (c: Column): boolean =>
+    c instanceof type;
 
 /** A column of the expected kind and length, or an InputError naming the input slot and column. */
 function column(table: Table, input: string, name: string, rows: number, check: (c: Column) => boolean): Column {
   const values = table[name];
   if (values === undefined || !check(values)) {
-    throw new InputError(`write-fit: input ${input} has no suitable ${name} column`, `wire write-fit's ${input} input to the stage that produces ${name}`);
+    throw new InputError(
+      `write-fit: input ${input} has no suitable ${name} column`,
+      `wire write-fit's ${input} input to the stage that produces ${name}`,
+    );
   }
   checkRows(`${input}.${name}`, values.length, rows);
   return values;

@@ -55,7 +55,10 @@ export class LocalDriver implements CacheDriver {
   }
 
   async objectSize(hash: string): Promise<number | undefined> {
-    return stat(this.objectPath(hash)).then((s) => s.size, () => undefined);
+    return stat(this.objectPath(hash)).then(
+      (s) => s.size,
+      () => undefined,
+    );
   }
 
   /**
@@ -91,7 +94,10 @@ export class LocalDriver implements CacheDriver {
   }
 
   async readEntry(stage: string, key: string): Promise<Uint8Array | undefined> {
-    return readFile(this.entryPath(stage, key)).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength), () => undefined);
+    return readFile(this.entryPath(stage, key)).then(
+      (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+      () => undefined,
+    );
   }
 
   async writeEntry(stage: string, key: string, bytes: Uint8Array): Promise<void> {
@@ -142,7 +148,10 @@ export class LocalDriver implements CacheDriver {
 }
 
 async function holdsExactly(path: string, bytes: Uint8Array): Promise<boolean> {
-  const size = await stat(path).then((s) => s.size, () => -1);
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => -1,
+  );
   if (size !== bytes.length) return false;
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(await readFile(path));
 }

@@ -64,7 +64,8 @@ export async function acquireLock(
     if (!options.wait) throw new LockBusyError(holder);
     if (!told) options.onWait?.(holder);
     told = true;
-    if (options.signal?.aborted) throw new PipelineError("interrupted while waiting for the project lock", { code: "E_INTERRUPTED", exitCode: EXIT.interrupted });
+    if (options.signal?.aborted)
+      throw new PipelineError("interrupted while waiting for the project lock", { code: "E_INTERRUPTED", exitCode: EXIT.interrupted });
     await sleep(reclaiming ? 10 : 200);
   }
 }

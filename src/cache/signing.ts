@@ -59,7 +59,8 @@ export class SigningKeyError extends PipelineError {
 /** A public key's text form: `ed25519:` and the base64 of its raw 32 bytes. */
 export function publicKeyText(key: KeyObject): string {
   const publicKey = key.type === "private" ? createPublicKey(key) : key;
-  if (publicKey.asymmetricKeyType !== "ed25519") throw new TypeError(`expected an ed25519 key, got ${publicKey.asymmetricKeyType ?? publicKey.type}`);
+  if (publicKey.asymmetricKeyType !== "ed25519")
+    throw new TypeError(`expected an ed25519 key, got ${publicKey.asymmetricKeyType ?? publicKey.type}`);
   const der = publicKey.export({ format: "der", type: "spki" });
   return KEY_PREFIX + der.subarray(SPKI_HEADER.length).toString("base64");
 }
@@ -68,7 +69,11 @@ export function publicKeyText(key: KeyObject): string {
 export function parsePublicKey(text: string): KeyObject {
   const problem = _publicKeyProblem(text);
   if (problem) {
-    throw new SigningKeyError(`not an ed25519 public key: ${problem}`, "a trusted key is one line like ed25519:<44 base64 characters>, as `pipeline cache keygen` prints it", "E_PUBLIC_KEY_INVALID");
+    throw new SigningKeyError(
+      `not an ed25519 public key: ${problem}`,
+      "a trusted key is one line like ed25519:<44 base64 characters>, as `pipeline cache keygen` prints it",
+      "E_PUBLIC_KEY_INVALID",
+    );
   }
   const raw = Buffer.from(text.slice(KEY_PREFIX.length), "base64");
   return createPublicKey({ key: Buffer.concat([SPKI_HEADER, raw]), format: "der", type: "spki" });
@@ -119,17 +124,31 @@ export function createSigningKey(privateKey: KeyObject): SigningKey {
 export function loadSigningKey(path: string): SigningKey {
   const where = `${SIGNING_KEY_ENV}: ${path}`;
   const pem = _readKeyFile(path, where);
-  if (pem.includes("ENCRYPTED")) throw new SigningKeyError(`${where} is encrypted with a passphrase`, "pipeline needs an unencrypted key file; keep it safe as a CI secret instead");
-  if (/-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(pem)) throw new SigningKeyError(`${where} holds a public key`, `point ${SIGNING_KEY_ENV} at the private key file that \`pipeline cache keygen\` wrote`);
+  if (pem.includes("ENCRYPTED"))
+    throw new SigningKeyError(
+      `${where} is encrypted with a passphrase`,
+      "pipeline needs an unencrypted key file; keep it safe as a CI secret instead",
+    );
+  if (/-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(pem))
+    throw new SigningKeyError(
+      `${where} holds a public key`,
+      `point ${SIGNING_KEY_ENV} at the private key file that \`pipeline cache keygen\` wrote`,
+    );
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key: pem, format: "pem" });
   } catch {
     // the crypto error is not attached: its text can quote parts of the file
-    throw new SigningKeyError(`${where} is not a PEM private key`, `point ${SIGNING_KEY_ENV} at the file that \`pipeline cache keygen\` wrote`);
+    throw new SigningKeyError(
+      `${where} is not a PEM private key`,
+      `point ${SIGNING_KEY_ENV} at the file that \`pipeline cache keygen\` wrote`,
+    );
   }
   if (privateKey.asymmetricKeyType !== "ed25519") {
-    throw new SigningKeyError(`${where} holds ${privateKey.asymmetricKeyType ?? "an unknown"} key, not an ed25519 one`, "make an ed25519 key with `pipeline cache keygen`");
+    throw new SigningKeyError(
+      `${where} holds ${privateKey.asymmetricKeyType ?? "an unknown"} key, not an ed25519 one`,
+      "make an ed25519 key with `pipeline cache keygen`",
+    );
   }
   return createSigningKey(privateKey);
 }
@@ -141,7 +160,12 @@ function _readKeyFile(path: string, where: string): string {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const what = code === "ENOENT" ? "does not exist" : code === "EACCES" || code === "EPERM" ? "cannot be read (permission denied)" : `cannot be opened (${code ?? "unknown error"})`;
+    const what =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EACCES" || code === "EPERM"
+          ? "cannot be read (permission denied)"
+          : `cannot be opened (${code ?? "unknown error"})`;
     throw new SigningKeyError(`${where} ${what}`, `set ${SIGNING_KEY_ENV} to the private key file that \`pipeline cache keygen\` wrote`);
   }
   try {
@@ -150,9 +174,17 @@ function _readKeyFile(path: string, where: string): string {
     if (!st.isFile()) throw new SigningKeyError(`${where} is not a regular file`, `set ${SIGNING_KEY_ENV} to the private key file itself`);
     if (process.platform !== "win32" && (st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
-      throw new SigningKeyError(`${where} is accessible by other users (mode ${mode}); a signing key must be private to its owner`, `run \`chmod 600 ${_shellQuote(path)}\``, "E_SIGNING_KEY_EXPOSED");
+      throw new SigningKeyError(
+        `${where} is accessible by other users (mode ${mode}); a signing key must be private to its owner`,
+        `run \`chmod 600 ${_shellQuote(path)}\``,
+        "E_SIGNING_KEY_EXPOSED",
+      );
     }
-    if (st.size > MAX_KEY_FILE_BYTES) throw new SigningKeyError(`${where} is ${st.size} bytes, too large for a key file`, `set ${SIGNING_KEY_ENV} to the private key file that \`pipeline cache keygen\` wrote`);
+    if (st.size > MAX_KEY_FILE_BYTES)
+      throw new SigningKeyError(
+        `${where} is ${st.size} bytes, too large for a key file`,
+        `set ${SIGNING_KEY_ENV} to the private key file that \`pipeline cache keygen\` wrote`,
+      );
     return readFileSync(fd, "utf8");
   } finally {
     closeSync(fd);
@@ -188,7 +220,8 @@ export function verifyEntry(entry: SignableEntry & { signature?: unknown }, trus
   const trustedKeys = new Map(trusted.map((text) => [text, parsePublicKey(text)]));
   const signature = entry.signature;
   if (signature === undefined || signature === null) return { ok: false, reason: "unsigned" };
-  if (!_isSignatureShape(signature) || _publicKeyProblem(signature.key) || !SIGNATURE_BASE64.test(signature.sig)) return { ok: false, reason: "bad signature" };
+  if (!_isSignatureShape(signature) || _publicKeyProblem(signature.key) || !SIGNATURE_BASE64.test(signature.sig))
+    return { ok: false, reason: "bad signature" };
   const key = trustedKeys.get(signature.key);
   if (!key) return { ok: false, reason: `signed by an untrusted key ${KEY_PREFIX}${keyFingerprint(signature.key)}…` };
   try {

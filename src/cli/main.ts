@@ -73,7 +73,8 @@ export async function main(argv: readonly string[], base: Omit<CliIO, "projectDi
       return EXIT.ok;
     }
     const load = COMMANDS[name];
-    if (!load) throw new UsageError(`unknown command "${name}"${didYouMeanTail(name, COMMAND_NAMES)}`, "run `pipeline --help` for the list");
+    if (!load)
+      throw new UsageError(`unknown command "${name}"${didYouMeanTail(name, COMMAND_NAMES)}`, "run `pipeline --help` for the list");
     const startDir = dir ? resolve(base.cwd, dir) : base.cwd;
     return await (await load())(args, { ...base, startDir, projectDir: findProjectDir(startDir) ?? startDir });
   } catch (error) {
@@ -91,7 +92,7 @@ export async function main(argv: readonly string[], base: Omit<CliIO, "projectDi
 function splitGlobal(argv: readonly string[]): { dir: string | undefined; rest: string[] } {
   const rest = [...argv];
   let dir: string | undefined;
-  while (rest[0] === "-C" || rest[0]?.startsWith("-C") === true && rest[0].length > 2) {
+  while (rest[0] === "-C" || (rest[0]?.startsWith("-C") === true && rest[0].length > 2)) {
     const flag = rest.shift()!;
     dir = flag === "-C" ? rest.shift() : flag.slice(2);
     if (!dir) throw new UsageError("-C needs a directory", "e.g. pipeline -C path/to/project run");

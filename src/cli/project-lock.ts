@@ -6,7 +6,11 @@ import type { CliIO } from "./io.ts";
  * Takes the project's lock for a command that changes cache/ (run, gc, cache verify), so none
  * of them ever sees another's half-done work. Returns the release function.
  */
-export function lockProject(cacheRoot: string, io: Pick<CliIO, "signal">, options: { command: string; wait: boolean; log: (line: string) => void }): Promise<() => void> {
+export function lockProject(
+  cacheRoot: string,
+  io: Pick<CliIO, "signal">,
+  options: { command: string; wait: boolean; log: (line: string) => void },
+): Promise<() => void> {
   return acquireLock(join(cacheRoot, "lock"), {
     wait: options.wait,
     command: options.command,

@@ -37,7 +37,12 @@ export async function openProject(dir: string, overrides: readonly Override[], w
   }
   const source = readSource(dir);
   const { plugins, registry } = await projectRegistry(dir, source);
-  const pipeline = loadPipeline(dir, registry.map((r) => r.def), overrides, source);
+  const pipeline = loadPipeline(
+    dir,
+    registry.map((r) => r.def),
+    overrides,
+    source,
+  );
   const root = join(dir, CACHE_DIR);
   const store = new LocalDriver(root, warn);
   const memo = new Map<string, string>();
@@ -54,10 +59,7 @@ export async function openProject(dir: string, overrides: readonly Override[], w
  * The stages a project can use: the built-in ones and those of its `plugins:`, read from
  * pipeline.yaml without validating the rest (`pipeline schema` must work on a broken file).
  */
-export async function projectRegistry(
-  dir: string,
-  source = readSource(dir),
-): Promise<{ plugins: string[]; registry: RegisteredStage[] }> {
+export async function projectRegistry(dir: string, source = readSource(dir)): Promise<{ plugins: string[]; registry: RegisteredStage[] }> {
   const plugins = pluginPaths(dir, source);
   return { plugins, registry: await loadRegistry(plugins, dir) };
 }

@@ -61,7 +61,12 @@ export function shardState(e: Extract<PipelineEvent, { type: "stage:shard" }>): 
 }
 
 /** The reporter a run uses: listr2 rows on an interactive terminal, plain lines elsewhere. */
-export async function pickReporter(options: { isTTY: boolean; json: boolean; verbose: boolean; write: (line: string) => void }): Promise<Reporter> {
+export async function pickReporter(options: {
+  isTTY: boolean;
+  json: boolean;
+  verbose: boolean;
+  write: (line: string) => void;
+}): Promise<Reporter> {
   if (options.json || !options.isTTY || process.env.CI) return plainReporter(options.write, options.verbose);
   const { listrReporter } = await import("./listr-reporter.ts");
   return listrReporter();

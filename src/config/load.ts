@@ -53,7 +53,8 @@ export function loadPipeline(
     if (resolved) stages.set(name, resolved);
   }
   const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
-  if (cycle.length > 0) issues.push(`stages: the inputs form a cycle through ${cycle.join(" -> ")}; a stage cannot depend on its own outputs`);
+  if (cycle.length > 0)
+    issues.push(`stages: the inputs form a cycle through ${cycle.join(" -> ")}; a stage cannot depend on its own outputs`);
   if (issues.length > 0) throw configError(issues, overrides);
   const remote = parsed.data.cache?.remote;
   return { file, dir: dirname(file), seed: parsed.data.seed, stages, order, ...(remote ? { remote } : {}) };
@@ -74,7 +75,11 @@ interface ResolveContext {
 /** Problems that all come from `--set` are the command line's, not pipeline.yaml's. */
 function configError(issues: readonly string[], overrides: readonly Override[]): ConfigError {
   const onlySets = overrides.length > 0 && issues.every((issue) => issue.startsWith("--set ") || issue.includes("(from --set "));
-  return new ConfigError(onlySets ? "the command line" : PIPELINE_FILE, issues, onlySets ? { hint: "fix the --set values listed above" } : {});
+  return new ConfigError(
+    onlySets ? "the command line" : PIPELINE_FILE,
+    issues,
+    onlySets ? { hint: "fix the --set values listed above" } : {},
+  );
 }
 
 function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): ResolvedStage | undefined {
@@ -91,7 +96,9 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
   if (!def) {
     const known = [...ctx.byName.keys()];
     const tail = didYouMeanTail(uses, known);
-    ctx.issues.push(`${at(entry.uses ? "uses" : "")}: unknown stage "${uses}"${tail} (stages known: ${known.join(", ")})`.replace(".:", ":"));
+    ctx.issues.push(
+      `${at(entry.uses ? "uses" : "")}: unknown stage "${uses}"${tail} (stages known: ${known.join(", ")})`.replace(".:", ":"),
+    );
     return undefined;
   }
   const schema = def.params as z.ZodType;
@@ -119,7 +126,9 @@ function resolveInputs(
   for (const slot of Object.keys(wired)) {
     if (!(slot in def.inputs)) {
       const known = Object.keys(def.inputs);
-      ctx.issues.push(`${at("inputs", slot)}: ${def.name} has no input "${slot}"${didYouMeanTail(slot, known)} (its inputs: ${known.join(", ")})`);
+      ctx.issues.push(
+        `${at("inputs", slot)}: ${def.name} has no input "${slot}"${didYouMeanTail(slot, known)} (its inputs: ${known.join(", ")})`,
+      );
     }
   }
   for (const [slot, spec] of Object.entries(def.inputs)) {
@@ -172,11 +181,15 @@ function resolveOutputs(def: AnyStage, entry: StageEntry, ctx: ResolveContext, a
     const spec = def.outputs[slot];
     if (!spec) {
       const known = Object.keys(def.outputs);
-      ctx.issues.push(`${at("outputs", slot)}: ${def.name} has no output "${slot}"${didYouMeanTail(slot, known)} (its outputs: ${known.join(", ")})`);
+      ctx.issues.push(
+        `${at("outputs", slot)}: ${def.name} has no output "${slot}"${didYouMeanTail(slot, known)} (its outputs: ${known.join(", ")})`,
+      );
       continue;
     }
     if (spec.kind !== "file" && spec.kind !== "json") {
-      ctx.issues.push(`${at("outputs", slot)}: ${slot} is a ${spec.kind}, which lives in the cache only; files can be written for file and json outputs`);
+      ctx.issues.push(
+        `${at("outputs", slot)}: ${slot} is a ${spec.kind}, which lives in the cache only; files can be written for file and json outputs`,
+      );
       continue;
     }
     const path = resolve(ctx.dir, target);
@@ -216,7 +229,10 @@ function applyOverrides(
     return undefined;
   };
   if (overrides.length === 0) return { raw, fromSet };
-  const doc = structuredClone(raw) as { seed?: unknown; stages?: Record<string, { uses?: unknown; params?: Record<string, unknown> } | null> };
+  const doc = structuredClone(raw) as {
+    seed?: unknown;
+    stages?: Record<string, { uses?: unknown; params?: Record<string, unknown> } | null>;
+  };
   for (const o of overrides) {
     if (o.path[0] === "seed" && o.path.length === 1) {
       doc.seed = o.value;
@@ -228,7 +244,9 @@ function applyOverrides(
     const entry = Object.hasOwn(stages, stage) ? stages[stage] : undefined;
     if (entry === undefined) {
       const known = Object.keys(stages);
-      issues.push(`--set ${o.text}: no stage "${stage}" in ${PIPELINE_FILE}${didYouMeanTail(stage, known)} (its stages: ${known.join(", ")})`);
+      issues.push(
+        `--set ${o.text}: no stage "${stage}" in ${PIPELINE_FILE}${didYouMeanTail(stage, known)} (its stages: ${known.join(", ")})`,
+      );
       continue;
     }
     const uses = typeof entry?.uses === "string" ? entry.uses : stage;

@@ -31,7 +31,14 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
   let current = _unwrap(schema);
   for (const step of path) {
     const def = _def(current);
-    const next = def.type === "object" ? def.shape?.[String(step)] : def.type === "record" ? def.valueType : def.type === "array" ? def.element : undefined;
+    const next =
+      def.type === "object"
+        ? def.shape?.[String(step)]
+        : def.type === "record"
+          ? def.valueType
+          : def.type === "array"
+            ? def.element
+            : undefined;
     if (!next) return undefined;
     current = _unwrap(next);
   }

@@ -1,5 +1,18 @@
 import { readFileSync, statSync } from "node:fs";
-import { Composer, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, YAMLParseError, type CST, type Document, type Node } from "yaml";
+import {
+  Composer,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  Parser,
+  YAMLParseError,
+  type CST,
+  type Document,
+  type Node,
+} from "yaml";
 import { ConfigError, describeError } from "../core/errors.ts";
 
 /** pipeline.yaml lists stages and parameters; anything bigger is a mistake or an attack. */
@@ -76,14 +89,18 @@ function _parse(source: string, lines: LineCounter, at: (offset: number) => stri
   try {
     for (const next of composer.compose(tokens(), true, source.length)) {
       if (doc) {
-        doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; pipeline.yaml is one"));
+        doc.errors.push(
+          new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; pipeline.yaml is one"),
+        );
         break;
       }
       doc = next;
     }
   } catch (error) {
     if (!(error instanceof _TooDeep)) throw error;
-    throw new ConfigError(display, [`yaml ${at(error.offset)}: nested deeper than ${MAX_YAML_DEPTH} levels; pipeline.yaml needs fewer than 10`]);
+    throw new ConfigError(display, [
+      `yaml ${at(error.offset)}: nested deeper than ${MAX_YAML_DEPTH} levels; pipeline.yaml needs fewer than 10`,
+    ]);
   }
   return doc!;
 }
@@ -104,7 +121,10 @@ function _checkNodes(doc: Document, issues: string[], at: (offset: number) => st
       aliases.first ??= offset;
       const target = anchors.get(node.source);
       if (!target) issues.push(`yaml alias ${at(offset)}: *${node.source} names no anchor; define &${node.source} before it`);
-      else if (open.has(target)) issues.push(`yaml alias ${at(offset)}: *${node.source} is inside the node anchored as &${node.source}, so its value would contain itself`);
+      else if (open.has(target))
+        issues.push(
+          `yaml alias ${at(offset)}: *${node.source} is inside the node anchored as &${node.source}, so its value would contain itself`,
+        );
       return;
     }
     if (!isScalar(node) && !isMap(node) && !isSeq(node)) return;
@@ -115,7 +135,8 @@ function _checkNodes(doc: Document, issues: string[], at: (offset: number) => st
       const keys = new Set<unknown>();
       for (const pair of node.items) {
         if (isScalar(pair.key)) {
-          if (keys.has(pair.key.value)) issues.push(`yaml syntax ${at(pair.key.range?.[0] ?? 0)}: duplicate key "${String(pair.key.value)}"; map keys must be unique`);
+          if (keys.has(pair.key.value))
+            issues.push(`yaml syntax ${at(pair.key.range?.[0] ?? 0)}: duplicate key "${String(pair.key.value)}"; map keys must be unique`);
           keys.add(pair.key.value);
         }
         visit(pair.key);

@@ -17,7 +17,8 @@ export function sweepVariants(sets: readonly string[]): Variant[] {
   let variants: Variant[] = [{ sets: [], choices: {} }];
   for (const text of sets) {
     const eq = text.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set ${text}: expected STAGE.PARAM=VALUE`, "e.g. --set cluster.k=5, or a sweep: --set cluster.k=5,8,12");
+    if (eq <= 0)
+      throw new UsageError(`--set ${text}: expected STAGE.PARAM=VALUE`, "e.g. --set cluster.k=5, or a sweep: --set cluster.k=5,8,12");
     const name = text.slice(0, eq).trim();
     const values = splitTopLevel(text.slice(eq + 1), text);
     variants = variants.flatMap((v) =>

@@ -17,15 +17,7 @@ export interface Matrix {
   readonly data: Float32Array;
 }
 
-export type NumericColumn =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array;
+export type NumericColumn = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
 
 /** Booleans travel as Uint8Array of 0/1; strings as plain arrays. */
 export type Column = NumericColumn | readonly string[];

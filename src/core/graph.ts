@@ -34,14 +34,16 @@ export interface ResolvedPipeline {
   /** topological order; ties broken by name so every run walks the same order */
   readonly order: readonly string[];
   /** pipeline.yaml's `cache.remote`, as written (the environment may override it) */
-  readonly remote?: { readonly url?: string | undefined; readonly mode: "off" | "read" | "readwrite"; readonly trust: readonly string[]; readonly timeout_ms: number };
+  readonly remote?: {
+    readonly url?: string | undefined;
+    readonly mode: "off" | "read" | "readwrite";
+    readonly trust: readonly string[];
+    readonly timeout_ms: number;
+  };
 }
 
 /** Kahn's algorithm with a sorted ready set. Returns the order, or the stages left in a cycle. */
-export function topoOrder(
-  names: readonly string[],
-  upstreamOf: (name: string) => readonly string[],
-): { order: string[]; cycle: string[] } {
+export function topoOrder(names: readonly string[], upstreamOf: (name: string) => readonly string[]): { order: string[]; cycle: string[] } {
   const indegree = new Map(names.map((n) => [n, 0]));
   const downstream = new Map<string, string[]>(names.map((n) => [n, []]));
   for (const name of names) {

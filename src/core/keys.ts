@@ -37,7 +37,9 @@ export function keyPartsFor(
   known: ReadonlyMap<string, string>,
   fileHash: (path: string) => string,
 ): KeyParts | { waitingOn: string[] } {
-  const waitingOn = stage.inputs.flatMap((b) => (b.kind === "ref" && !known.has(`${b.stage}.${b.output}`) ? [`${b.stage}.${b.output}`] : []));
+  const waitingOn = stage.inputs.flatMap((b) =>
+    b.kind === "ref" && !known.has(`${b.stage}.${b.output}`) ? [`${b.stage}.${b.output}`] : [],
+  );
   if (waitingOn.length > 0) return { waitingOn };
   const inputs: Record<string, string> = {};
   const sources: Record<string, string> = {};

@@ -7,7 +7,9 @@ export const PHASE_NAMES = ["clean", "armed", "infecting", "infected_running", "
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /** Code by name: `PHASE.dormant` is 4. */
-export const PHASE = Object.freeze(Object.fromEntries(PHASE_NAMES.map((name, code) => [name, code]))) as Readonly<Record<PhaseName, number>>;
+export const PHASE = Object.freeze(Object.fromEntries(PHASE_NAMES.map((name, code) => [name, code]))) as Readonly<
+  Record<PhaseName, number>
+>;
 
 /** How many classes the classifier votes over: every phase code. */
 export const PHASE_COUNT = PHASE_NAMES.length;

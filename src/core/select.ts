@@ -14,7 +14,10 @@ export interface SelectionFlags {
 /** A stage name typed on the command line, checked against pipeline.yaml (with a near name when it is not there). */
 export function requireStage(pipeline: Pick<ResolvedPipeline, "stages" | "order">, name: string): void {
   if (pipeline.stages.has(name)) return;
-  throw new UsageError(`no stage "${name}" in pipeline.yaml${didYouMeanTail(name, pipeline.order)}`, `stages are ${pipeline.order.join(", ")}`);
+  throw new UsageError(
+    `no stage "${name}" in pipeline.yaml${didYouMeanTail(name, pipeline.order)}`,
+    `stages are ${pipeline.order.join(", ")}`,
+  );
 }
 
 /**

@@ -18,10 +18,15 @@ export function outputSlotsMismatch(outputs: Readonly<Record<string, { kind: str
  * one length; with `thorough`, a matrix declared finite must be (a full scan). An entry pointed
  * at another stage's object (same kind, other content) fails here.
  */
-export function slotMismatch(spec: Pick<OutputSlot, "kind" | "fields" | "columns" | "finite">, value: unknown, thorough = false): string | undefined {
+export function slotMismatch(
+  spec: Pick<OutputSlot, "kind" | "fields" | "columns" | "finite">,
+  value: unknown,
+  thorough = false,
+): string | undefined {
   if (spec.kind === "matrix" && spec.finite && thorough) {
     const at = (value as Matrix).data.findIndex((v) => !Number.isFinite(v));
-    if (at >= 0) return `it holds a non-finite value at row ${Math.floor(at / (value as Matrix).cols)}, and its slot declares finite values`;
+    if (at >= 0)
+      return `it holds a non-finite value at row ${Math.floor(at / (value as Matrix).cols)}, and its slot declares finite values`;
   }
   if (spec.kind === "json" && spec.fields) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a JSON object";

@@ -42,7 +42,11 @@ export const slot = {
   matrix: (description: string, options: { finite?: boolean } = {}) =>
     ({ kind: "matrix", description, ...options }) as { readonly kind: "matrix"; readonly description: string; readonly finite?: boolean },
   table: (description: string, options: { columns?: readonly string[] } = {}) =>
-    ({ kind: "table", description, ...options }) as { readonly kind: "table"; readonly description: string; readonly columns?: readonly string[] },
+    ({ kind: "table", description, ...options }) as {
+      readonly kind: "table";
+      readonly description: string;
+      readonly columns?: readonly string[];
+    },
   json: (description: string, options: JsonSlotOptions = {}) =>
     ({ kind: "json", description, ...options }) as { readonly kind: "json"; readonly description: string } & JsonSlotOptions,
   file: (description: string) => ({ kind: "file", description }) as const,
@@ -130,11 +134,9 @@ export type StageSpec<P extends z.ZodType, I extends Record<string, InputSlot>, 
  * A stage definition with its defaults filled in; it exists so TypeScript infers the params,
  * inputs and outputs of a stage (`run` sees their types).
  */
-export function defineStage<
-  P extends z.ZodType,
-  I extends Record<string, InputSlot>,
-  O extends Record<string, OutputSlot>,
->(def: StageSpec<P, I, O>): StageDef<P, I, O> {
+export function defineStage<P extends z.ZodType, I extends Record<string, InputSlot>, O extends Record<string, OutputSlot>>(
+  def: StageSpec<P, I, O>,
+): StageDef<P, I, O> {
   if (def.version !== undefined && def.summary !== undefined) return def as StageDef<P, I, O>;
   return { ...def, version: def.version ?? "1", summary: def.summary ?? "" };
 }

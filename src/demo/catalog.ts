@@ -15,7 +15,6 @@ export const DEMO_HOSTS: readonly { name: string; weight: number }[] = [
 
 export const DEMO_PROFILES: readonly string[] = ["ransomware", "cryptominer", "keylogger", "botnet", "worm", "rootkit"];
 
-
 /** Sample (malware binary) names per profile; every sample belongs to exactly one profile. */
 export const SAMPLES_PER_PROFILE = 4;
 
@@ -25,10 +24,30 @@ export function sampleName(profile: string, index: number): string {
 }
 
 const SENSORS = [
-  "cpu_user", "cpu_sys", "mem_rss", "mem_commit", "disk_read", "disk_write", "net_tx", "net_rx",
-  "proc_spawn", "thread_count", "file_open", "file_rename", "file_entropy", "reg_write", "dns_query",
-  "tcp_conn", "udp_conn", "syscall_rate", "ctx_switch", "page_fault", "handle_count", "crypto_api",
-  "gpu_util", "io_wait",
+  "cpu_user",
+  "cpu_sys",
+  "mem_rss",
+  "mem_commit",
+  "disk_read",
+  "disk_write",
+  "net_tx",
+  "net_rx",
+  "proc_spawn",
+  "thread_count",
+  "file_open",
+  "file_rename",
+  "file_entropy",
+  "reg_write",
+  "dns_query",
+  "tcp_conn",
+  "udp_conn",
+  "syscall_rate",
+  "ctx_switch",
+  "page_fault",
+  "handle_count",
+  "crypto_api",
+  "gpu_util",
+  "io_wait",
 ];
 const STATS = ["mean", "std", "max", "p95", "slope"];
 

@@ -55,7 +55,15 @@ function featureUnits(rng: Rng): Units {
   return { countLike, centre, scale };
 }
 
-function fillUnits(column: Float32Array | Float64Array, latent: Float32Array, j: number, features: number, u: Units, start: number, end: number): void {
+function fillUnits(
+  column: Float32Array | Float64Array,
+  latent: Float32Array,
+  j: number,
+  features: number,
+  u: Units,
+  start: number,
+  end: number,
+): void {
   for (let i = start, at = start * features + j; i < end; i++, at += features) {
     const v = u.centre + u.scale * latent[at]!;
     column[i] = u.countLike ? Math.exp(v) : v;

@@ -52,7 +52,13 @@ function episodeLengths(rows: number, rng: Rng): number[] {
 
 function planEpisode(i: number, length: number, rng: Rng): Episode {
   const forced = i < COVERAGE_EPISODES;
-  const host = i < DEMO_HOSTS.length ? i : pickWeighted(rng, DEMO_HOSTS.map((h) => h.weight));
+  const host =
+    i < DEMO_HOSTS.length
+      ? i
+      : pickWeighted(
+          rng,
+          DEMO_HOSTS.map((h) => h.weight),
+        );
   const profile = forced ? (i * 5) % DEMO_PROFILES.length : rng.int(DEMO_PROFILES.length);
   const sample = forced ? Math.floor(i / DEMO_PROFILES.length) % SAMPLES_PER_PROFILE : pickWeighted(rng, SAMPLE_WEIGHTS);
   const status = forced ? "accepted" : pickStatus(rng);
@@ -82,16 +88,30 @@ function pickWeighted(rng: Rng, weights: readonly number[]): number {
 function phaseRun(length: number, failed: boolean, dormant: boolean, rng: Rng): Int8Array {
   const jitter = (w: number) => w * (0.6 + 0.8 * rng.next());
   const segments: [number, number][] = failed
-    ? [[PHASE.clean, jitter(0.15)], [PHASE.armed, jitter(0.08)], [PHASE.infecting, jitter(0.12)], [PHASE.failed, jitter(0.2)], [PHASE.clean, jitter(0.2)]]
+    ? [
+        [PHASE.clean, jitter(0.15)],
+        [PHASE.armed, jitter(0.08)],
+        [PHASE.infecting, jitter(0.12)],
+        [PHASE.failed, jitter(0.2)],
+        [PHASE.clean, jitter(0.2)],
+      ]
     : [
         [PHASE.clean, jitter(0.15)],
         [PHASE.armed, jitter(0.08)],
         [PHASE.infecting, jitter(0.12)],
         [PHASE.infected_running, jitter(dormant ? 0.2 : 0.45)],
-        ...(dormant ? ([[PHASE.dormant, jitter(0.15)], [PHASE.infected_running, jitter(0.15)]] as [number, number][]) : []),
+        ...(dormant
+          ? ([
+              [PHASE.dormant, jitter(0.15)],
+              [PHASE.infected_running, jitter(0.15)],
+            ] as [number, number][])
+          : []),
         [PHASE.clean, jitter(0.12)],
       ];
-  const sizes = allocate(length, segments.map((s) => s[1]));
+  const sizes = allocate(
+    length,
+    segments.map((s) => s[1]),
+  );
   const phases = new Int8Array(length);
   let at = 0;
   segments.forEach(([phase], k) => {

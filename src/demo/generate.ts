@@ -45,7 +45,11 @@ export async function generateDemoData(options: DemoDataOptions): Promise<{ file
 }
 
 /** The bytes of the three files, without touching the disk. */
-export function buildDemoData(rows: number, features: number, seed: number): { windows: Uint8Array; schema: Uint8Array; validation: Uint8Array } {
+export function buildDemoData(
+  rows: number,
+  features: number,
+  seed: number,
+): { windows: Uint8Array; schema: Uint8Array; validation: Uint8Array } {
   const rng = createRng(seed);
   const episodes = planEpisodes(rows, rng.fork("episodes"));
   const latent = latentFeatures(episodes, features, rng.fork("features"));

@@ -31,7 +31,15 @@ export interface StageFacts {
 export type SkipCause = "upstream-failed" | "stopping" | "not-selected" | "effect" | "waiting";
 
 export type Decision =
-  | { kind: "skip"; cause: SkipCause; detail: string; blockedBy?: readonly string[]; key?: string; parts?: KeyParts; outputs?: Readonly<Record<string, ObjectRef>> }
+  | {
+      kind: "skip";
+      cause: SkipCause;
+      detail: string;
+      blockedBy?: readonly string[];
+      key?: string;
+      parts?: KeyParts;
+      outputs?: Readonly<Record<string, ObjectRef>>;
+    }
   | { kind: "fail"; cause: "input-file-missing" | "input-not-cached"; message: string; hint: string }
   | { kind: "cached"; key: string; parts: KeyParts; outputs: Readonly<Record<string, ObjectRef>> }
   | { kind: "look-further"; key: string; parts: KeyParts; reasons: RunReason[] };
@@ -43,19 +51,36 @@ export function needsLocalEntry(stage: ResolvedStage, inScope: boolean, forced: 
 
 export function decideStage(stage: ResolvedStage, facts: StageFacts): Decision {
   const { inScope, parts } = facts;
-  if (facts.blockedBy.length > 0) return { kind: "skip", cause: "upstream-failed", detail: `not run because ${facts.blockedBy.join(", ")} failed`, blockedBy: facts.blockedBy };
-  if (inScope && facts.stopping) return { kind: "skip", cause: "stopping", detail: "not run: an earlier stage failed (use --keep-going to run independent stages)" };
+  if (facts.blockedBy.length > 0)
+    return {
+      kind: "skip",
+      cause: "upstream-failed",
+      detail: `not run because ${facts.blockedBy.join(", ")} failed`,
+      blockedBy: facts.blockedBy,
+    };
+  if (inScope && facts.stopping)
+    return { kind: "skip", cause: "stopping", detail: "not run: an earlier stage failed (use --keep-going to run independent stages)" };
   if (facts.missingFile) {
     if (!inScope) return { kind: "skip", cause: "not-selected", detail: "not selected" };
     const { slot, display } = facts.missingFile;
-    return { kind: "fail", cause: "input-file-missing", message: `input ${slot}: ${display} does not exist`, hint: "create it (for the demo: `pipeline demo-data`) or fix the path in pipeline.yaml" };
+    return {
+      kind: "fail",
+      cause: "input-file-missing",
+      message: `input ${slot}: ${display} does not exist`,
+      hint: "create it (for the demo: `pipeline demo-data`) or fix the path in pipeline.yaml",
+    };
   }
   if (!parts) throw new InternalError(`decideStage(${stage.name}): key parts are needed once nothing earlier decides`);
   if ("waitingOn" in parts) {
     if (!inScope) return { kind: "skip", cause: "not-selected", detail: "not selected" };
     const on = parts.waitingOn.join(", ");
     if (facts.dryRun) return { kind: "skip", cause: "waiting", detail: `waiting on ${on} (decided after it runs; may still be cached)` };
-    return { kind: "fail", cause: "input-not-cached", message: `its input ${on} is not in the cache`, hint: `run \`pipeline run --until ${stage.name}\` first` };
+    return {
+      kind: "fail",
+      cause: "input-not-cached",
+      message: `its input ${on} is not in the cache`,
+      hint: `run \`pipeline run --until ${stage.name}\` first`,
+    };
   }
   const key = stageKey(parts);
   const effect = stage.def.effect === true;

@@ -16,11 +16,7 @@ import { commandStage } from "../command/stage.ts";
  * Runs one stage: decode its inputs from the cache, call run(), encode and store its outputs.
  * The engine calls this inside a worker thread (stage-worker.ts); tests may call it inline.
  */
-export async function executeStage(
-  request: StageRequest,
-  post: (message: WorkerMessage) => void,
-  signal: AbortSignal,
-): Promise<void> {
+export async function executeStage(request: StageRequest, post: (message: WorkerMessage) => void, signal: AbortSignal): Promise<void> {
   try {
     const store = new LocalDriver(request.cacheRoot);
     const def = request.command
@@ -127,7 +123,13 @@ async function decodeInput(
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof PipelineError) {
-    return { name: error.name, message: error.message, code: error.code, exitCode: error.exitCode, ...(error.hint ? { hint: error.hint } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      exitCode: error.exitCode,
+      ...(error.hint ? { hint: error.hint } : {}),
+    };
   }
   if (error instanceof Error) return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
   return { name: "Error", message: String(error) };

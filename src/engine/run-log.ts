@@ -44,7 +44,10 @@ export function writeRunLog(cacheRoot: string, log: RunLog): void {
 export function readRunLogs(cacheRoot: string, limit = Infinity): RunLog[] {
   const dir = runsDir(cacheRoot);
   if (!existsSync(dir)) return [];
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort().reverse();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .reverse();
   const logs: RunLog[] = [];
   for (const file of files) {
     if (logs.length >= limit) break;

@@ -45,7 +45,11 @@ export async function executeOne(
   const message = await req.execute(request, { ...hooks, onLog }, req.signal, more);
   const ms = Math.round(performance.now() - started);
   if (message.type === "corrupt-input") {
-    req.emit({ type: "warning", stage: stage.name, message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it` });
+    req.emit({
+      type: "warning",
+      stage: stage.name,
+      message: `${stage.name}: cache object for input ${message.slot} ${message.why}; rebuilding it`,
+    });
     return { type: "corrupt", slot: message.slot };
   }
   if (message.type === "error") {
@@ -70,12 +74,25 @@ export async function executeOne(
           ...(req.ciJob ? { ci_job: req.ciJob } : {}),
         });
   const written = await writeDeclared(stage, message.outputs, req);
-  if (written instanceof PipelineError) return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
+  if (written instanceof PipelineError)
+    return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
   if (written === "missing-object") {
     // the objects it just stored vanished or were damaged before they could be written out
     await req.store.deleting.deleteEntry(stage.name, key);
-    const text = "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
-    return { type: "result", result: fail(req, stage, parts, text, "run `pipeline cache verify`, check the disk holding cache/, then run again", EXIT.stageFailed, ms) };
+    const text =
+      "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
+    return {
+      type: "result",
+      result: fail(
+        req,
+        stage,
+        parts,
+        text,
+        "run `pipeline cache verify`, check the disk holding cache/, then run again",
+        EXIT.stageFailed,
+        ms,
+      ),
+    };
   }
   if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
@@ -116,7 +133,12 @@ export function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequ
   for (const b of stage.inputs) {
     if (only && !only.includes(b.slot)) continue;
     if (b.kind === "file") inputs[b.slot] = { kind: "path", file: { path: b.path, display: b.display, hash: parts.sources[b.slot]! } };
-    else inputs[b.slot] = { kind: stage.def.inputs[b.slot]!.kind as never, hash: parts.inputs[b.slot]!, expect: producerSlot(b.stage, b.output, req) };
+    else
+      inputs[b.slot] = {
+        kind: stage.def.inputs[b.slot]!.kind as never,
+        hash: parts.inputs[b.slot]!,
+        expect: producerSlot(b.stage, b.output, req),
+      };
   }
   return {
     stage: stage.name,
@@ -133,9 +155,17 @@ export function buildRequest(stage: ResolvedStage, parts: KeyParts, req: RunRequ
 }
 
 /** What the producing stage declares about the output a ref input reads (checked once decoded). */
-function producerSlot(stage: string, output: string, req: RunRequest): { fields?: readonly string[]; columns?: readonly string[]; producer: string } {
+function producerSlot(
+  stage: string,
+  output: string,
+  req: RunRequest,
+): { fields?: readonly string[]; columns?: readonly string[]; producer: string } {
   const spec = req.pipeline.stages.get(stage)?.def.outputs[output];
-  return { producer: `${stage}.${output}`, ...(spec?.fields ? { fields: spec.fields } : {}), ...(spec?.columns ? { columns: spec.columns } : {}) };
+  return {
+    producer: `${stage}.${output}`,
+    ...(spec?.fields ? { fields: spec.fields } : {}),
+    ...(spec?.columns ? { columns: spec.columns } : {}),
+  };
 }
 
 /** The stat cache must not vouch for a file that changed under a stage: hash it afresh next time. */
@@ -166,10 +196,26 @@ export async function writeDeclared(
   }
 }
 
-export function fail(req: RunRequest, stage: ResolvedStage, parts: KeyParts | undefined, text: string, hint: string | undefined, exitCode: number, ms = 0): StageResult {
+export function fail(
+  req: RunRequest,
+  stage: ResolvedStage,
+  parts: KeyParts | undefined,
+  text: string,
+  hint: string | undefined,
+  exitCode: number,
+  ms = 0,
+): StageResult {
   // stages name themselves in their messages; the reporter already does
   const message = text.startsWith(`${stage.def.name}: `) ? text.slice(stage.def.name.length + 2) : text;
   req.emit({ type: "stage:failed", stage: stage.name, message, ...(hint ? { hint } : {}) });
-  return { name: stage.name, status: "failed", ms, key: parts ? stageKey(parts) : null, reason: message, exitCode, ...(hint ? { hint } : {}), ...(parts ? { parts: { ...parts } } : {}) };
+  return {
+    name: stage.name,
+    status: "failed",
+    ms,
+    key: parts ? stageKey(parts) : null,
+    reason: message,
+    exitCode,
+    ...(hint ? { hint } : {}),
+    ...(parts ? { parts: { ...parts } } : {}),
+  };
 }
-

@@ -63,7 +63,8 @@ interface Spare {
 
 /** Result of one stage worker: its final message (done, error or corrupt-input). */
 function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
-  if (failed) return Promise.resolve({ type: "error", error: { name: failed.name, message: `the stage worker could not start: ${failed.message}` } });
+  if (failed)
+    return Promise.resolve({ type: "error", error: { name: failed.name, message: `the stage worker could not start: ${failed.message}` } });
   return new Promise((resolve) => {
     let settled = false;
     const finish = (message: FinalMessage) => {
@@ -84,10 +85,19 @@ function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: Wo
       else if (message.type === "progress") hooks.onProgress(message.fraction, message.detail);
       else finish(message);
     });
-    worker.on("error", (error) => finish({ type: "error", error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }));
+    worker.on("error", (error) =>
+      finish({ type: "error", error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }),
+    );
     worker.on("exit", (code) => {
       const message = signal.aborted ? "interrupted" : `worker exited with code ${code} before finishing`;
-      finish({ type: "error", error: { name: signal.aborted ? "CancelledError" : "Error", message, ...(signal.aborted ? { exitCode: 130, code: "E_INTERRUPTED" } : {}) } });
+      finish({
+        type: "error",
+        error: {
+          name: signal.aborted ? "CancelledError" : "Error",
+          message,
+          ...(signal.aborted ? { exitCode: 130, code: "E_INTERRUPTED" } : {}),
+        },
+      });
     });
     worker.ref();
     worker.postMessage({ type: "run", request } satisfies ControlMessage);

@@ -86,12 +86,15 @@ export async function runPipeline(req: RunRequest): Promise<RunOutcome> {
       }
       const { parts } = now;
       const more = walk.pending.some((n) => req.scope.has(n));
-      running.set(name, resolveMiss(stage, now, req, more, walk.known).then(async (outcome) => {
-        if (outcome.type === "corrupt") await retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
-        else settle(walk, outcome.result);
-        if (outcome.type === "result" && outcome.result.status === "failed") walk.stopping ||= !req.keepGoing;
-        running.delete(name); // only now may its dependents (or, after a retry, its producer) be decided
-      }));
+      running.set(
+        name,
+        resolveMiss(stage, now, req, more, walk.known).then(async (outcome) => {
+          if (outcome.type === "corrupt") await retryAfterCorruptInput(walk, stage, parts, outcome.slot, req);
+          else settle(walk, outcome.result);
+          if (outcome.type === "result" && outcome.result.status === "failed") walk.stopping ||= !req.keepGoing;
+          running.delete(name); // only now may its dependents (or, after a retry, its producer) be decided
+        }),
+      );
     }
     if (running.size > 0) await Promise.race(running.values());
   }
@@ -133,7 +136,17 @@ async function retryAfterCorruptInput(walk: Walk, stage: ResolvedStage, parts: K
     walk.pending.sort((a, b) => req.pipeline.order.indexOf(a) - req.pipeline.order.indexOf(b));
     return;
   }
-  settle(walk, fail(req, stage, parts, "an input object in the cache is damaged and could not be rebuilt", "run `pipeline cache verify`, then run again", EXIT.stageFailed));
+  settle(
+    walk,
+    fail(
+      req,
+      stage,
+      parts,
+      "an input object in the cache is damaged and could not be rebuilt",
+      "run `pipeline cache verify`, then run again",
+      EXIT.stageFailed,
+    ),
+  );
   walk.stopping ||= !req.keepGoing;
 }
 
@@ -147,7 +160,12 @@ async function decideNow(stage: ResolvedStage, req: RunRequest, walk: Walk): Pro
   switch (decision.kind) {
     case "skip": {
       const { detail, blockedBy, key, parts, outputs } = decision;
-      return skip(req, stage.name, detail, { ...(blockedBy ? { blockedBy: [...blockedBy] } : {}), ...(key ? { key } : {}), ...(parts ? { parts } : {}), ...(outputs ? { outputs } : {}) });
+      return skip(req, stage.name, detail, {
+        ...(blockedBy ? { blockedBy: [...blockedBy] } : {}),
+        ...(key ? { key } : {}),
+        ...(parts ? { parts } : {}),
+        ...(outputs ? { outputs } : {}),
+      });
     }
     case "fail":
       return fail(req, stage, undefined, decision.message, decision.hint, EXIT.stageFailed);
@@ -198,7 +216,13 @@ export type Outcome = { type: "result"; result: StageResult } | { type: "corrupt
  * A stage the local cache does not hold: a hit on the remote (its declared outputs fetched),
  * else in a dry run what would run and why, else its missing inputs are fetched and it runs.
  */
-async function resolveMiss(stage: ResolvedStage, decision: LookFurther, req: RunRequest, more: boolean, known: ReadonlyMap<string, ObjectRef>): Promise<Outcome> {
+async function resolveMiss(
+  stage: ResolvedStage,
+  decision: LookFurther,
+  req: RunRequest,
+  more: boolean,
+  known: ReadonlyMap<string, ObjectRef>,
+): Promise<Outcome> {
   const { key, parts, reasons } = decision;
   if (req.remote && stage.def.effect !== true && !req.forced.has(stage.name)) {
     const hit = await remoteHit(stage, parts, req.remote, req);
@@ -206,7 +230,10 @@ async function resolveMiss(stage: ResolvedStage, decision: LookFurther, req: Run
   }
   if (req.dryRun) {
     req.emit({ type: "stage:would-run", stage: stage.name, key, reasons: reasons.map((r) => r.detail) });
-    return { type: "result", result: { name: stage.name, status: "would-run", ms: 0, key, reason: `would run: ${prose(reasons)}`, parts: { ...parts }, reasons } };
+    return {
+      type: "result",
+      result: { name: stage.name, status: "would-run", ms: 0, key, reason: `would run: ${prose(reasons)}`, parts: { ...parts }, reasons },
+    };
   }
   // the input objects it reads, made local (a merge reads only a few); the slot that could not be had
   const ensureInputs = async (slots?: readonly string[]): Promise<string | undefined> => {
@@ -252,7 +279,16 @@ async function remoteHit(stage: ResolvedStage, parts: KeyParts, remote: RemoteTi
   }
   if (!req.dryRun) await remote.keepIfComplete(key);
   req.emit({ type: "stage:cached", stage: stage.name, key, from: "remote" });
-  return { name: stage.name, status: "cached", ms: 0, key, reason: "cached on the remote", parts: { ...parts }, outputs: entry.outputs, from: "remote" };
+  return {
+    name: stage.name,
+    status: "cached",
+    ms: 0,
+    key,
+    reason: "cached on the remote",
+    parts: { ...parts },
+    outputs: entry.outputs,
+    from: "remote",
+  };
 }
 
 /** The stages whose failure keeps `stage` from running: failed upstream ones, and what blocked the skipped ones. */
@@ -276,7 +312,11 @@ async function usableEntry(stage: ResolvedStage, key: string, req: RunRequest): 
   if (!entry) return undefined;
   const mismatch = await entryMismatch(entry, stage.def, req.store);
   if (!mismatch) return entry;
-  req.emit({ type: "warning", stage: stage.name, message: `cache entry for ${stage.name} (${key.slice(0, 12)}) is damaged: ${mismatch}; deleted, the stage will rerun` });
+  req.emit({
+    type: "warning",
+    stage: stage.name,
+    message: `cache entry for ${stage.name} (${key.slice(0, 12)}) is damaged: ${mismatch}; deleted, the stage will rerun`,
+  });
   await req.store.deleting.deleteEntry(stage.name, key);
   return undefined;
 }

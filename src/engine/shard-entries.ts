@@ -85,6 +85,7 @@ export async function recordPlan(stage: ResolvedStage, parts: KeyParts, count: n
 
 /** Whether every object is local (downloaded from the remote when needed). */
 export async function fetchAll(outputs: Record<string, ObjectRef>, req: RunRequest): Promise<boolean> {
-  for (const ref of Object.values(outputs)) if (!(req.remote ? await req.remote.ensureLocal(ref) : (await req.store.objectSize(ref.hash)) === ref.size)) return false;
+  for (const ref of Object.values(outputs))
+    if (!(req.remote ? await req.remote.ensureLocal(ref) : (await req.store.objectSize(ref.hash)) === ref.size)) return false;
   return true;
 }

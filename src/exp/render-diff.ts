@@ -26,7 +26,11 @@ export function renderDiff(report: DiffReport, format: DiffFormat): string {
   const draw = format === "md" ? renderMarkdown : renderText;
   const heading = format === "md" ? (title: string) => `### ${title}\n` : (title: string) => `${title}:\n`;
   const both = report.params !== undefined && report.metrics !== undefined;
-  const parts = [format === "md" ? `old: \`${runLabel(report.a)}\`, new: \`${runLabel(report.b)}\`` : `old: ${runLabel(report.a)}\nnew: ${runLabel(report.b)}`];
+  const parts = [
+    format === "md"
+      ? `old: \`${runLabel(report.a)}\`, new: \`${runLabel(report.b)}\``
+      : `old: ${runLabel(report.a)}\nnew: ${runLabel(report.b)}`,
+  ];
   if (report.params) {
     const body = report.params.length === 0 ? "no parameter differs" : draw(paramsGrid(report.params));
     parts.push(both ? `${heading("Params")}${body}` : body);

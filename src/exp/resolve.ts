@@ -18,7 +18,10 @@ export function findRun(logs: readonly RunLog[], ref: string): RunLog {
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
     throw new UsageError(
-      `no recorded run is "${ref}" (not an id, id prefix or name)${didYouMeanTail(ref, logs.flatMap((log) => (log.name ? [log.name] : [])))}`,
+      `no recorded run is "${ref}" (not an id, id prefix or name)${didYouMeanTail(
+        ref,
+        logs.flatMap((log) => (log.name ? [log.name] : [])),
+      )}`,
       logs.length === 0 ? "no runs are recorded yet: `pipeline run` records one" : `recent runs:\n${describeRuns(newestFirst(logs))}`,
     );
   }
@@ -44,19 +47,31 @@ export function resolvePair(logs: readonly RunLog[], aRef?: string, bRef?: strin
   if (!b) throw new UsageError("no runs are recorded yet", "`pipeline run` records one; diffs compare two");
   if (aRef !== undefined) return { a: findRun(logs, aRef), b };
   const a = newestFirst(logs).find((log) => log !== b);
-  if (!a) throw new UsageError(`only one run is recorded (${b.id}): nothing to compare it with`, "run again, e.g. `pipeline run --set STAGE.PARAM=VALUE`");
+  if (!a)
+    throw new UsageError(
+      `only one run is recorded (${b.id}): nothing to compare it with`,
+      "run again, e.g. `pipeline run --set STAGE.PARAM=VALUE`",
+    );
   return { a, b };
 }
 
 /** "id  name  when  config" lines, at most LISTED of them. */
 export function describeRuns(logs: readonly RunLog[]): string {
-  const lines = logs.slice(0, LISTED).map((log) => `  ${[log.id, log.name ?? "-", formatWhen(log.started), log.config ?? "-", ..._variant(log)].join("  ")}`);
+  const lines = logs
+    .slice(0, LISTED)
+    .map((log) => `  ${[log.id, log.name ?? "-", formatWhen(log.started), log.config ?? "-", ..._variant(log)].join("  ")}`);
   if (logs.length > LISTED) lines.push(`  ... and ${logs.length - LISTED} more (pipeline exp show lists them all)`);
   return lines.join("\n");
 }
 
 function _variant(log: RunLog): string[] {
-  return log.variant ? [Object.entries(log.variant).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")] : [];
+  return log.variant
+    ? [
+        Object.entries(log.variant)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(" "),
+      ]
+    : [];
 }
 
 /** "id (name)" for headings. */

@@ -76,7 +76,10 @@ export function buildExpTable(logs: readonly RunLog[], options: ExpTableOptions 
   if (options.sortBy !== undefined) {
     const column = resolveColumn(options.sortBy, allParamColumns, allMetricColumns); // a hidden column sorts too
     const sign = options.sortOrder === "desc" ? -1 : 1;
-    const keyed = rows.map((row, i) => ({ row, value: column.kind === "param" ? paramCells[i]!.get(column.name) : row.metrics.get(column.name) }));
+    const keyed = rows.map((row, i) => ({
+      row,
+      value: column.kind === "param" ? paramCells[i]!.get(column.name) : row.metrics.get(column.name),
+    }));
     keyed.sort((a, b) => _compareCells(a.value, b.value, sign)); // stable: ties stay newest first
     rows = keyed.map((k) => k.row);
   }
@@ -87,8 +90,15 @@ export function buildExpTable(logs: readonly RunLog[], options: ExpTableOptions 
  * `--sort-by`: an exact column, else the one column ending in `.NAME`. Unknown or ambiguous is a
  * usage error that lists the columns.
  */
-export function resolveColumn(wanted: string, paramColumns: readonly string[], metricColumns: readonly string[]): { kind: "param" | "metric"; name: string } {
-  const all = [...paramColumns.map((name) => ({ kind: "param" as const, name })), ...metricColumns.map((name) => ({ kind: "metric" as const, name }))];
+export function resolveColumn(
+  wanted: string,
+  paramColumns: readonly string[],
+  metricColumns: readonly string[],
+): { kind: "param" | "metric"; name: string } {
+  const all = [
+    ...paramColumns.map((name) => ({ kind: "param" as const, name })),
+    ...metricColumns.map((name) => ({ kind: "metric" as const, name })),
+  ];
   const exact = all.find((c) => c.name === wanted);
   if (exact) return exact;
   const bySuffix = all.filter((c) => c.name.endsWith(`.${wanted}`));

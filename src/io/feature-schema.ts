@@ -10,7 +10,10 @@ export async function readFeatureNames(file: FileRef): Promise<string[]> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${file.display}: not valid JSON (${describeError(error)})`, `write it as {"feature_names": ["col_a", "col_b", ...]}`);
+    throw new InputError(
+      `${file.display}: not valid JSON (${describeError(error)})`,
+      `write it as {"feature_names": ["col_a", "col_b", ...]}`,
+    );
   }
   const names = (parsed as { feature_names?: unknown } | null)?.feature_names;
   if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === "string" && n.length > 0)) {

@@ -53,7 +53,13 @@ async function readOpened(parquet: OpenParquet, file: FileRef, featureNames: rea
   for (let first = 0; first < featureNames.length; first += FEATURE_GROUP) {
     const names = featureNames.slice(first, first + FEATURE_GROUP);
     const group = (await parquet.read(names)).table;
-    packColumnsInto(features, featureNames.length, first, names.map((n) => group[n] as ArrayLike<number>), keep);
+    packColumnsInto(
+      features,
+      featureNames.length,
+      first,
+      names.map((n) => group[n] as ArrayLike<number>),
+      keep,
+    );
   }
   return {
     features: { rows: keep.length, cols: featureNames.length, data: features },
@@ -80,16 +86,31 @@ function checkColumns(types: Record<string, string>, featureNames: readonly stri
   for (const name of [...featureNames, ...LABEL_COLUMNS]) {
     if (!(name in types)) {
       const known = Object.keys(types).slice(0, 8).join(", ");
-      throw columnError(file, name, "is missing", `add the column, or fix its name in feature_schema_v1.json (the file has: ${known}, ...)`);
+      throw columnError(
+        file,
+        name,
+        "is missing",
+        `add the column, or fix its name in feature_schema_v1.json (the file has: ${known}, ...)`,
+      );
     }
   }
   for (const name of featureNames) {
     if (!NUMERIC.test(types[name]!)) {
-      throw columnError(file, name, `is ${types[name]}, not numeric`, "store feature columns as float32 or float64 (NaN for missing values)");
+      throw columnError(
+        file,
+        name,
+        `is ${types[name]}, not numeric`,
+        "store feature columns as float32 or float64 (NaN for missing values)",
+      );
     }
   }
   if (!/^u?int(8|16|32|64)$/.test(types.phase!)) {
-    throw columnError(file, "phase", `is ${types.phase}, not an integer phase code`, `store phase as an integer code 0..${MAX_PHASE} (${PHASE_NAMES.join(", ")})`);
+    throw columnError(
+      file,
+      "phase",
+      `is ${types.phase}, not an integer phase code`,
+      `store phase as an integer code 0..${MAX_PHASE} (${PHASE_NAMES.join(", ")})`,
+    );
   }
   for (const name of ID_COLUMNS) {
     if (types[name] !== "utf8") throw columnError(file, name, `is ${types[name]}, not a string`, `store ${name} as a string column`);

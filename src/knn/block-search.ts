@@ -184,11 +184,17 @@ function finishByLimit(
   const staged = limits.map(roundUpToFloat32); // the kernel compares float32 values
   const exact: (TopList | undefined)[] = limits.map(() => new TopList(k));
   const admitted = limits.map(() => 0);
-  eachTile(search, limits.length, kernel, (q) => (exact[q] ? staged[q]! : -Infinity), (q, value, row) => {
-    if (!(value <= staged[q]!) || !exact[q]) return;
-    if (++admitted[q]! > maxRows) exact[q] = undefined;
-    else exact[q].push(distance64(f32, layout, query.base / 4 + query.ids[q]! * layout.dp, row), row);
-  });
+  eachTile(
+    search,
+    limits.length,
+    kernel,
+    (q) => (exact[q] ? staged[q]! : -Infinity),
+    (q, value, row) => {
+      if (!(value <= staged[q]!) || !exact[q]) return;
+      if (++admitted[q]! > maxRows) exact[q] = undefined;
+      else exact[q].push(distance64(f32, layout, query.base / 4 + query.ids[q]! * layout.dp, row), row);
+    },
+  );
   return exact;
 }
 

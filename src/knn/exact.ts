@@ -75,13 +75,7 @@ export function emptyResult(queries: number, k: number): KnnResult {
  * Plain float64 brute force: the test oracle and the fallback the fast path uses when its
  * float32 shortlist cannot be proven complete. `queryData` holds the query vectors row-major.
  */
-export function bruteForceKnn(
-  data: Float32Array,
-  dims: number,
-  reference: Int32Array,
-  queryData: Float32Array,
-  k: number,
-): KnnResult {
+export function bruteForceKnn(data: Float32Array, dims: number, reference: Int32Array, queryData: Float32Array, k: number): KnnResult {
   const queries = queryData.length / dims;
   const result = emptyResult(queries, k);
   const list = new TopList(k);

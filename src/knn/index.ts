@@ -30,6 +30,11 @@ export function knnSearchWithStats(req: KnnSearchRequest): Promise<KnnSearchOutc
 }
 
 /** A persistent reference set for repeated searches with outside query vectors (m x dims). */
-export function createKnnIndex(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
+export function createKnnIndex(
+  data: Float32Array,
+  dims: number,
+  reference: Int32Array,
+  options: { threads: number; kernel?: ShortlistKernel },
+): Promise<KnnIndex> {
   return createKnnIndexFast(data, dims, reference, options);
 }

@@ -75,9 +75,21 @@ export function bindKernels(exports: Record<string, unknown>): Kernels {
       distBlock(q.base, q.norms, q.ids, q.count, r.base, r.norms, r.ids, r.count, rowBytes, out, f.thresholds, f.hits, f.hitCounts),
     int16: ({ queries: q, references: r, rowBytes, out, filter: f }) =>
       distBlockI16(
-        q.quadCodes, q.scales, q.norms, q.ids, q.count,
-        r.codeRows, r.scales, r.norms, r.ids, r.count,
-        rowBytes, out, f.thresholds, f.hits, f.hitCounts,
+        q.quadCodes,
+        q.scales,
+        q.norms,
+        q.ids,
+        q.count,
+        r.codeRows,
+        r.scales,
+        r.norms,
+        r.ids,
+        r.count,
+        rowBytes,
+        out,
+        f.thresholds,
+        f.hits,
+        f.hitCounts,
       ),
   };
 }

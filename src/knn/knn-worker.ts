@@ -49,7 +49,12 @@ function run(task: WorkerTask): WorkerReply {
  * stays the whole group's, which only widens the error bound.
  */
 function sliceOf(group: GroupLayout, [start, end]: RefSlice): GroupLayout {
-  return { ...group, idsOffset: group.idsOffset + start * 4, codeRowsOffset: group.codeRowsOffset + start * 4, length: Math.max(0, Math.min(end, group.length) - start) };
+  return {
+    ...group,
+    idsOffset: group.idsOffset + start * 4,
+    codeRowsOffset: group.codeRowsOffset + start * 4,
+    length: Math.max(0, Math.min(end, group.length) - start),
+  };
 }
 
 function rowQueries(ids: Int32Array): QuerySource {
@@ -90,5 +95,8 @@ function stageVectors(vectors: Float32Array): QuerySource {
 
 parentPort!.on("message", (task: WorkerTask) => {
   const reply = run(task);
-  parentPort!.postMessage(reply, [...reply.indices, ...reply.distances].map((a) => a.buffer as ArrayBuffer));
+  parentPort!.postMessage(
+    reply,
+    [...reply.indices, ...reply.distances].map((a) => a.buffer as ArrayBuffer),
+  );
 });

@@ -3,7 +3,8 @@ import { wasm, type WasmMemory } from "./wasm-api.ts";
 import type { PruneProjection } from "./prune-fit.ts";
 import { paddedCodeLength, quantizeRow, roundUpToFloat32, type RowCodeStats } from "./quantize.ts";
 /** What to do about features that are not finite (a bad wiring, or a cache edited by hand). */
-export const NONFINITE_HINT = "exact KNN needs finite features: wire this input to standardize.features (it imputes NaN); if it is, run `pipeline cache verify`";
+export const NONFINITE_HINT =
+  "exact KNN needs finite features: wire this input to standardize.features (it imputes NaN); if it is, run `pipeline cache verify`";
 
 /**
  * Where everything lives in the one shared WebAssembly memory that every kNN worker imports:
@@ -116,7 +117,14 @@ export interface ProjectionShape {
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-export function planLayout(rows: number, dims: number, groupLengths: readonly number[], workers: number, shape?: ProjectionShape, withCodes = false): MemoryLayout {
+export function planLayout(
+  rows: number,
+  dims: number,
+  groupLengths: readonly number[],
+  workers: number,
+  shape?: ProjectionShape,
+  withCodes = false,
+): MemoryLayout {
   const dp = Math.ceil(dims / 4) * 4;
   let at = 0;
   const take = (bytes: number): number => {
@@ -160,7 +168,18 @@ export function planLayout(rows: number, dims: number, groupLengths: readonly nu
     quadCodesOffset: take(codes ? QUERY_BLOCK * dpi * 2 : 0),
   }));
   if (at > MAX_PAGES * PAGE) throw new RangeError(`knn: ${rows} rows x ${dims} dims do not fit in 4 GiB of wasm memory`);
-  return { rows, dims, dp, dataOffset, normsOffset, groups, scratch, ...(projection && { projection }), ...(codes && { codes }), bytes: at };
+  return {
+    rows,
+    dims,
+    dp,
+    dataOffset,
+    normsOffset,
+    groups,
+    scratch,
+    ...(projection && { projection }),
+    ...(codes && { codes }),
+    bytes: at,
+  };
 }
 
 /** float64 sum of squares of a float32 vector, in j order. */
@@ -188,7 +207,14 @@ export function fillSharedMemory(
 ): { memory: WasmMemory; layout: MemoryLayout } {
   const rows = rowIds ? rowIds.length : data.length / dims;
   const sourceOf = (row: number): number => (rowIds ? rowIds[row]! : row);
-  const layout = planLayout(rows, dims, groups.map((g) => g.length), workers, projection, withCodes);
+  const layout = planLayout(
+    rows,
+    dims,
+    groups.map((g) => g.length),
+    workers,
+    projection,
+    withCodes,
+  );
   const pages = Math.max(1, Math.ceil(layout.bytes / PAGE));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const f32 = new Float32Array(memory.buffer);
@@ -203,12 +229,20 @@ export function fillSharedMemory(
   }
   f32.set(norms, layout.normsOffset / 4);
   const codeErrors = layout.codes ? writeCodes(memory, layout.codes, data, dims, rows, sourceOf) : undefined;
-  groups.forEach((ids, g) => writeGroup(memory, layout.groups[g]!, ids, norms, rows, layout.codes && codeErrors && { place: layout.codes, errors: codeErrors }));
+  groups.forEach((ids, g) =>
+    writeGroup(memory, layout.groups[g]!, ids, norms, rows, layout.codes && codeErrors && { place: layout.codes, errors: codeErrors }),
+  );
   if (projection && layout.projection) writeProjection(memory, layout.projection, projection, groups, layout.groups);
   return { memory, layout };
 }
 
-function writeProjection(memory: WasmMemory, place: ProjectionLayout, projection: PruneProjection, groups: readonly Int32Array[], groupLayouts: GroupLayout[]): void {
+function writeProjection(
+  memory: WasmMemory,
+  place: ProjectionLayout,
+  projection: PruneProjection,
+  groups: readonly Int32Array[],
+  groupLayouts: GroupLayout[],
+): void {
   const { pdp, coords, centeredNorms } = projection;
   const rows = centeredNorms.length;
   new Float32Array(memory.buffer, place.offset, rows * pdp).set(coords);
@@ -243,7 +277,14 @@ function writeCodes(
   return errors;
 }
 
-function writeGroup(memory: WasmMemory, group: GroupLayout, ids: Int32Array, norms: Float64Array, rows: number, codes?: { place: CodesLayout; errors: Float32Array }): void {
+function writeGroup(
+  memory: WasmMemory,
+  group: GroupLayout,
+  ids: Int32Array,
+  norms: Float64Array,
+  rows: number,
+  codes?: { place: CodesLayout; errors: Float32Array },
+): void {
   const target = new Int32Array(memory.buffer, group.idsOffset, ids.length + (ids.length % 2));
   target.set(ids);
   if (ids.length % 2 === 1) target[ids.length] = ids[ids.length - 1]!;

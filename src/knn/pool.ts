@@ -5,7 +5,15 @@ import { CancelledError } from "../core/errors.ts";
 import { compiledUrl, wasmPath } from "../core/paths.ts";
 import { fillSharedMemory } from "./layout.ts";
 import type { PruneProjection } from "./prune-fit.ts";
-import { NO_COUNTS, type PruneMode, type RefSlice, type TaskCounts, type WorkerInit, type WorkerReply, type WorkerTask } from "./protocol.ts";
+import {
+  NO_COUNTS,
+  type PruneMode,
+  type RefSlice,
+  type TaskCounts,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerTask,
+} from "./protocol.ts";
 import type { ShortlistKernel } from "./types.ts";
 
 export type TaskBody =
@@ -31,7 +39,15 @@ export class KnnPool {
   private constructor(private readonly workers: Worker[]) {}
 
   /** `rowIds`: the rows of `data` to hold, in that order (all of them without it); see fillSharedMemory. */
-  static async start(data: Float32Array, dims: number, groups: readonly Int32Array[], threads: number, kernel: ShortlistKernel, projection?: PruneProjection, rowIds?: Int32Array): Promise<KnnPool> {
+  static async start(
+    data: Float32Array,
+    dims: number,
+    groups: readonly Int32Array[],
+    threads: number,
+    kernel: ShortlistKernel,
+    projection?: PruneProjection,
+    rowIds?: Int32Array,
+  ): Promise<KnnPool> {
     const count = Math.max(1, Math.floor(threads));
     const module = await loadKernel();
     const { memory, layout } = fillSharedMemory(data, dims, groups, count, projection, kernel === "int16", rowIds);

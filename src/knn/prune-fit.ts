@@ -42,7 +42,13 @@ export function fitSample(groups: readonly Int32Array[]): Int32Array {
  * when the top `rank` axes hold less than `minExplained` of the sample's variance: the distance
  * then lives mostly in the residual, the bound is loose and projecting 150k rows is wasted.
  */
-export function projectForPruning(data: Float32Array, dims: number, sampleRows: Int32Array, rank: number, minExplained = 0): PruneProjection | undefined {
+export function projectForPruning(
+  data: Float32Array,
+  dims: number,
+  sampleRows: Int32Array,
+  rank: number,
+  minExplained = 0,
+): PruneProjection | undefined {
   const rows = data.length / dims;
   const input = { data, rows, cols: dims, rowIndex: sampleRows };
   const mean = columnMeans(input);

@@ -40,7 +40,15 @@ const ROUNDING_BIAS = 6755399441055744;
  * subnormal one would round by up to half its value and break both bounds); rows that small
  * get small or zero codes, and their error norm says so.
  */
-export function quantizeRow(values: Float32Array, offset: number, dims: number, codes: Int16Array, codeOffset: number, dpi: number, out: RowCodeStats): void {
+export function quantizeRow(
+  values: Float32Array,
+  offset: number,
+  dims: number,
+  codes: Int16Array,
+  codeOffset: number,
+  dpi: number,
+  out: RowCodeStats,
+): void {
   let sumSquares = 0;
   let maxAbs = 0;
   for (let j = 0; j < dims; j++) {
@@ -69,7 +77,15 @@ export function quantizeRow(values: Float32Array, offset: number, dims: number, 
  * Codes `count` rows of `values` (dims floats each) into `codes` (dpi each), with each row's
  * float32 scale and its error norm rounded up to float32 (the bound must never understate it).
  */
-export function quantizeRows(values: Float32Array, dims: number, count: number, codes: Int16Array, dpi: number, scales: Float32Array, errorNorms: Float32Array): void {
+export function quantizeRows(
+  values: Float32Array,
+  dims: number,
+  count: number,
+  codes: Int16Array,
+  dpi: number,
+  scales: Float32Array,
+  errorNorms: Float32Array,
+): void {
   const stats: RowCodeStats = { scale: 0, errorNorm: 0 };
   for (let row = 0; row < count; row++) {
     quantizeRow(values, row * dims, dims, codes, row * dpi, dpi, stats);

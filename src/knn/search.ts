@@ -12,7 +12,13 @@ import type { KnnIndex, KnnResult, KnnSearchOutcome, KnnSearchRequest, KnnSearch
 const AUTO_MIN_EXPLAINED = 0.85;
 
 const NO_COUNTS_STATS: Readonly<KnnSearchStats> = {
-  codeFallbacks: 0, fallbacks: 0, mode: "brute", rank: 0, survivors: 0, prunedPairs: 0, sampleSurvivorFraction: NaN,
+  codeFallbacks: 0,
+  fallbacks: 0,
+  mode: "brute",
+  rank: 0,
+  survivors: 0,
+  prunedPairs: 0,
+  sampleSurvivorFraction: NaN,
 };
 
 /**
@@ -93,12 +99,20 @@ function validateRequest(req: KnnSearchRequest): void {
  * Only the reference rows are copied to the workers' memory (evaluate's index holds 54k of
  * 150k rows), straight from `data` and in ascending row order, so ties still fall to the lower row id.
  */
-export async function createKnnIndexFast(data: Float32Array, dims: number, reference: Int32Array, options: { threads: number; kernel?: ShortlistKernel }): Promise<KnnIndex> {
+export async function createKnnIndexFast(
+  data: Float32Array,
+  dims: number,
+  reference: Int32Array,
+  options: { threads: number; kernel?: ShortlistKernel },
+): Promise<KnnIndex> {
   validateRows(reference, data.length / dims);
   const rows = Int32Array.from(reference).sort();
   const local = Int32Array.from(rows, (_, i) => i);
   const pool = await KnnPool.start(data, dims, [local], options.threads, options.kernel ?? "int16", undefined, rows);
-  const toRowIds = (result: KnnResult): KnnResult => ({ indices: result.indices.map((i) => (i < 0 ? i : rows[i]!)), distances: result.distances });
+  const toRowIds = (result: KnnResult): KnnResult => ({
+    indices: result.indices.map((i) => (i < 0 ? i : rows[i]!)),
+    distances: result.distances,
+  });
   let queue: Promise<unknown> = Promise.resolve();
   const search = async (queries: Float32Array, k: number): Promise<KnnResult> => {
     if (queries.length % dims !== 0) throw new RangeError(`knn: query length ${queries.length} is not a multiple of dims ${dims}`);
@@ -127,11 +141,16 @@ export async function createKnnIndexFast(data: Float32Array, dims: number, refer
    */
   const searchSliced = async (queries: Float32Array, k: number): Promise<KnnResult> => {
     const step = Math.ceil(rows.length / options.threads / 2) * 2;
-    const slices = Array.from({ length: options.threads }, (_, i) => [i * step, Math.min(rows.length, (i + 1) * step)] as const).filter(([a, b]) => b > a);
+    const slices = Array.from({ length: options.threads }, (_, i) => [i * step, Math.min(rows.length, (i + 1) * step)] as const).filter(
+      ([a, b]) => b > a,
+    );
     const parts: KnnResult[] = [];
-    await pool.run(slices.map((slice) => ({ kind: "vectors" as const, vectors: queries, k, slice })), (index, reply) => {
-      parts[index] = { indices: reply.indices[0]!, distances: reply.distances[0]! };
-    });
+    await pool.run(
+      slices.map((slice) => ({ kind: "vectors" as const, vectors: queries, k, slice })),
+      (index, reply) => {
+        parts[index] = { indices: reply.indices[0]!, distances: reply.distances[0]! };
+      },
+    );
     return toRowIds(parts.slice(1).reduce((merged, part) => mergeNeighbours(merged, part, k), parts[0]!));
   };
   return {

@@ -44,7 +44,15 @@ export function assignNearest(points: PointSet, centres: Float64Array, k: number
 }
 
 /** Float64 argmin over the centres the bound cannot rule out; returns that distance. */
-function recheck(points: PointSet, s: number, centres: Float64Array, k: number, screened: Float32Array, bounds: DistanceBounds, labels: Int32Array): number {
+function recheck(
+  points: PointSet,
+  s: number,
+  centres: Float64Array,
+  k: number,
+  screened: Float32Array,
+  bounds: DistanceBounds,
+  labels: Int32Array,
+): number {
   let cap = Infinity;
   for (let c = 0; c < k; c++) cap = Math.min(cap, bounds.upper(screened[c]!, bounds.radii[c]!));
   const { data, cols, rowIndex } = points;

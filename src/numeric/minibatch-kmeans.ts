@@ -140,7 +140,10 @@ function reseedStarved(batch: PackedPoints, centres: Float64Array, counts: Float
   const cap = Math.floor(0.5 * batch.count);
   if (starved.length > cap) {
     // keep only the `cap` lowest counts (stable order on ties)
-    starved = starved.sort((a, b) => counts[a]! - counts[b]! || a - b).slice(0, cap).sort((a, b) => a - b);
+    starved = starved
+      .sort((a, b) => counts[a]! - counts[b]! || a - b)
+      .slice(0, cap)
+      .sort((a, b) => a - b);
   }
   if (starved.length === 0) return;
   const picks = rng.sample(batch.count, starved.length);

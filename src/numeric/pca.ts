@@ -15,13 +15,7 @@ export interface PcaFit extends LinearMap {
  * sign, which is canonicalised here: each axis's largest loading is positive).
  * Components beyond min(nComponents, cols, fit rows) are zero rows.
  */
-export function fitPca(
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  fitRows: Int32Array,
-  nComponents: number,
-): PcaFit {
+export function fitPca(data: Float32Array, rows: number, cols: number, fitRows: Int32Array, nComponents: number): PcaFit {
   const input = { data, rows, cols, rowIndex: fitRows };
   const mean = columnMeans(input);
   const scatter = scatterMatrix(input, mean);

@@ -32,7 +32,12 @@ export interface ParallelOptions {
  * thread, so the result has the same bytes for any thread count. The result's `data` is
  * backed by a SharedArrayBuffer when more than one thread ran.
  */
-export async function standardizeParallel(data: Float32Array, rows: number, cols: number, options: ParallelOptions): Promise<StandardizeResult> {
+export async function standardizeParallel(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  options: ParallelOptions,
+): Promise<StandardizeResult> {
   const { signal, onProgress, helpersOnly } = options;
   const participants = Math.floor(options.threads);
   if (participants < 2 || rows * cols < (options.minValues ?? PARALLEL_MIN_VALUES)) {
@@ -50,7 +55,13 @@ export async function standardizeParallel(data: Float32Array, rows: number, cols
     const stats: ColumnStats = { medians: input.stats.medians.slice(), means: input.stats.means.slice(), stds: input.stats.stds.slice() };
     const { kept, dropped } = splitByStd(stats.stds);
     const out = new Float32Array(new SharedArrayBuffer(rows * kept.length * Float32Array.BYTES_PER_ELEMENT));
-    const zscores = { kind: "zscores", bounds: taskBounds(rows, ZSCORE_ROWS), counters: createCounters(), plan: zScorePlan(kept, stats), out } as const;
+    const zscores = {
+      kind: "zscores",
+      bounds: taskBounds(rows, ZSCORE_ROWS),
+      counters: createCounters(),
+      plan: zScorePlan(kept, stats),
+      out,
+    } as const;
     await pool.run(zscores, { signal, helpersOnly, onProgress: (f) => onProgress?.(STATS_SHARE + f * (1 - STATS_SHARE), "z-scores") });
     return { ...stats, data: out, kept, dropped };
   } finally {
@@ -62,7 +73,10 @@ export async function standardizeParallel(data: Float32Array, rows: number, cols
 function _sharedInput(data: Float32Array, rows: number, cols: number): SharedInput {
   const f64 = () => new Float64Array(new SharedArrayBuffer(cols * Float64Array.BYTES_PER_ELEMENT));
   return {
-    data: data.buffer instanceof SharedArrayBuffer ? data : new Float32Array(new SharedArrayBuffer(rows * cols * Float32Array.BYTES_PER_ELEMENT)),
+    data:
+      data.buffer instanceof SharedArrayBuffer
+        ? data
+        : new Float32Array(new SharedArrayBuffer(rows * cols * Float32Array.BYTES_PER_ELEMENT)),
     rows,
     cols,
     stats: { medians: f64(), means: f64(), stds: f64() },

@@ -40,7 +40,10 @@ export class StandardizePool {
   /** Starts `helpers` workers; they boot while the caller fills `input.data`. */
   static start(input: SharedInput, helpers: number): StandardizePool {
     const url = compiledUrl(import.meta.url, "./standardize-worker.js");
-    return new StandardizePool(input, Array.from({ length: helpers }, () => new Worker(url, { workerData: input })));
+    return new StandardizePool(
+      input,
+      Array.from({ length: helpers }, () => new Worker(url, { workerData: input })),
+    );
   }
 
   /**

@@ -99,13 +99,7 @@ export function splitByStd(stds: Float64Array): { kept: Int32Array; dropped: Int
 }
 
 /** z-scores of the `kept` columns, NaN → median first; row-major n × kept.length float32. */
-function applyStandardize(
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  kept: Int32Array,
-  stats: ColumnStats,
-): Float32Array {
+function applyStandardize(data: Float32Array, rows: number, cols: number, kept: Int32Array, stats: ColumnStats): Float32Array {
   const out = new Float32Array(rows * kept.length);
   applyRows(data, cols, zScorePlan(kept, stats), 0, rows, out);
   return out;
@@ -146,14 +140,7 @@ export function applyRows(data: Float32Array, cols: number, plan: ZScorePlan, fi
   }
 }
 
-function gatherColumns(
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  first: number,
-  width: number,
-  block: Float32Array,
-): void {
+function gatherColumns(data: Float32Array, rows: number, cols: number, first: number, width: number, block: Float32Array): void {
   for (let r = 0; r < rows; r++) {
     const base = r * cols + first;
     for (let c = 0; c < width; c++) block[c * rows + r] = data[base + c]!;

@@ -17,11 +17,14 @@ export class PublishError extends PipelineError {
   /** `report.reasons` maps a short cause ("connection refused", "HTTP 400") to how many events it hit. */
   constructor(report: UndeliveredReport, hint?: string) {
     const delivered = report.sent > 0 ? ` (${report.sent} delivered)` : "";
-    super(`${report.failed} of ${report.total} events were not delivered to ${report.url}: ${describeReasons(report.reasons)}${delivered}`, {
-      code: "E_PUBLISH_FAILED",
-      exitCode: EXIT.publish,
-      hint: hint ?? `check that the dashboard is listening at ${report.url}, then publish again (\`pipeline run publish\`)`,
-    });
+    super(
+      `${report.failed} of ${report.total} events were not delivered to ${report.url}: ${describeReasons(report.reasons)}${delivered}`,
+      {
+        code: "E_PUBLISH_FAILED",
+        exitCode: EXIT.publish,
+        hint: hint ?? `check that the dashboard is listening at ${report.url}, then publish again (\`pipeline run publish\`)`,
+      },
+    );
     this.failed = report.failed;
     this.delivered = report.sent;
     this.total = report.total;

@@ -34,11 +34,7 @@ export const modelPerfEventSchema = z.strictObject({
   accuracy: z.number().describe("macro F1, as in model_metric"),
 });
 
-export const publishEventSchema = z.discriminatedUnion("type", [
-  embeddingEventSchema,
-  modelMetricEventSchema,
-  modelPerfEventSchema,
-]);
+export const publishEventSchema = z.discriminatedUnion("type", [embeddingEventSchema, modelMetricEventSchema, modelPerfEventSchema]);
 
 export type EmbeddingEvent = z.infer<typeof embeddingEventSchema>;
 export type ModelMetricEvent = z.infer<typeof modelMetricEventSchema>;

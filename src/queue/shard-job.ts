@@ -68,7 +68,7 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
       "this worker has no remote cache it may write: set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY",
     );
   try {
-    const req = requestFor(project, stage, remote, ctx);
+    const req = requestFor(project, remote, ctx);
     const shard = data.index === undefined ? undefined : { index: data.index, count: data.count };
     const done = (key: string, cached: boolean): ShardJobResult => ({
       key,
@@ -107,7 +107,7 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
 }
 
 /** The parts of a run request the engine's shard helpers read, for this worker's project. */
-function requestFor(project: Project, stage: ResolvedStage, remote: RemoteTier, ctx: JobContext): RunRequest {
+function requestFor(project: Project, remote: RemoteTier, ctx: JobContext): RunRequest {
   const ciJob = ciJobId(process.env);
   return {
     pipeline: project.pipeline,

@@ -18,7 +18,11 @@ import type { RemoteSettings } from "./settings.ts";
 export type RemoteFailureKind = "unreachable" | "timeout" | "server" | "denied" | "damaged" | "local";
 
 export class RemoteError extends Error {
-  constructor(readonly kind: RemoteFailureKind, message: string, readonly status?: number) {
+  constructor(
+    readonly kind: RemoteFailureKind,
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = "RemoteError";
   }
@@ -49,12 +53,20 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
   const base = new URL(`${settings.base}/`);
   const pool = new Pool(base.origin, { connections, connect: { timeout: settings.timeoutMs } });
   const prefix = base.pathname.replace(/\/$/, "");
-  const headers = (extra: Record<string, string> = {}) => ({ ...(settings.authorization ? { authorization: settings.authorization } : {}), ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({
+    ...(settings.authorization ? { authorization: settings.authorization } : {}),
+    ...extra,
+  });
 
   const send = async (options: Omit<Dispatcher.RequestOptions, "origin">, bytes = 0): Promise<Dispatcher.ResponseData> => {
     const deadline = settings.timeoutMs + Math.ceil((bytes / MIN_BYTES_PER_SECOND) * 1000);
     try {
-      return await pool.request({ ...options, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs, signal: AbortSignal.timeout(deadline) });
+      return await pool.request({
+        ...options,
+        headersTimeout: settings.timeoutMs,
+        bodyTimeout: settings.timeoutMs,
+        signal: AbortSignal.timeout(deadline),
+      });
     } catch (error) {
       throw transportError(error, settings.timeoutMs);
     }
@@ -77,7 +89,15 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
     }
   };
   const putBody = async (path: string, body: Uint8Array | NodeJS.ReadableStream, size: number, what: string): Promise<void> => {
-    const response = await send({ path, method: "PUT", headers: headers({ "content-length": String(size), "content-type": "application/octet-stream" }), body: body as never }, size);
+    const response = await send(
+      {
+        path,
+        method: "PUT",
+        headers: headers({ "content-length": String(size), "content-type": "application/octet-stream" }),
+        body: body as never,
+      },
+      size,
+    );
     if ((await expectOk(response, what)) === "missing") throw statusError(404, what);
     await response.body.dump();
   };
@@ -162,7 +182,11 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
       try {
         await putBody(casPath(hash), verified, size, `object ${hash.slice(0, 12)}`);
       } catch (error) {
-        if (mismatch) throw new RemoteError("local", `the local object ${hash.slice(0, 12)} does not match its hash; not uploaded (run \`pipeline cache verify\`)`);
+        if (mismatch)
+          throw new RemoteError(
+            "local",
+            `the local object ${hash.slice(0, 12)} does not match its hash; not uploaded (run \`pipeline cache verify\`)`,
+          );
         throw error;
       }
     },
@@ -192,7 +216,8 @@ function statusError(status: number, what: string): RemoteError {
 function transportError(error: unknown, timeoutMs: number): RemoteError {
   if (error instanceof RemoteError) return error;
   const code = String((error as { code?: unknown } | null)?.code ?? "");
-  if (/TIMEOUT/.test(code) || (error instanceof Error && error.name === "TimeoutError")) return new RemoteError("timeout", `no answer within ${timeoutMs} ms`);
+  if (/TIMEOUT/.test(code) || (error instanceof Error && error.name === "TimeoutError"))
+    return new RemoteError("timeout", `no answer within ${timeoutMs} ms`);
   if (code === "ECONNREFUSED") return new RemoteError("unreachable", "connection refused");
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new RemoteError("unreachable", "host not found");
   if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return new RemoteError("unreachable", "connection closed by the server");

@@ -25,7 +25,8 @@ export function describeRemote(remote: RemoteTier): string {
  */
 export function ciJobId(env: NodeJS.ProcessEnv): string | undefined {
   if (env.PIPELINE_CI_JOB) return env.PIPELINE_CI_JOB;
-  if (env.GITHUB_RUN_ID) return `github-actions run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? ` attempt ${env.GITHUB_RUN_ATTEMPT}` : ""}${env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : ""}`;
+  if (env.GITHUB_RUN_ID)
+    return `github-actions run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? ` attempt ${env.GITHUB_RUN_ATTEMPT}` : ""}${env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : ""}`;
   if (env.CI_JOB_ID) return `gitlab job ${env.CI_JOB_ID}`;
   if (env.BUILDKITE_JOB_ID) return `buildkite job ${env.BUILDKITE_JOB_ID}`;
   return undefined;

@@ -39,13 +39,19 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", ["cache.remote.url is not a URL (not shown: it may hold credentials); give e.g. https://cache.example.com/pipeline"]);
+    throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", [
+      "cache.remote.url is not a URL (not shown: it may hold credentials); give e.g. https://cache.example.com/pipeline",
+    ]);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", [`cache.remote.url: ${url.protocol} is not supported; use http or https`]);
+    throw new ConfigError(fromEnv ? "PIPELINE_REMOTE_CACHE" : "pipeline.yaml", [
+      `cache.remote.url: ${url.protocol} is not supported; use http or https`,
+    ]);
   }
   if (!fromEnv && (url.username || url.password)) {
-    throw new ConfigError("pipeline.yaml", ["cache.remote.url: holds credentials, and pipeline.yaml is committed; put the URL with credentials in PIPELINE_REMOTE_CACHE or a token in PIPELINE_REMOTE_CACHE_TOKEN"]);
+    throw new ConfigError("pipeline.yaml", [
+      "cache.remote.url: holds credentials, and pipeline.yaml is committed; put the URL with credentials in PIPELINE_REMOTE_CACHE or a token in PIPELINE_REMOTE_CACHE_TOKEN",
+    ]);
   }
   const trust = yaml?.trust ?? [];
   const badKeys = trust.flatMap((text, i) => {
@@ -57,7 +63,10 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
     }
   });
   if (badKeys.length > 0) throw new ConfigError("pipeline.yaml", badKeys);
-  const basic = url.username || url.password ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}` : undefined;
+  const basic =
+    url.username || url.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`
+      : undefined;
   const token = env.PIPELINE_REMOTE_CACHE_TOKEN || undefined;
   url.username = "";
   url.password = "";

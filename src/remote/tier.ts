@@ -21,7 +21,11 @@ const FAILURES_TO_SWITCH_OFF = 3;
 /** Uploads in flight at once. */
 const UPLOAD_CONCURRENCY = 4;
 
-const refSchema = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0), kind: z.enum(["matrix", "table", "json", "file"]) });
+const refSchema = z.object({
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().min(0),
+  kind: z.enum(["matrix", "table", "json", "file"]),
+});
 
 /** An entry as it travels: what the local one holds (without its local seal), plus its signature. */
 export const remoteEntrySchema = z.object({
@@ -82,7 +86,10 @@ export class RemoteTier {
     this.writesOff = settings.mode !== "readwrite";
     if (settings.mode === "readwrite" && !trust.sign) {
       this.writesOff = true;
-      this.warnOnce("no-key", `remote cache ${settings.display}: readwrite mode, but PIPELINE_CACHE_SIGNING_KEY is not set; uploads are off (readers accept only signed entries)`);
+      this.warnOnce(
+        "no-key",
+        `remote cache ${settings.display}: readwrite mode, but PIPELINE_CACHE_SIGNING_KEY is not set; uploads are off (readers accept only signed entries)`,
+      );
     }
   }
 
@@ -134,7 +141,10 @@ export class RemoteTier {
       await writeSealedEntry(this.store, { ...fields, ...(signature ? { signer: signature.key } : {}) });
       return true;
     } catch (error) {
-      this.warnOnce("keep", `could not keep the remote's entry for ${entry.stage} locally (${error instanceof Error ? error.message : String(error)})`);
+      this.warnOnce(
+        "keep",
+        `could not keep the remote's entry for ${entry.stage} locally (${error instanceof Error ? error.message : String(error)})`,
+      );
       return false;
     }
   }
@@ -153,8 +163,10 @@ export class RemoteTier {
   async ensureLocal(ref: Pick<ObjectRef, "hash" | "size">): Promise<boolean> {
     if (await this.isLocal(ref)) return true;
     if (this.off) return false;
-    const bytes = await this.attempt(() => this.driver.downloadObject(ref.hash, this.store.objectPath(ref.hash), this.store.tmpDir, ref.size), "read", () =>
-      this.damagedThere.add(ref.hash),
+    const bytes = await this.attempt(
+      () => this.driver.downloadObject(ref.hash, this.store.objectPath(ref.hash), this.store.tmpDir, ref.size),
+      "read",
+      () => this.damagedThere.add(ref.hash),
     );
     if (bytes === undefined) return false;
     this.stats.downloaded_bytes += bytes;
@@ -232,7 +244,10 @@ export class RemoteTier {
     }
     const verdict = this.trust.verify(parsed.data);
     if (!verdict.ok) {
-      this.warnOnce(`unsigned:${verdict.reason.split(" ")[0]}`, `remote cache entry for ${stage} (${key.slice(0, 12)}) is not accepted: ${verdict.reason}; such entries are misses (trusted keys: cache.remote.trust in pipeline.yaml)`);
+      this.warnOnce(
+        `unsigned:${verdict.reason.split(" ")[0]}`,
+        `remote cache entry for ${stage} (${key.slice(0, 12)}) is not accepted: ${verdict.reason}; such entries are misses (trusted keys: cache.remote.trust in pipeline.yaml)`,
+      );
       return undefined;
     }
     return parsed.data;
@@ -244,7 +259,11 @@ export class RemoteTier {
       if (spec.kind === "json" && spec.fields && !(await this.ensureLocal(entry.outputs[slot]!))) return false;
     }
     const mismatch = await jsonOutputsMismatch(entry.outputs, def, this.store);
-    if (mismatch) this.warnOnce(`bad:${entry.key}`, `remote cache entry for ${entry.stage} (${entry.key.slice(0, 12)}) is unusable (${mismatch}); the stage runs here`);
+    if (mismatch)
+      this.warnOnce(
+        `bad:${entry.key}`,
+        `remote cache entry for ${entry.stage} (${entry.key.slice(0, 12)}) is unusable (${mismatch}); the stage runs here`,
+      );
     return mismatch === undefined;
   }
 
@@ -252,7 +271,11 @@ export class RemoteTier {
    * One request under the health rules: undefined when it failed (counted, warned about).
    * A damaged download is an error but not a sign the remote is down.
    */
-  private async attempt<T>(request: () => Promise<T>, direction: "read" | "write" = "read", onDamaged?: () => void): Promise<T | undefined> {
+  private async attempt<T>(
+    request: () => Promise<T>,
+    direction: "read" | "write" = "read",
+    onDamaged?: () => void,
+  ): Promise<T | undefined> {
     if (this.off || (direction === "write" && this.writesOff)) return undefined;
     try {
       const result = await request();
@@ -265,10 +288,16 @@ export class RemoteTier {
         if (direction === "write") {
           this.stats.refused++;
           this.writesOff = true;
-          this.warnOnce("denied-write", `remote cache ${this.settings.display} refused an upload (${error.message}); uploads are off for this run (read-only credentials are normal for laptops and pull requests)`);
+          this.warnOnce(
+            "denied-write",
+            `remote cache ${this.settings.display} refused an upload (${error.message}); uploads are off for this run (read-only credentials are normal for laptops and pull requests)`,
+          );
         } else {
           this.off = true;
-          this.warnOnce("denied-read", `remote cache ${this.settings.display} refused a read (${error.message}); it is off for this run (check PIPELINE_REMOTE_CACHE_TOKEN)`);
+          this.warnOnce(
+            "denied-read",
+            `remote cache ${this.settings.display} refused a read (${error.message}); it is off for this run (check PIPELINE_REMOTE_CACHE_TOKEN)`,
+          );
         }
         return undefined;
       }
@@ -284,7 +313,10 @@ export class RemoteTier {
       this.failuresInARow++;
       if (this.failuresInARow >= FAILURES_TO_SWITCH_OFF) {
         this.off = true;
-        this.warnOnce("off", `remote cache ${this.settings.display} is switched off for the rest of this run after ${FAILURES_TO_SWITCH_OFF} failures in a row (last: ${error.message}); the run goes on locally`);
+        this.warnOnce(
+          "off",
+          `remote cache ${this.settings.display} is switched off for the rest of this run after ${FAILURES_TO_SWITCH_OFF} failures in a row (last: ${error.message}); the run goes on locally`,
+        );
       }
       return undefined;
     }

@@ -45,7 +45,10 @@ export function renderStages(stages: ReportStage[], runId: string | undefined): 
   });
   const ran = stages.filter((s) => s.status === "ran").length;
   const cached = stages.filter((s) => s.status === "cached").length;
-  const from = runId !== undefined ? `run <code>${escapeHtml(runId)}</code>` : "no recorded run made exactly these results; stages as the cache holds them";
+  const from =
+    runId !== undefined
+      ? `run <code>${escapeHtml(runId)}</code>`
+      : "no recorded run made exactly these results; stages as the cache holds them";
   return `<section class="card" id="stages">
 <h2>Run</h2>
 <p class="note">${from} · ${ran} ran · ${cached} cached</p>

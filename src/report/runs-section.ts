@@ -23,7 +23,10 @@ function _summary(view: RunsView): string {
   const n = view.runs.length;
   if (n === 0) return "no run is recorded yet: <code>pipeline run</code> records one";
   const swept = view.axes.map((a) => `<code>${escapeHtml(a.param)}</code>`).join(", ");
-  const varying = view.axes.length > 0 ? `parameters that differ between them: ${swept}` : "all with the same parameters: a sweep such as <code>pipeline run --set STAGE.PARAM=V1,V2</code> adds runs to compare";
+  const varying =
+    view.axes.length > 0
+      ? `parameters that differ between them: ${swept}`
+      : "all with the same parameters: a sweep such as <code>pipeline run --set STAGE.PARAM=V1,V2</code> adds runs to compare";
   return `${n} recorded run${n === 1 ? "" : "s"} · ${varying}`;
 }
 
@@ -42,7 +45,10 @@ function _table(view: RunsView): string {
     .map((c) => `<th scope="col">${escapeHtml(c)}</th>`)
     .join("");
   const rows = view.runs.map((run) => _row(run, view, metrics)).join("");
-  const more = view.metricColumns.length > metrics.length ? `<p class="note">${view.metricColumns.length - metrics.length} more metrics: <code>pipeline exp show</code> lists them all</p>` : "";
+  const more =
+    view.metricColumns.length > metrics.length
+      ? `<p class="note">${view.metricColumns.length - metrics.length} more metrics: <code>pipeline exp show</code> lists them all</p>`
+      : "";
   const marks = `${YAML_MARK} ran with pipeline.yaml's own parameters and seed · <span class="drawn-mark">●</span> the run this page draws`;
   return `<div class="scroll-x"><table class="runs-table">
 <thead><tr>${head}</tr></thead>

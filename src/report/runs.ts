@@ -43,7 +43,12 @@ export interface RunsViewOptions {
 export function buildRunsView(table: ExpTable, options: RunsViewOptions = {}): RunsView {
   const rows = tableToJson(table);
   // the table's own rows tell a missing parameter (undefined) from a null one; its JSON does not
-  const axes = table.paramColumns.map((param) => axisOf(param, table.rows.map((row) => row.params.get(param))));
+  const axes = table.paramColumns.map((param) =>
+    axisOf(
+      param,
+      table.rows.map((row) => row.params.get(param)),
+    ),
+  );
   const runs = rows.map((row, i) => ({ ...row, x: _positions(table.rows[i]!.params, axes) }));
   const metric = (options.preferred ?? []).find((m) => table.metricColumns.includes(m)) ?? table.metricColumns[0];
   const current = rows.some((row) => row.id === options.current) ? options.current : undefined;
@@ -62,7 +67,8 @@ export function axisOf(param: string, values: readonly unknown[]): RunAxis {
   const labels = [...new Set(present.map(categoryLabel))];
   const asNumber = (label: string) => (label.trim() !== "" && Number.isFinite(Number(label)) ? Number(label) : undefined);
   labels.sort((a, b) => {
-    const na = asNumber(a), nb = asNumber(b);
+    const na = asNumber(a),
+      nb = asNumber(b);
     if (na !== undefined && nb !== undefined) return na - nb;
     if (na !== undefined || nb !== undefined) return na !== undefined ? -1 : 1;
     return a < b ? -1 : a > b ? 1 : 0;

@@ -21,12 +21,7 @@ export function heldOutGroupCount(groups: number, fraction: number): number {
  * - a sample name seen in an earlier profile is not drawn again, so a sample shared by two
  *   profiles gets one decision and can never straddle the two sides.
  */
-export function pickSampleGroups(
-  rows: ValidationRows,
-  indices: readonly number[],
-  fraction: number,
-  rng: Rng,
-): Set<string> {
+export function pickSampleGroups(rows: ValidationRows, indices: readonly number[], fraction: number, rng: Rng): Set<string> {
   const chosen = new Set<string>();
   const decided = new Set<string>();
   for (const [profile, samples] of _samplesByProfile(rows, indices)) {
@@ -48,9 +43,7 @@ function _samplesByProfile(rows: ValidationRows, indices: readonly number[]): [s
     if (!samples) byProfile.set(profile, (samples = new Set()));
     samples.add(rows.sampleName[i]!);
   }
-  return [...byProfile.entries()]
-    .sort(([a], [b]) => _compare(a, b))
-    .map(([profile, samples]) => [profile, [...samples].sort(_compare)]);
+  return [...byProfile.entries()].sort(([a], [b]) => _compare(a, b)).map(([profile, samples]) => [profile, [...samples].sort(_compare)]);
 }
 
 function _compare(a: string, b: string): number {

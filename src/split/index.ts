@@ -31,8 +31,6 @@ export function splitWindows(request: SplitRequest): Int8Array {
   if (!request.validation) throw new TypeError(`split ${request.recipe} needs the validation table`);
   const options = { valFraction: request.valFraction, rng: request.rng, file: request.file };
   const episodeRoles =
-    request.recipe === "host"
-      ? heldOutHost(request.validation, request.trainHosts, options)
-      : heldOutSample(request.validation, options);
+    request.recipe === "host" ? heldOutHost(request.validation, request.trainHosts, options) : heldOutSample(request.validation, options);
   return windowRoles(request.windowEpisodes, episodeRoles);
 }

@@ -31,7 +31,12 @@ export function encodeNeighbours(neighbours: TestNeighbours): Table {
 /** The inverse of encodeNeighbours; throws TypeError on a table of another layout. */
 export function decodeNeighbours(table: Table): TestNeighbours {
   const { row, neighbour, distance, split_code: splitCode } = table;
-  if (!(row instanceof Int32Array) || !(neighbour instanceof Int32Array) || !(distance instanceof Float64Array) || !(splitCode instanceof Int8Array)) {
+  if (
+    !(row instanceof Int32Array) ||
+    !(neighbour instanceof Int32Array) ||
+    !(distance instanceof Float64Array) ||
+    !(splitCode instanceof Int8Array)
+  ) {
     throw new TypeError("neighbours table needs Int32 row, Int32 neighbour, Float64 distance and Int8 split_code columns");
   }
   if (row.length === 0) throw new TypeError("neighbours table is empty: classify found no test windows");

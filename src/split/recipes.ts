@@ -22,11 +22,7 @@ export interface EpisodeSplitOptions {
  * `trainHosts` are test; the train-host episodes are split into train and val by whole
  * sample groups. Episodes absent from the result are never trained on.
  */
-export function heldOutHost(
-  rows: ValidationRows,
-  trainHosts: readonly string[],
-  options: EpisodeSplitOptions,
-): Map<string, RoleCode> {
+export function heldOutHost(rows: ValidationRows, trainHosts: readonly string[], options: EpisodeSplitOptions): Map<string, RoleCode> {
   const usable = usableRows(rows);
   _checkTrainHosts(rows, usable, trainHosts, options.file);
   const trainSet = new Set(trainHosts);

@@ -51,10 +51,7 @@ export function usableRows(rows: ValidationRows): number[] {
 function _stringColumn(table: Table, name: string, file: string): readonly string[] {
   const column = table[name]!;
   if (!Array.isArray(column)) {
-    throw new InputError(
-      `${file}: column ${name} is numeric, expected strings`,
-      `write ${name} as a string (utf8) column`,
-    );
+    throw new InputError(`${file}: column ${name} is numeric, expected strings`, `write ${name} as a string (utf8) column`);
   }
   const values = column as readonly (string | null)[];
   const nullAt = values.findIndex((v) => typeof v !== "string");

@@ -20,7 +20,13 @@ export interface NeighbourLists {
  * skip in transform too, and so do we, to place points the way it does.
  * `meanFloor` bounds sigma from below when rho is 0 (umap-learn uses a global mean there).
  */
-export function smoothRow(distances: Float64Array, offset: number, k: number, localConnectivity: 0 | 1, meanFloor: number): { sigma: number; rho: number } {
+export function smoothRow(
+  distances: Float64Array,
+  offset: number,
+  k: number,
+  localConnectivity: 0 | 1,
+  meanFloor: number,
+): { sigma: number; rho: number } {
   let rho = 0;
   if (localConnectivity === 1) {
     for (let j = 0; j < k; j++) {

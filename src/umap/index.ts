@@ -38,19 +38,16 @@ const SPREAD = 1;
  * umap-js's algorithm on typed arrays (see fit.ts) and placement is umap-learn's transform
  * (see transform.ts). Same seed → same bytes, whatever `threads` is.
  */
-export async function projectUmap(
-  features: Matrix,
-  labels: Int8Array,
-  fitRows: Int32Array,
-  options: UmapOptions,
-): Promise<UmapProjection> {
+export async function projectUmap(features: Matrix, labels: Int8Array, fitRows: Int32Array, options: UmapOptions): Promise<UmapProjection> {
   checkShapes(features, labels, fitRows);
   const positions = fitPositions(features.rows, fitRows);
   const outside = rowsOutside(positions);
   const k = Math.min(options.nNeighbors, fitRows.length);
   const report = progressWeights(fitRows.length, outside.length, options.progress);
   const index = await createKnnIndex(features.data, features.cols, fitRows, { threads: options.threads });
-  const batches = Array.from({ length: Math.ceil(outside.length / BATCH_ROWS) }, (_, b) => outside.subarray(b * BATCH_ROWS, (b + 1) * BATCH_ROWS));
+  const batches = Array.from({ length: Math.ceil(outside.length / BATCH_ROWS) }, (_, b) =>
+    outside.subarray(b * BATCH_ROWS, (b + 1) * BATCH_ROWS),
+  );
   // The placement searches need only the fit set, so the index's workers run them while this
   // thread lays out the fit and places earlier batches. A bounded lookahead caps the memory.
   const pending = new Map<number, Promise<KnnResult>>();
@@ -90,7 +87,18 @@ export async function projectUmap(
       rows.forEach((row, q) => coords.set(placed.subarray(q * 3, q * 3 + 3), row * 3));
       report.transform((start + rows.length) / outside.length, `umap transform ${start + rows.length}/${outside.length}`);
     }
-    const info = { knn: "exact", n_neighbors: k, min_dist: options.minDist, target_weight: options.targetWeight, curve_a: curve.a, curve_b: curve.b, fit_epochs: fit.epochs, fit_edges: fit.edges, transform_epochs: outside.length > 0 ? placeEpochs : 0, transformed_rows: outside.length };
+    const info = {
+      knn: "exact",
+      n_neighbors: k,
+      min_dist: options.minDist,
+      target_weight: options.targetWeight,
+      curve_a: curve.a,
+      curve_b: curve.b,
+      fit_epochs: fit.epochs,
+      fit_edges: fit.edges,
+      transform_epochs: outside.length > 0 ? placeEpochs : 0,
+      transformed_rows: outside.length,
+    };
     return { coords, info };
   } finally {
     // settle searches still queued (after a cancel) before the workers go away
@@ -102,7 +110,8 @@ export async function projectUmap(
 function checkShapes(features: Matrix, labels: Int8Array, fitRows: Int32Array): void {
   if (labels.length !== features.rows) throw new RangeError(`umap: ${labels.length} labels for ${features.rows} feature rows`);
   if (fitRows.length === 0) throw new RangeError("umap: the fit sample is empty");
-  for (const row of fitRows) if (row < 0 || row >= features.rows) throw new RangeError(`umap: fit row ${row} is outside 0..${features.rows - 1}`);
+  for (const row of fitRows)
+    if (row < 0 || row >= features.rows) throw new RangeError(`umap: fit row ${row} is outside 0..${features.rows - 1}`);
 }
 
 function rowsOutside(positions: Int32Array): Int32Array {
@@ -121,7 +130,15 @@ function gatherRows(features: Matrix, rows: Int32Array): Float32Array {
 }
 
 /** Exact kNN of the fit rows among themselves, in batches, each point first in its own list. */
-async function searchFitRows(index: KnnIndex, features: Matrix, fitRows: Int32Array, k: number, positions: Int32Array, signal: AbortSignal, report: (f: number, detail: string) => void): Promise<NeighbourLists> {
+async function searchFitRows(
+  index: KnnIndex,
+  features: Matrix,
+  fitRows: Int32Array,
+  k: number,
+  positions: Int32Array,
+  signal: AbortSignal,
+  report: (f: number, detail: string) => void,
+): Promise<NeighbourLists> {
   const indices = new Int32Array(fitRows.length * k);
   const distances = new Float64Array(fitRows.length * k);
   for (let start = 0; start < fitRows.length; start += BATCH_ROWS) {

@@ -3,13 +3,7 @@
  * fitted points in 3-D carry the point's own label more often than any other label. Fitted
  * points are evaluated without themselves. Brute force, so callers pass a sample of queries.
  */
-export function labelAgreement(
-  coords: Float32Array,
-  labels: Int8Array,
-  fitRows: Int32Array,
-  queryRows: Int32Array,
-  k = 10,
-): number {
+export function labelAgreement(coords: Float32Array, labels: Int8Array, fitRows: Int32Array, queryRows: Int32Array, k = 10): number {
   if (queryRows.length === 0) return Number.NaN;
   const fitCoords = new Float64Array(fitRows.length * 3);
   fitRows.forEach((row, i) => fitCoords.set(coords.subarray(row * 3, row * 3 + 3), i * 3));
@@ -31,7 +25,14 @@ export function labelAgreement(
   return agree / queryRows.length;
 }
 
-function nearestFitted(coords: Float32Array, query: number, fitCoords: Float64Array, fitRows: Int32Array, bestDist: Float64Array, bestRow: Int32Array): void {
+function nearestFitted(
+  coords: Float32Array,
+  query: number,
+  fitCoords: Float64Array,
+  fitRows: Int32Array,
+  bestDist: Float64Array,
+  bestRow: Int32Array,
+): void {
   const k = bestDist.length;
   bestDist.fill(Infinity);
   bestRow.fill(-1);

@@ -68,7 +68,14 @@ function computeWeights(knn: NeighbourLists, offset: number, valid: number, weig
 }
 
 /** Weighted mean of the neighbours' positions; an exact duplicate (weight 1 at distance 0) takes its twin's. */
-function initialPosition(indices: Int32Array, offset: number, valid: number, weights: Float64Array, embedding: Float64Array, point: Float64Array): void {
+function initialPosition(
+  indices: Int32Array,
+  offset: number,
+  valid: number,
+  weights: Float64Array,
+  embedding: Float64Array,
+  point: Float64Array,
+): void {
   point.fill(0);
   let total = 0;
   for (let j = 0; j < valid; j++) total += weights[j]!;

@@ -17,7 +17,15 @@ async function launchChromium(): Promise<{ browser?: Browser; error?: unknown }>
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     });
     return { browser };
   } catch (error) {
@@ -27,7 +35,8 @@ async function launchChromium(): Promise<{ browser?: Browser; error?: unknown }>
 
 const launched = await launchChromium();
 const canRun = launched.browser !== undefined || Boolean(process.env.CI);
-if (!canRun) console.warn(`skipping the report browser tests: cannot start ${CHROMIUM} (${String(launched.error)}); install chromium to run them`);
+if (!canRun)
+  console.warn(`skipping the report browser tests: cannot start ${CHROMIUM} (${String(launched.error)}); install chromium to run them`);
 
 const data = sampleReportData(4000, 2500);
 const workDir = mkdtempSync(join(tmpdir(), "pipeline-report-"));
@@ -88,7 +97,11 @@ async function readCanvas(page: Page): Promise<CanvasReading> {
     for (let i = 0; i < pixels.length; i += 4) {
       if (pixels[i + 3]! > 0) painted++;
       if (previous && previous.length === pixels.length) {
-        const same = pixels[i] === previous[i] && pixels[i + 1] === previous[i + 1] && pixels[i + 2] === previous[i + 2] && pixels[i + 3] === previous[i + 3];
+        const same =
+          pixels[i] === previous[i] &&
+          pixels[i + 1] === previous[i + 1] &&
+          pixels[i + 2] === previous[i + 2] &&
+          pixels[i + 3] === previous[i + 3];
         if (!same) changed++;
       }
     }
@@ -166,7 +179,9 @@ describe.skipIf(!canRun)("report page in headless chromium", () => {
     const { page, problems } = await openReport(1280, 800);
     const charts = page.locator("#run-charts svg");
     expect(await charts.count()).toBe(data.runs.axes.length);
-    expect(await charts.evaluateAll((svgs) => svgs.map((svg) => svg.getAttribute("data-param")))).toEqual(data.runs.axes.map((a) => a.param));
+    expect(await charts.evaluateAll((svgs) => svgs.map((svg) => svg.getAttribute("data-param")))).toEqual(
+      data.runs.axes.map((a) => a.param),
+    );
     for (let i = 0; i < data.runs.axes.length; i++) {
       const points = charts.nth(i).locator("circle.run-point");
       expect(await points.count()).toBe(data.runs.runs.length);

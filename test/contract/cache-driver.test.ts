@@ -99,39 +99,49 @@ for (const [name, capabilities, make] of cases) {
     });
 
     // a capability a driver lacks is not a skipped test: the test above holds it to that
-    if (capabilities.listing) it("lists every entry and object it holds, with the objects' sizes", async () => {
-      const { driver } = make();
-      const listing = driver.listing!;
-      expect(await listing.entries()).toEqual([]);
-      expect(await listing.objects()).toEqual([]);
-      const a = await driver.writeObject(new Uint8Array(1234).fill(1));
-      const b = await driver.writeObject(new TextEncoder().encode("b"));
-      const key = sha256("listed");
-      await driver.writeEntry("cluster", key, new TextEncoder().encode("{}"));
-      await driver.writeEntry("evaluate", key, new TextEncoder().encode("{}"));
-      const byHash = (x: { hash: string }, y: { hash: string }) => x.hash.localeCompare(y.hash);
-      expect((await listing.objects()).sort(byHash)).toEqual([{ hash: a, size: 1234 }, { hash: b, size: 1 }].sort(byHash));
-      const entries = (await listing.entries()).sort((x, y) => x.stage.localeCompare(y.stage));
-      expect(entries).toEqual([{ stage: "cluster", key }, { stage: "evaluate", key }]);
-    });
+    if (capabilities.listing)
+      it("lists every entry and object it holds, with the objects' sizes", async () => {
+        const { driver } = make();
+        const listing = driver.listing!;
+        expect(await listing.entries()).toEqual([]);
+        expect(await listing.objects()).toEqual([]);
+        const a = await driver.writeObject(new Uint8Array(1234).fill(1));
+        const b = await driver.writeObject(new TextEncoder().encode("b"));
+        const key = sha256("listed");
+        await driver.writeEntry("cluster", key, new TextEncoder().encode("{}"));
+        await driver.writeEntry("evaluate", key, new TextEncoder().encode("{}"));
+        const byHash = (x: { hash: string }, y: { hash: string }) => x.hash.localeCompare(y.hash);
+        expect((await listing.objects()).sort(byHash)).toEqual(
+          [
+            { hash: a, size: 1234 },
+            { hash: b, size: 1 },
+          ].sort(byHash),
+        );
+        const entries = (await listing.entries()).sort((x, y) => x.stage.localeCompare(y.stage));
+        expect(entries).toEqual([
+          { stage: "cluster", key },
+          { stage: "evaluate", key },
+        ]);
+      });
 
-    if (capabilities.deleting) it("deletes an entry and an object, and deleting what is not there is no error", async () => {
-      const { driver } = make();
-      const deleting = driver.deleting!;
-      const hash = await driver.writeObject(new TextEncoder().encode(`delete me ${name}`));
-      const key = sha256(`deleted ${name}`);
-      await driver.writeEntry("cluster", key, new TextEncoder().encode("{}"));
-      await deleting.deleteEntry("cluster", key);
-      await deleting.deleteObject(hash);
-      expect(await driver.readEntry("cluster", key)).toBeUndefined();
-      expect(await driver.objectSize(hash)).toBeUndefined();
-      expect(await driver.readObject(hash)).toBeUndefined();
-      await deleting.deleteEntry("cluster", key);
-      await deleting.deleteObject(hash);
-      if (driver.listing) {
-        expect(await driver.listing.entries()).toEqual([]);
-        expect(await driver.listing.objects()).toEqual([]);
-      }
-    });
+    if (capabilities.deleting)
+      it("deletes an entry and an object, and deleting what is not there is no error", async () => {
+        const { driver } = make();
+        const deleting = driver.deleting!;
+        const hash = await driver.writeObject(new TextEncoder().encode(`delete me ${name}`));
+        const key = sha256(`deleted ${name}`);
+        await driver.writeEntry("cluster", key, new TextEncoder().encode("{}"));
+        await deleting.deleteEntry("cluster", key);
+        await deleting.deleteObject(hash);
+        expect(await driver.readEntry("cluster", key)).toBeUndefined();
+        expect(await driver.objectSize(hash)).toBeUndefined();
+        expect(await driver.readObject(hash)).toBeUndefined();
+        await deleting.deleteEntry("cluster", key);
+        await deleting.deleteObject(hash);
+        if (driver.listing) {
+          expect(await driver.listing.entries()).toEqual([]);
+          expect(await driver.listing.objects()).toEqual([]);
+        }
+      });
   });
 }

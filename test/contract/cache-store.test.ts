@@ -32,7 +32,11 @@ describe("sealed entries over the local folder", () => {
   const parts = { k: 8 };
   const KEY = sha256(canonicalJson(parts));
   const entryFor = (hash: string, size: number): UnsealedEntry => ({
-    stage: "cluster", key: KEY, parts, ms: 5, created: "now",
+    stage: "cluster",
+    key: KEY,
+    parts,
+    ms: 5,
+    created: "now",
     outputs: { labels: { hash, size, kind: "table" } },
   });
 
@@ -104,7 +108,11 @@ describe("sealed entries that were tampered with", () => {
     const hashA = await store.driver.writeObject(a);
     const hashB = await store.driver.writeObject(b);
     await store.putEntry({
-      stage: "cluster", key: KEY, parts, ms: 1, created: "now",
+      stage: "cluster",
+      key: KEY,
+      parts,
+      ms: 1,
+      created: "now",
       outputs: { labels: { hash: hashA, size: 3, kind: "table" } },
     });
     return { hashA, hashB };

@@ -120,9 +120,9 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     await expectReference(coordinator, run);
     const all = started.map((w) => w.output()).join("\n");
     for (const i of [0, 1, 2, 3]) expect(all).toMatch(new RegExp(`done     classify shard ${i}/4 in`));
-    expect(all).toMatch(/done     classify merge of 4 shards in/);
+    expect(all).toMatch(/done {5}classify merge of 4 shards in/);
     // the coordinator's rows named the workers that ran the shards
-    expect(run.stderr + run.stdout).toMatch(/shard    classify \d\/4 done on [^ ]+:\d+ in/);
+    expect(run.stderr + run.stdout).toMatch(/shard {4}classify \d\/4 done on [^ ]+:\d+ in/);
   });
 
   it("a worker SIGKILLed mid-shard: BullMQ's stalled-job check gives its shard to another, outputs identical", async () => {
@@ -136,14 +136,14 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
       env,
     );
     const done = finish(child);
-    await victim.waitFor(/start    classify shard/);
+    await victim.waitFor(/start {4}classify shard/);
     victim.child.kill("SIGKILL");
     const survivor = startWorker(second, redis.url, env, ["--lock-ms", "1500"]);
     const run = await done;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr + run.stdout).toMatch(/shard \d\/2's worker stopped answering; BullMQ gives the shard to another worker/);
-    expect(survivor.output()).toMatch(/done     classify shard 0\/2/);
-    expect(survivor.output()).toMatch(/done     classify shard 1\/2/);
+    expect(survivor.output()).toMatch(/done {5}classify shard 0\/2/);
+    expect(survivor.output()).toMatch(/done {5}classify shard 1\/2/);
     // the same seed unsharded, here, gives the same bytes
     const here = await clone();
     const local = await runCli(here, ["run", "--json", "--set", "seed=7", "--write-outputs"]);
@@ -159,12 +159,12 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     const coordinator = await clone();
     const child = startCli(coordinator, ["run", "--executor", "bullmq", "--queue", redis.url, "--shards", "3", "--set", "seed=11"], env);
     const done = finish(child);
-    await worker.waitFor(/start    classify shard/);
+    await worker.waitFor(/start {4}classify shard/);
     child.kill("SIGINT");
     const run = await done;
     expect(run.code, run.stderr).toBe(130);
     expect(run.stdout).toMatch(/interrupted: the shards queued on bullmq redis:\/\/127\.0\.0\.1:\d+ were cancelled/);
-    await worker.waitFor(/FAILED   classify shard \d\/3: cancelled/);
+    await worker.waitFor(/FAILED {3}classify shard \d\/3: cancelled/);
     const queue = new Queue(SHARD_QUEUE, { connection: { host: "127.0.0.1", port: redis.port } });
     try {
       const counts = await queue.getJobCounts("waiting", "active", "waiting-children", "delayed");

@@ -7,7 +7,12 @@ afterAll(removeTestProjects);
 function aliasBomb(): string {
   const names = "abcdefghi";
   const lines = ['  a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
-  for (let i = 1; i < names.length; i++) lines.push(`  ${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(", ")}]`);
+  for (let i = 1; i < names.length; i++)
+    lines.push(
+      `  ${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(", ")}]`,
+    );
   return `version: 1\nplugins: [stages.mjs]\nbomb:\n${lines.join("\n")}\nstages: {}\n`;
 }
 

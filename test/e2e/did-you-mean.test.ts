@@ -121,20 +121,40 @@ describe("did you mean: parameters given with --set (invalid parameters, exit 3)
   });
 
   it("a stage name in --set", async () => {
-    await expectError(dir, ["run", "--set", "clustr.k=5"], 3, '--set clustr.k=5: no stage "clustr" in pipeline.yaml; did you mean cluster?');
+    await expectError(
+      dir,
+      ["run", "--set", "clustr.k=5"],
+      3,
+      '--set clustr.k=5: no stage "clustr" in pipeline.yaml; did you mean cluster?',
+    );
   });
 
   it("a stage without parameters says so", async () => {
-    await expectError(dir, ["status", "--set", "evaluate.k=5"], 3, '--set evaluate.k=5: evaluate has no parameter "k" (evaluate takes no parameters)');
+    await expectError(
+      dir,
+      ["status", "--set", "evaluate.k=5"],
+      3,
+      '--set evaluate.k=5: evaluate has no parameter "k" (evaluate takes no parameters)',
+    );
   });
 
   it("a bad value is blamed on the --set, not on the yaml line it replaced", async () => {
-    const result = await expectError(dir, ["status", "--set", "cluster.k=abc"], 3, "stages.cluster.params.k (from --set cluster.k=abc): Invalid input: expected number");
+    const result = await expectError(
+      dir,
+      ["status", "--set", "cluster.k=abc"],
+      3,
+      "stages.cluster.params.k (from --set cluster.k=abc): Invalid input: expected number",
+    );
     expect(result.stderr).not.toMatch(/line \d+/);
   });
 
   it("an enum value", async () => {
-    await expectError(dir, ["status", "--set", "project.method=lad"], 3, '(from --set project.method=lad): Invalid option: expected one of "pca"|"lda"|"umap"; did you mean lda?');
+    await expectError(
+      dir,
+      ["status", "--set", "project.method=lad"],
+      3,
+      '(from --set project.method=lad): Invalid option: expected one of "pca"|"lda"|"umap"; did you mean lda?',
+    );
   });
 
   it("a sweep of a misspelled parameter fails before its first variant runs", async () => {
@@ -157,22 +177,41 @@ describe("did you mean: pipeline.yaml keys and names (exit 3, with the line)", (
 
   it("a top-level key", async () => {
     const yaml = edited("seed: 0\n", "seeed: 0\n");
-    await expectError(shippedProject(yaml), ["status"], 3, `(top level) (line ${lineOf(yaml, "seeed:")}): Unrecognized key: "seeed"; did you mean seed?`);
+    await expectError(
+      shippedProject(yaml),
+      ["status"],
+      3,
+      `(top level) (line ${lineOf(yaml, "seeed:")}): Unrecognized key: "seeed"; did you mean seed?`,
+    );
   });
 
   it("a key of a stage entry", async () => {
     const yaml = edited("  classify:\n    params:", "  classify:\n    param:");
-    await expectError(shippedProject(yaml), ["status"], 3, `stages.classify (line ${lineOf(yaml, "param:")}): Unrecognized key: "param"; did you mean params?`);
+    await expectError(
+      shippedProject(yaml),
+      ["status"],
+      3,
+      `stages.classify (line ${lineOf(yaml, "param:")}): Unrecognized key: "param"; did you mean params?`,
+    );
   });
 
   it("a key of cache.remote", async () => {
     const yaml = `${SHIPPED}cache:\n  remote:\n    urll: http://127.0.0.1:9/\n`;
-    await expectError(shippedProject(yaml), ["status"], 3, `cache.remote (line ${lineOf(yaml, "urll:")}): Unrecognized key: "urll"; did you mean url?`);
+    await expectError(
+      shippedProject(yaml),
+      ["status"],
+      3,
+      `cache.remote (line ${lineOf(yaml, "urll:")}): Unrecognized key: "urll"; did you mean url?`,
+    );
   });
 
   it("a stage named in uses:, an input slot, an output and a `stage.output` reference", async () => {
     let yaml = edited("  standardize:\n", "  standardize:\n    uses: standardise\n");
-    yaml = edited("      predictions: classify.predictions\n      neighbours", "      predictions: classify.predicions\n      neighbours", yaml);
+    yaml = edited(
+      "      predictions: classify.predictions\n      neighbours",
+      "      predictions: classify.predicions\n      neighbours",
+      yaml,
+    );
     yaml = edited("      xyz: project.xyz", "      xyz: projct.xyz", yaml);
     yaml = edited("      metrics: data/processed/metrics_v1.json", "      metric: data/processed/metrics_v1.json", yaml);
     await expectError(
@@ -196,7 +235,12 @@ describe("did you mean: pipeline.yaml keys and names (exit 3, with the line)", (
 
   it("a yaml syntax error carries its line and column", async () => {
     const yaml = "version: 1\nstages:\n  load:\n    params:\n   bad: 1\n";
-    await expectError(shippedProject(yaml), ["status"], 3, "yaml syntax (line 4, column 12): All mapping items must start at the same column");
+    await expectError(
+      shippedProject(yaml),
+      ["status"],
+      3,
+      "yaml syntax (line 4, column 12): All mapping items must start at the same column",
+    );
     const unclosed = "version: 1\nseed: [1, 2\nstages: {}\n";
     await expectError(shippedProject(unclosed), ["status"], 3, /yaml syntax \(line \d+, column \d+\): /);
   });

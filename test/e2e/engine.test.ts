@@ -222,7 +222,9 @@ describe("pipeline run: the cache survives damage", () => {
     const tmp = join(dir, "cache/tmp");
     const done = finish(child);
     // the big stage's object is the only temp file that grows past a few kB
-    const writingGrid = () => existsSync(tmp) && readdirSync(tmp).some((f) => f.endsWith(".tmp") && (statSync(join(tmp, f), { throwIfNoEntry: false })?.size ?? 0) > 1 << 20);
+    const writingGrid = () =>
+      existsSync(tmp) &&
+      readdirSync(tmp).some((f) => f.endsWith(".tmp") && (statSync(join(tmp, f), { throwIfNoEntry: false })?.size ?? 0) > 1 << 20);
     await waitFor(writingGrid, 60_000);
     child.kill("SIGKILL");
     await done;
@@ -262,10 +264,15 @@ describe("pipeline run: the cache survives damage", () => {
     const dir = toyProject();
     mkdirSync(join(dir, "cache"), { recursive: true });
     // a holder that is alive: this test process itself
-    writeFileSync(join(dir, "cache/lock"), JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00Z", command: "pipeline run" }));
+    writeFileSync(
+      join(dir, "cache/lock"),
+      JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00Z", command: "pipeline run" }),
+    );
     const refused = await runCli(dir, ["run", "--no-wait"]);
     expect(refused.code).toBe(75);
-    expect(refused.stderr).toContain(`another pipeline run holds this project (pid ${process.pid} on ${hostname()}, since 2026-01-01T00:00:00Z`);
+    expect(refused.stderr).toContain(
+      `another pipeline run holds this project (pid ${process.pid} on ${hostname()}, since 2026-01-01T00:00:00Z`,
+    );
     expect(existsSync(join(dir, "cache/entries"))).toBe(false);
   });
 
@@ -284,10 +291,26 @@ describe("pipeline.yaml errors exit 3 and name the path", () => {
     ["unknown stage", toyYaml().replace("uses: toy-sum", "uses: toy-summ"), /stages\.sum\.uses \(line \d+\): unknown stage "toy-summ"/],
     ["bad param", toyYaml().replace("rows: 1000", "rows: many"), /stages\.big\.params\.rows \(line \d+\)/],
     ["unknown param", toyYaml().replace("digits: 3", "digits: 3, colour: red"), /stages\.mean\.params.*colour/s],
-    ["unwired input", toyYaml().replace("inputs: { numbers: read.numbers }\n  mean", "inputs: {}\n  mean"), /stages\.sum\.inputs.*input "numbers" is not wired/],
-    ["type mismatch", toyYaml().replace("grid: big.grid", "grid: sum.total"), /stages\.mean\.inputs\.grid.*sum\.total is a json but grid takes a matrix/],
-    ["cycle", "version: 1\nplugins: [stages.mjs]\nstages:\n  a: { uses: toy-copy, inputs: { numbers: b.numbers } }\n  b: { uses: toy-copy, inputs: { numbers: a.numbers } }\n", /the inputs form a cycle through a -> b/],
-    ["output outside the project", toyYaml().replace("out/report.txt", "../report.txt"), /stages\.mean\.outputs\.report.*outside the project folder/],
+    [
+      "unwired input",
+      toyYaml().replace("inputs: { numbers: read.numbers }\n  mean", "inputs: {}\n  mean"),
+      /stages\.sum\.inputs.*input "numbers" is not wired/,
+    ],
+    [
+      "type mismatch",
+      toyYaml().replace("grid: big.grid", "grid: sum.total"),
+      /stages\.mean\.inputs\.grid.*sum\.total is a json but grid takes a matrix/,
+    ],
+    [
+      "cycle",
+      "version: 1\nplugins: [stages.mjs]\nstages:\n  a: { uses: toy-copy, inputs: { numbers: b.numbers } }\n  b: { uses: toy-copy, inputs: { numbers: a.numbers } }\n",
+      /the inputs form a cycle through a -> b/,
+    ],
+    [
+      "output outside the project",
+      toyYaml().replace("out/report.txt", "../report.txt"),
+      /stages\.mean\.outputs\.report.*outside the project folder/,
+    ],
     ["yaml syntax", "version: 1\nstages: [unclosed\n", /yaml syntax/],
   ];
   for (const [label, yaml, message] of cases) {

@@ -20,7 +20,10 @@ stages:
 const STAGE_NAMES = ["load", "standardize", "project", "cluster", "classify", "evaluate", "write-fit"];
 
 /** A run log as `pipeline run` writes it, with key records of a realistic size. */
-function runLog(i: number, o: { k?: number; config?: "yaml" | "override"; name?: string; ok?: boolean; f1?: number; inertia?: number } = {}): RunLog {
+function runLog(
+  i: number,
+  o: { k?: number; config?: "yaml" | "override"; name?: string; ok?: boolean; f1?: number; inertia?: number } = {},
+): RunLog {
   const ss = String(i % 60).padStart(2, "0");
   const mm = String(Math.floor(i / 60)).padStart(2, "0");
   const metrics: Record<string, Record<string, number>> = {
@@ -106,7 +109,18 @@ describe("pipeline exp", () => {
     const result = await runCli(dir, ["exp", "show", "--csv"]);
     expect(result.code, result.stderr).toBe(0);
     const [header, ...rows] = parseCsv(result.stdout);
-    expect(header).toEqual(["id", "name", "started", "status", "config", "cluster.k", "cluster.inertia", "evaluate.f1.clean", "evaluate.latency.single_window_ms", "evaluate.macro_f1"]);
+    expect(header).toEqual([
+      "id",
+      "name",
+      "started",
+      "status",
+      "config",
+      "cluster.k",
+      "cluster.inertia",
+      "evaluate.f1.clean",
+      "evaluate.latency.single_window_ms",
+      "evaluate.macro_f1",
+    ]);
     expect(rows).toEqual([
       [FAILED.id, "k3", FAILED.started, "failed", "override", "3", "30000000", "", "", ""],
       [K5.id, "k5, fewer", K5.started, "ok", "override", "5", "25000000", "0.9", "5.6", "0.8"],
@@ -125,7 +139,12 @@ describe("pipeline exp", () => {
 
     const text = await runCli(dir, ["exp", "show"]);
     expect(text.code).toBe(0);
-    expect(text.stdout.split("\n").find((l) => l.includes(BASE.id))!.startsWith("*")).toBe(true);
+    expect(
+      text.stdout
+        .split("\n")
+        .find((l) => l.includes(BASE.id))!
+        .startsWith("*"),
+    ).toBe(true);
     expect(text.stdout).toContain("ran with pipeline.yaml's own parameters");
   });
 
@@ -178,7 +197,10 @@ describe("pipeline exp", () => {
     ] as const) {
       const result = await runCli(dir, ["exp", "show", "--json", "--sort-by", column]);
       expect(result.code, `${column}: ${result.stderr}`).toBe(0);
-      expect((JSON.parse(result.stdout) as { id: string }[]).map((r) => r.id), column).toEqual(expected);
+      expect(
+        (JSON.parse(result.stdout) as { id: string }[]).map((r) => r.id),
+        column,
+      ).toEqual(expected);
     }
     const unknown = await runCli(dir, ["exp", "show", "--sort-by", "accuracy"]);
     expect(unknown.code).toBe(2);
@@ -227,7 +249,9 @@ describe("pipeline exp", () => {
   });
 
   it("exp show over 100 recorded runs answers quickly", async () => {
-    const logs = Array.from({ length: 100 }, (_, i) => runLog(i, { k: 2 + (i % 10), config: i % 3 === 0 ? "yaml" : "override", name: `exp-${i}` }));
+    const logs = Array.from({ length: 100 }, (_, i) =>
+      runLog(i, { k: 2 + (i % 10), config: i % 3 === 0 ? "yaml" : "override", name: `exp-${i}` }),
+    );
     const dir = projectWith(logs);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {

@@ -101,7 +101,10 @@ describe("reclaiming a stale project lock is atomic", () => {
   it(`one of ${CONTENDERS} processes takes a lock left by a dead process, in each of ${ROUNDS} rounds`, async () => {
     for (let i = 0; i < ROUNDS; i++) {
       const { verdicts, left } = await round({ pid: 2 ** 22 + 12345 + i }); // above Linux's pid_max: never alive
-      expect(verdicts.filter((v) => v === "won"), `round ${i}: ${verdicts.join(", ")}`).toHaveLength(1);
+      expect(
+        verdicts.filter((v) => v === "won"),
+        `round ${i}: ${verdicts.join(", ")}`,
+      ).toHaveLength(1);
       expect(verdicts.filter((v) => v === "busy")).toHaveLength(CONTENDERS - 1);
       expect(left, "the winner released its lock, and no claim or temp file stayed behind").toEqual([]);
     }
@@ -110,7 +113,10 @@ describe("reclaiming a stale project lock is atomic", () => {
   it(`one of ${CONTENDERS} processes takes a lock naming a live pid whose start time differs, in each of ${ROUNDS} rounds`, async () => {
     for (let i = 0; i < ROUNDS; i++) {
       const { verdicts, left } = await round({ pid: process.pid, started: `not-this-boot:${i}` });
-      expect(verdicts.filter((v) => v === "won"), `round ${i}: ${verdicts.join(", ")}`).toHaveLength(1);
+      expect(
+        verdicts.filter((v) => v === "won"),
+        `round ${i}: ${verdicts.join(", ")}`,
+      ).toHaveLength(1);
       expect(left).toEqual([]);
     }
   }, 180_000);

@@ -106,7 +106,14 @@ describe("the packed tarball", () => {
     // pipeline's own scripts are never listed; msgpackr-extract (bullmq -> msgpackr's optional native
     // add-on) still is, which npm lets only the installing user allow (see the README)
     const listed = installLog.split("\n").filter((line) => /install-scripts {3}\S/.test(line));
-    expect(listed.map((line) => line.trim().split(/\s+/)[3]?.replace(/@[^@]*$/, ""))).toEqual(["msgpackr-extract"]);
+    expect(
+      listed.map((line) =>
+        line
+          .trim()
+          .split(/\s+/)[3]
+          ?.replace(/@[^@]*$/, ""),
+      ),
+    ).toEqual(["msgpackr-extract"]);
   });
 
   it("installs a `pipeline` command that runs", async () => {

@@ -12,7 +12,8 @@ afterAll(removeTestProjects);
 
 const ALL = ["load", "standardize", "classify", "cluster", "evaluate", "project", "write-fit"];
 /** The data block a report page embeds. */
-const reportData = (path: string) => JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(path, "utf8"))![1]!);
+const reportData = (path: string) =>
+  JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(path, "utf8"))![1]!);
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 /** The shipped pipeline.yaml on small demo data (3000 windows x 40 features). */
@@ -39,8 +40,16 @@ describe("the shipped pipeline on demo data", () => {
   it("writes knn_v1.parquet that DuckDB reads with exactly the contract's columns", async () => {
     const path = join(dir, "data/processed/knn_v1.parquet");
     expect(await duckTypes(path)).toEqual({
-      episode_id: "VARCHAR", host_id: "VARCHAR", profile: "VARCHAR", x: "FLOAT", y: "FLOAT", z: "FLOAT",
-      phase_int: "TINYINT", predicted_int: "TINYINT", cluster: "INTEGER", is_train: "BOOLEAN",
+      episode_id: "VARCHAR",
+      host_id: "VARCHAR",
+      profile: "VARCHAR",
+      x: "FLOAT",
+      y: "FLOAT",
+      z: "FLOAT",
+      phase_int: "TINYINT",
+      predicted_int: "TINYINT",
+      cluster: "INTEGER",
+      is_train: "BOOLEAN",
     });
     const [stats] = await duckRows(`select count(*)::INTEGER n, min(x) lo, max(x) hi, count(distinct cluster)::INTEGER k,
       sum(case when is_train then 1 else 0 end)::INTEGER train from read_parquet('${path}')`);
@@ -88,7 +97,9 @@ describe("the shipped pipeline on demo data", () => {
     const x = Float32Array.from(table.x as Float32Array);
     x[0] = x[0]! + 0.25;
     x[1] = x[1]! + 0.5;
-    const edited = writeParquet(Object.keys(table).map((name) => ({ name, type: types[name] as never, values: name === "x" ? x : table[name]! })));
+    const edited = writeParquet(
+      Object.keys(table).map((name) => ({ name, type: types[name] as never, values: name === "x" ? x : table[name]! })),
+    );
     writeFileSync(path, edited);
     const stale = await runCli(dir, ["run", "--check"]);
     expect(stale.code).toBe(5);
@@ -118,7 +129,15 @@ describe("the shipped pipeline on demo data", () => {
 
   it("publish to a dashboard that is down exits 4 and leaves the fit and the cache alone", async () => {
     const before = sha(join(dir, "data/processed/knn_v1.parquet"));
-    const result = await runCli(dir, ["run", "--publish", "--json", "--set", "publish.url=http://127.0.0.1:9/publish", "--set", "publish.retries=1"]);
+    const result = await runCli(dir, [
+      "run",
+      "--publish",
+      "--json",
+      "--set",
+      "publish.url=http://127.0.0.1:9/publish",
+      "--set",
+      "publish.retries=1",
+    ]);
     expect(result.code).toBe(4);
     expect(result.stdout + result.stderr).toMatch(/were not delivered/);
     expect(sha(join(dir, "data/processed/knn_v1.parquet"))).toBe(before);
@@ -136,7 +155,10 @@ describe("the shipped pipeline on demo data", () => {
   it("pipeline report --set and --run draw that configuration, with its parameters, not the yaml's", async () => {
     const setRun = await runCli(dir, ["run", "--set", "cluster.k=4"]);
     expect(setRun.code, setRun.stderr).toBe(0);
-    const setRunId = readdirSync(join(dir, "cache/runs")).sort().at(-1)!.replace(/\.json$/, "");
+    const setRunId = readdirSync(join(dir, "cache/runs"))
+      .sort()
+      .at(-1)!
+      .replace(/\.json$/, "");
 
     const plain = await runCli(dir, ["report", "--out", join(dir, "plain.html")]); // the yaml, although the newest run is the --set one
     expect(plain.code, plain.stderr).toBe(0);
@@ -145,7 +167,10 @@ describe("the shipped pipeline on demo data", () => {
     expect(plainData.drawn).toBe("pipeline.yaml");
     expect(plainData.runId).not.toBe(setRunId);
 
-    for (const args of [["--set", "cluster.k=4"], ["--run", setRunId]]) {
+    for (const args of [
+      ["--set", "cluster.k=4"],
+      ["--run", setRunId],
+    ]) {
       const result = await runCli(dir, ["report", ...args, "--out", join(dir, "set.html")]);
       expect(result.code, result.stderr).toBe(0);
       const html = readFileSync(join(dir, "set.html"), "utf8");
@@ -163,7 +188,12 @@ describe("the shipped pipeline on demo data", () => {
     expect(withReport.code, withReport.stderr).toBe(0);
     const runData = reportData(join(dir, "report/index.html"));
     expect(runData.params.cluster.k).toBe(4);
-    expect(runData.runId).toBe(readdirSync(join(dir, "cache/runs")).sort().at(-1)!.replace(/\.json$/, ""));
+    expect(runData.runId).toBe(
+      readdirSync(join(dir, "cache/runs"))
+        .sort()
+        .at(-1)!
+        .replace(/\.json$/, ""),
+    );
 
     const uncached = await runCli(dir, ["report", "--set", "cluster.k=9"]);
     expect(uncached.code).toBe(1);

@@ -26,7 +26,9 @@ function signingKey(): { file: string; publicKey: string } {
 
 /** The shipped pipeline.yaml trusting `publicKey`, on small demo data (3000 x 40). */
 async function demoClone(publicKey: string, timeoutMs = 5000): Promise<string> {
-  const yaml = readFileSync(join(packageRoot(), "pipeline.yaml"), "utf8") + `cache:\n  remote:\n    trust: ["${publicKey}"]\n    timeout_ms: ${timeoutMs}\n`;
+  const yaml =
+    readFileSync(join(packageRoot(), "pipeline.yaml"), "utf8") +
+    `cache:\n  remote:\n    trust: ["${publicKey}"]\n    timeout_ms: ${timeoutMs}\n`;
   const dir = testProject({ "pipeline.yaml": yaml });
   expect((await runCli(dir, ["demo-data", "--rows", "3000", "--features", "40"])).code).toBe(0);
   return dir;
@@ -41,11 +43,24 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
   let key: { file: string; publicKey: string };
   let ci: string;
   let ciRun: CliResult;
-  const writer = () => ({ PIPELINE_REMOTE_CACHE: nginx.url, PIPELINE_REMOTE_CACHE_MODE: "readwrite", PIPELINE_REMOTE_CACHE_TOKEN: WRITE, PIPELINE_CACHE_SIGNING_KEY: key.file, PIPELINE_CI_JOB: "ci job 42" });
-  const reader = (url = nginx.url) => ({ PIPELINE_REMOTE_CACHE: url, PIPELINE_REMOTE_CACHE_MODE: "read", PIPELINE_REMOTE_CACHE_TOKEN: READ });
+  const writer = () => ({
+    PIPELINE_REMOTE_CACHE: nginx.url,
+    PIPELINE_REMOTE_CACHE_MODE: "readwrite",
+    PIPELINE_REMOTE_CACHE_TOKEN: WRITE,
+    PIPELINE_CACHE_SIGNING_KEY: key.file,
+    PIPELINE_CI_JOB: "ci job 42",
+  });
+  const reader = (url = nginx.url) => ({
+    PIPELINE_REMOTE_CACHE: url,
+    PIPELINE_REMOTE_CACHE_MODE: "read",
+    PIPELINE_REMOTE_CACHE_TOKEN: READ,
+  });
   const objectsOf = (dir: string, stage: string, run: CliResult) => {
     const k = run.json!.stages.find((s) => s.name === stage)!.key!;
-    return JSON.parse(readFileSync(join(dir, "cache/entries", stage, `${k}.json`), "utf8")).outputs as Record<string, { hash: string; size: number; kind: string }>;
+    return JSON.parse(readFileSync(join(dir, "cache/entries", stage, `${k}.json`), "utf8")).outputs as Record<
+      string,
+      { hash: string; size: number; kind: string }
+    >;
   };
 
   beforeAll(async () => {
@@ -69,10 +84,17 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
     expect(stagesWith(run, "cached")).toEqual(ALL);
     for (const stage of ALL) expect(fromOf(run, stage)).toBe("remote");
     expect(sha(join(laptop, "data/processed/knn_v1.parquet"))).toBe(sha(join(ci, "data/processed/knn_v1.parquet")));
-    expect(readFileSync(join(laptop, "data/processed/metrics_v1.json"), "utf8")).toBe(readFileSync(join(ci, "data/processed/metrics_v1.json"), "utf8"));
+    expect(readFileSync(join(laptop, "data/processed/metrics_v1.json"), "utf8")).toBe(
+      readFileSync(join(ci, "data/processed/metrics_v1.json"), "utf8"),
+    );
     // build without the bytes: no matrix or table travelled
     const big = ALL.flatMap((s) => Object.values(objectsOf(ci, s, ciRun))).filter((r) => r.kind === "matrix" || r.kind === "table");
-    const fetched = new Set(nginx.accessLog().filter((l) => l.method === "GET" && l.path.includes("/cas/")).map((l) => l.path.split("/").at(-1)));
+    const fetched = new Set(
+      nginx
+        .accessLog()
+        .filter((l) => l.method === "GET" && l.path.includes("/cas/"))
+        .map((l) => l.path.split("/").at(-1)),
+    );
     expect(big.filter((r) => fetched.has(r.hash))).toEqual([]);
     const stored = ALL.flatMap((s) => Object.values(objectsOf(ci, s, ciRun))).reduce((n, r) => n + r.size, 0);
     expect(remoteOf(run).downloaded_bytes).toBeLessThan(stored * 0.1);
@@ -83,8 +105,11 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
     expect(fromOf(again, "write-fit")).toBe("local"); // its objects are local now, so is its entry
     const explain = await runCli(laptop, ["explain", "write-fit"], reader());
     expect(explain.stdout).toMatch(/entry: downloaded from the remote cache, signed by ed25519:.*; produced by run \S+ \(ci job 42\)/);
-    expect((await runCli(laptop, ["explain", "cluster"], reader())).stdout).toContain(`entry: on the remote cache ${nginx.url} (not downloaded yet)`);
-    for (const secret of [WRITE, READ]) expect(readFileSync(join(laptop, "cache/runs", readdirSync(join(laptop, "cache/runs"))[0]!), "utf8")).not.toContain(secret);
+    expect((await runCli(laptop, ["explain", "cluster"], reader())).stdout).toContain(
+      `entry: on the remote cache ${nginx.url} (not downloaded yet)`,
+    );
+    for (const secret of [WRITE, READ])
+      expect(readFileSync(join(laptop, "cache/runs", readdirSync(join(laptop, "cache/runs"))[0]!), "utf8")).not.toContain(secret);
   });
 
   it("a corrupted object on the server is detected, recomputed here, and the output is identical", async () => {
@@ -137,7 +162,10 @@ describe("a remote cache shared by CI and a laptop (real nginx)", () => {
 
   it("a 401/403 on upload (read-only credentials in readwrite mode) leaves the run green and says so", async () => {
     const laptop = await demoClone(key.publicKey);
-    const run = await runCli(laptop, ["run", "--json", "--force", "write-fit", "--set", "cluster.k=5"], { ...writer(), PIPELINE_REMOTE_CACHE_TOKEN: READ });
+    const run = await runCli(laptop, ["run", "--json", "--force", "write-fit", "--set", "cluster.k=5"], {
+      ...writer(),
+      PIPELINE_REMOTE_CACHE_TOKEN: READ,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/refused an upload \(.*HTTP 403.*\); uploads are off for this run/);
     expect(remoteOf(run).errors).toBeGreaterThan(0);
@@ -226,7 +254,10 @@ describe("a remote that is down, stalled or failing never fails a run", () => {
 
   it("nothing listening at all: the run succeeds, the remote costs one warning", async () => {
     const dir = toy(key.publicKey);
-    const run = await runCli(dir, ["run", "--json"], { PIPELINE_REMOTE_CACHE: "http://127.0.0.1:9/cache", PIPELINE_REMOTE_CACHE_MODE: "read" });
+    const run = await runCli(dir, ["run", "--json"], {
+      PIPELINE_REMOTE_CACHE: "http://127.0.0.1:9/cache",
+      PIPELINE_REMOTE_CACHE_MODE: "read",
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/switched off for the rest of this run after 3 failures in a row \(last: connection refused\)/);
   });
@@ -254,7 +285,8 @@ describe("a remote that is down, stalled or failing never fails a run", () => {
     expect(remoteOf(next).errors).toBe(0);
     const push = await runCli(dir, ["cache", "push"], env);
     expect(push.code, push.stderr).toBe(0);
-    const grid = JSON.parse(readFileSync(join(dir, "cache/entries/big", readdirSync(join(dir, "cache/entries/big"))[0]!), "utf8")).outputs.grid;
+    const grid = JSON.parse(readFileSync(join(dir, "cache/entries/big", readdirSync(join(dir, "cache/entries/big"))[0]!), "utf8")).outputs
+      .grid;
     expect(sha(join(nginx.root, "cas", grid.hash))).toBe(grid.hash); // pushed whole afterwards
   });
 });

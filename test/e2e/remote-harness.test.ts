@@ -58,7 +58,11 @@ describe("nginx remote cache (no auth)", () => {
     expect(filesUnder(nginx.root)).toEqual([join("cas", "a".repeat(64))]);
 
     const log = nginx.accessLog().filter((line) => line.path === new URL(url).pathname);
-    expect(log.map((line) => [line.method, line.status])).toEqual([["PUT", 201], ["GET", 200], ["HEAD", 200]]);
+    expect(log.map((line) => [line.method, line.status])).toEqual([
+      ["PUT", 201],
+      ["GET", 200],
+      ["HEAD", 200],
+    ]);
     expect(log[0]?.requestBytes).toBeGreaterThan(bytes.length);
     expect(log[1]?.bodyBytes).toBe(bytes.length);
   });
@@ -147,7 +151,10 @@ describe("nginx remote cache (bearer tokens)", () => {
     expect((await send(url, "HEAD", { token: "wrong" })).status).toBe(401);
     expect((await send(url, "GET", { token: READ })).body.toString()).toBe("x");
     expect((await send(url, "HEAD", { token: WRITE })).status).toBe(200);
-    const methods = nginx.accessLog().filter((l) => l.path.endsWith("e".repeat(64))).map((l) => `${l.method} ${l.status}`);
+    const methods = nginx
+      .accessLog()
+      .filter((l) => l.path.endsWith("e".repeat(64)))
+      .map((l) => `${l.method} ${l.status}`);
     expect(methods).toEqual(["PUT 201", "GET 401", "HEAD 401", "GET 200", "HEAD 200"]);
   });
 });

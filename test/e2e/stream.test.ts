@@ -36,7 +36,9 @@ function cliIO(dir: string, signal = new AbortController().signal): CliIO & { ou
 }
 
 function typesOf(s: Sink, cycle: number): string[] {
-  return s.accepted.filter((r) => new RegExp(`^stream-[0-9a-z]+-${cycle}-`).test(r.key ?? "")).map((r) => (r.body as { type: string }).type);
+  return s.accepted
+    .filter((r) => new RegExp(`^stream-[0-9a-z]+-${cycle}-`).test(r.key ?? ""))
+    .map((r) => (r.body as { type: string }).type);
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -69,7 +71,10 @@ describe("pipeline stream (in process)", () => {
     }
     // each cycle sends the same seeded sample of points
     const points = (cycle: number): string[] =>
-      sink!.accepted.filter((r) => new RegExp(`^stream-[0-9a-z]+-${cycle}-`).test(r.key ?? "")).map((r) => JSON.stringify(r.body)).sort();
+      sink!.accepted
+        .filter((r) => new RegExp(`^stream-[0-9a-z]+-${cycle}-`).test(r.key ?? ""))
+        .map((r) => JSON.stringify(r.body))
+        .sort();
     expect(points(2)).toEqual(points(1));
     for (const request of sink.requests) expect(publishEventSchema.safeParse(request.body).success).toBe(true);
     expect(sink.inFlight()).toBe(0);
@@ -80,7 +85,13 @@ describe("pipeline stream (in process)", () => {
     sink = await startSink();
     const io = cliIO(project());
     expect(await streamCommand(["--url", sink.url, "--max-points", "3", "--burst", "1"], io)).toBe(0);
-    expect(sink.requests.map((r) => (r.body as { type: string }).type)).toEqual(["model_metric", "model_perf", "embedding", "embedding", "embedding"]);
+    expect(sink.requests.map((r) => (r.body as { type: string }).type)).toEqual([
+      "model_metric",
+      "model_perf",
+      "embedding",
+      "embedding",
+      "embedding",
+    ]);
   });
 
   it("--dry-run sends nothing and prints counts and the first events", async () => {
@@ -94,7 +105,10 @@ describe("pipeline stream (in process)", () => {
 
   it("resolves --fit against the current directory and finds the metrics file of the declared name next to it", async () => {
     sink = await startSink();
-    const dir = project({ "elsewhere/knn_v1.parquet": makeFit(7).bytes, "elsewhere/metrics_v1.json": JSON.stringify({ ...SAMPLE_METRICS, macro_f1: 0.5 }) });
+    const dir = project({
+      "elsewhere/knn_v1.parquet": makeFit(7).bytes,
+      "elsewhere/metrics_v1.json": JSON.stringify({ ...SAMPLE_METRICS, macro_f1: 0.5 }),
+    });
     const io = { ...cliIO(dir), cwd: join(dir, "elsewhere") };
     expect(await streamCommand(["--fit", "knn_v1.parquet", "--url", sink.url], io)).toBe(0);
     expect(sink.requests).toHaveLength(9);
@@ -134,8 +148,8 @@ describe("pipeline stream (in process)", () => {
   });
 
   it.each([
-    [["--burst", "0"], "stream: --burst expects an integer >= 1 and <= 1000, got \"0\""],
-    [["--rate-hz", "fast"], "stream: --rate-hz expects a number >= 0, got \"fast\""],
+    [["--burst", "0"], 'stream: --burst expects an integer >= 1 and <= 1000, got "0"'],
+    [["--rate-hz", "fast"], 'stream: --rate-hz expects a number >= 0, got "fast"'],
     [["--url", "ftp://x/publish"], "stream: --url must use http or https, got ftp:"],
     [["--bogus"], "stream: Unknown option '--bogus'"],
     [["extra"], "stream: Unexpected argument 'extra'"],

@@ -61,7 +61,9 @@ describe("the shipped pipeline when its cache or outputs are tampered with", () 
     pointEvaluateAtClusterInfo(true);
     const run = await runCli(dir, ["run", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/cache entry for evaluate .* is damaged: output metrics is not evaluate's metrics: it lacks fields split, k, n_train, n_test, macro_f1/);
+    expect(run.stderr).toMatch(
+      /cache entry for evaluate .* is damaged: output metrics is not evaluate's metrics: it lacks fields split, k, n_train, n_test, macro_f1/,
+    );
     expect(stagesWith(run, "ran")).toEqual(["evaluate"]);
     expect(JSON.parse(readFileSync(metricsPath(), "utf8")).macro_f1).toBe(metrics.macro_f1);
   });
@@ -91,7 +93,9 @@ describe("the shipped pipeline when its cache or outputs are tampered with", () 
     expect(run.stdout).not.toMatch(/bug|\n\s+at /);
     const verify = await runCli(dir, ["cache", "verify"]);
     expect(verify.code).toBe(1);
-    expect(verify.stdout).toMatch(/entry standardize [0-9a-f]{12} is damaged \(output features is not standardize's features: it holds a non-finite value at row 0/);
+    expect(verify.stdout).toMatch(
+      /entry standardize [0-9a-f]{12} is damaged \(output features is not standardize's features: it holds a non-finite value at row 0/,
+    );
     expect((await runCli(dir, ["run"])).code).toBe(0);
     expect(sha(fitPath())).toBe(fit);
   });
@@ -100,7 +104,9 @@ describe("the shipped pipeline when its cache or outputs are tampered with", () 
     pointEvaluateAtClusterInfo(true);
     const verify = await runCli(dir, ["cache", "verify"]);
     expect(verify.code).toBe(1);
-    expect(verify.stdout).toMatch(/entry evaluate [0-9a-f]{12} is damaged \(output metrics is not evaluate's metrics: it lacks fields .*macro_f1/);
+    expect(verify.stdout).toMatch(
+      /entry evaluate [0-9a-f]{12} is damaged \(output metrics is not evaluate's metrics: it lacks fields .*macro_f1/,
+    );
     const again = await runCli(dir, ["run", "--json"]);
     expect(stagesWith(again, "ran")).toEqual(["evaluate"]);
     expect((await runCli(dir, ["cache", "verify"])).code).toBe(0);
@@ -141,7 +147,12 @@ describe("the shipped pipeline when its cache or outputs are tampered with", () 
     const { table, types } = readParquet(readFileSync(fitPath()));
     const cluster = Int32Array.from(table.cluster as Int32Array);
     cluster[0] = cluster[0]! + 1;
-    writeFileSync(fitPath(), writeParquet(Object.keys(table).map((name) => ({ name, type: types[name] as never, values: name === "cluster" ? cluster : table[name]! }))));
+    writeFileSync(
+      fitPath(),
+      writeParquet(
+        Object.keys(table).map((name) => ({ name, type: types[name] as never, values: name === "cluster" ? cluster : table[name]! })),
+      ),
+    );
     writeFileSync(metricsPath(), JSON.stringify({ ...metrics, macro_f1: 0.5, n_test: 1 }, null, 2));
 
     const check = await runCli(dir, ["run", "--check"]);

@@ -1,5 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,7 +65,10 @@ function liveProcess(): ChildProcess {
 
 function writeLock(dir: string, holder: Record<string, unknown>): void {
   mkdirSync(join(dir, "cache"), { recursive: true });
-  writeFileSync(join(dir, "cache/lock"), JSON.stringify({ host: hostname(), since: "2026-01-01T00:00:00Z", command: "pipeline run", ...holder }));
+  writeFileSync(
+    join(dir, "cache/lock"),
+    JSON.stringify({ host: hostname(), since: "2026-01-01T00:00:00Z", command: "pipeline run", ...holder }),
+  );
 }
 
 describe("an input file that changes while its stage reads it", () => {
@@ -182,7 +196,9 @@ describe("declared outputs stay inside the project", () => {
     symlinkSync(outside, join(dir, "out"));
     const run = await runCli(dir, ["run"]);
     expect(run.code, run.stdout).toBe(3);
-    expect(run.stderr).toMatch(/stages\.mean\.outputs\.report \(line \d+\): "out\/report\.txt" resolves outside the project folder through a symbolic link/);
+    expect(run.stderr).toMatch(
+      /stages\.mean\.outputs\.report \(line \d+\): "out\/report\.txt" resolves outside the project folder through a symbolic link/,
+    );
     expect(readdirSync(outside)).toEqual([]);
   });
 

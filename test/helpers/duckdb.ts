@@ -35,8 +35,6 @@ export async function duckTypes(path: string): Promise<Record<string, string>> {
 
 /** Per column: its compression codecs and encodings, from parquet_metadata(). */
 export async function duckChunks(path: string): Promise<{ column: string; compression: string; encodings: string }[]> {
-  const rows = await duckRows(
-    `select path_in_schema, compression, encodings from parquet_metadata('${path}') order by column_id`,
-  );
+  const rows = await duckRows(`select path_in_schema, compression, encodings from parquet_metadata('${path}') order by column_id`);
   return rows.map((r) => ({ column: String(r.path_in_schema), compression: String(r.compression), encodings: String(r.encodings) }));
 }

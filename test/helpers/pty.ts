@@ -31,7 +31,9 @@ export function runInTerminal(dir: string, args: readonly string[]): TerminalRun
   child.stdout.on("data", (d: Buffer) => (raw += d.toString()));
   child.stderr.on("data", (d: Buffer) => (raw += d.toString()));
   const screen = () => stripVTControlCharacters(raw).replaceAll("\r", "");
-  const done = new Promise<{ code: number | null; screen: string }>((resolve) => child.on("close", (code) => resolve({ code, screen: screen() })));
+  const done = new Promise<{ code: number | null; screen: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, screen: screen() })),
+  );
   return {
     screen,
     type: (bytes) => child.stdin.write(bytes),

@@ -19,7 +19,10 @@ async function runClassify(overrides: Record<string, unknown> = {}, stageInputs 
 }
 
 async function failure(promise: Promise<unknown>): Promise<InputError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(InputError);
   return error as InputError;
 }
@@ -79,7 +82,12 @@ describe("classify stage (other recipes and errors)", () => {
     const noFile = { ...inputs, validation: { path: "/nonexistent/validation_v1.parquet", display: "validation_v1.parquet" } };
     const out = await runClassify({ split: "random" }, noFile);
     const counts = (out.info as { counts: Record<string, number> }).counts;
-    expect(counts).toEqual({ train: inputs.features.rows - Math.round(inputs.features.rows * 0.2), val: 0, test: Math.round(inputs.features.rows * 0.2), other: 0 });
+    expect(counts).toEqual({
+      train: inputs.features.rows - Math.round(inputs.features.rows * 0.2),
+      val: 0,
+      test: Math.round(inputs.features.rows * 0.2),
+      other: 0,
+    });
   });
 
   it("sample split holds whole samples out", async () => {

@@ -14,7 +14,12 @@ const inputs = classifyInputs();
 async function runBoth(split: "host" | "random" = "host") {
   const classifyParams = classify.params.parse({ split });
   const classified = await classify.run(stageContext(classifyParams, inputs, 3));
-  const evalInputs = { features: inputs.features, meta: inputs.meta, predictions: classified.predictions, neighbours: classified.neighbours };
+  const evalInputs = {
+    features: inputs.features,
+    meta: inputs.meta,
+    predictions: classified.predictions,
+    neighbours: classified.neighbours,
+  };
   const metrics = (await evaluate.run(stageContext(evaluate.params.parse({}), evalInputs, 3))).metrics as EvaluationMetrics;
   return { classified, metrics };
 }
@@ -29,7 +34,10 @@ describe("evaluate stage", () => {
     // an independent train-only search (no val), as the seed's `metric` fits it
     const queryData = Float32Array.from(Array.from(test).flatMap((q) => [...inputs.features.data.subarray(q * DIMS, q * DIMS + DIMS)]));
     const votes = weightedVote(bruteForceKnn(inputs.features.data, DIMS, train, queryData, 10), 10, phase, PHASE_COUNT);
-    const expected = classificationReport(Int8Array.from(test, (r) => phase[r]!), votes);
+    const expected = classificationReport(
+      Int8Array.from(test, (r) => phase[r]!),
+      votes,
+    );
     expect(metrics).toMatchObject({ split: "host", k: 10, n_train: train.length, n_test: test.length });
     expect(metrics.macro_f1).toBe(expected.macroF1);
     expect(metrics.confusion.matrix).toEqual(expected.confusion);

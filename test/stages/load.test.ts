@@ -124,7 +124,10 @@ describe("load errors name the file, the column and the fix", () => {
   });
 
   it("window file that is not parquet", async () => {
-    await expectInputError(await setup("garbage", new TextEncoder().encode("phase,host\n1,a\n")), /data\/garbage\.parquet: cannot read it as parquet/);
+    await expectInputError(
+      await setup("garbage", new TextEncoder().encode("phase,host\n1,a\n")),
+      /data\/garbage\.parquet: cannot read it as parquet/,
+    );
   });
 
   it("missing schema file", async () => {
@@ -137,25 +140,40 @@ describe("load errors name the file, the column and the fix", () => {
   });
 
   it("schema without feature_names", async () => {
-    const e = await expectInputError(await setup("nonames", windowColumns(), { features: ["f_a"] }), /data\/nonames\.json: field feature_names/);
+    const e = await expectInputError(
+      await setup("nonames", windowColumns(), { features: ["f_a"] }),
+      /data\/nonames\.json: field feature_names/,
+    );
     expect(e.hint).toMatch(/feature_names/);
   });
 
   it("duplicate feature names", async () => {
-    await expectInputError(await setup("dupe", windowColumns(), { feature_names: ["f_a", "f_b", "f_a"] }), /data\/dupe\.json: feature_names lists column f_a more than once/);
+    await expectInputError(
+      await setup("dupe", windowColumns(), { feature_names: ["f_a", "f_b", "f_a"] }),
+      /data\/dupe\.json: feature_names lists column f_a more than once/,
+    );
   });
 
   it("feature column missing from the parquet", async () => {
-    await expectInputError(await setup("nocol", windowColumns(), { feature_names: ["f_a", "f_zzz"] }), /data\/nocol\.parquet: column f_zzz is missing/);
+    await expectInputError(
+      await setup("nocol", windowColumns(), { feature_names: ["f_a", "f_zzz"] }),
+      /data\/nocol\.parquet: column f_zzz is missing/,
+    );
   });
 
   it("non-numeric feature column", async () => {
-    await expectInputError(await setup("strfeat", windowColumns(), { feature_names: ["f_a", "extra"] }), /data\/strfeat\.parquet: column extra is utf8, not numeric/);
+    await expectInputError(
+      await setup("strfeat", windowColumns(), { feature_names: ["f_a", "extra"] }),
+      /data\/strfeat\.parquet: column extra is utf8, not numeric/,
+    );
   });
 
   for (const label of ["phase", "episode_id", "host_id", "profile"]) {
     it(`missing ${label} column`, async () => {
-      await expectInputError(await setup(`no_${label}`, windowColumns({ [label]: null })), new RegExp(`data/no_${label}\\.parquet: column ${label} is missing`));
+      await expectInputError(
+        await setup(`no_${label}`, windowColumns({ [label]: null })),
+        new RegExp(`data/no_${label}\\.parquet: column ${label} is missing`),
+      );
     });
   }
 
@@ -178,7 +196,10 @@ describe("load errors name the file, the column and the fix", () => {
               'e' || i as episode_id, 'h' as host_id, 'worm' as profile from range(6) t(i)) to '${path}' (format parquet)`,
     );
     await writeFile(ref("phasenull.json").path, JSON.stringify({ feature_names: ["f_a", "f_b"] }));
-    await expectInputError({ windows: ref("phasenull.parquet"), schema: ref("phasenull.json") }, /data\/phasenull\.parquet: column phase has 1 missing values/);
+    await expectInputError(
+      { windows: ref("phasenull.parquet"), schema: ref("phasenull.json") },
+      /data\/phasenull\.parquet: column phase has 1 missing values/,
+    );
   });
 
   it("empty table", async () => {

@@ -5,7 +5,8 @@ import { stageContext } from "../helpers/stage-context.ts";
 import { blobs, sameBytes } from "./linear-fixture.ts";
 
 function axisRange(xyz: Float32Array, axis: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = axis; i < xyz.length; i += 3) {
     lo = Math.min(lo, xyz[i]!);
     hi = Math.max(hi, xyz[i]!);

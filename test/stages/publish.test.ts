@@ -60,8 +60,15 @@ describe("publish stage", () => {
     const sent = bodies.filter((b) => (b as { type: string }).type === "embedding");
     expect(sent.map((b) => JSON.stringify(b)).sort()).toEqual(expected.map((e) => JSON.stringify(e)).sort());
     // phase 5 (failed) rows went out as clean; every dashboard phase occurs
-    expect(new Set(sent.map((b) => (b as { phase: string }).phase))).toEqual(new Set(["clean", "armed", "infecting", "infected_running", "dormant"]));
-    expect(bodies.find((b) => (b as { type: string }).type === "model_perf")).toEqual({ type: "model_perf", model: "knn", latency_us: 3410, accuracy: 0.762 });
+    expect(new Set(sent.map((b) => (b as { phase: string }).phase))).toEqual(
+      new Set(["clean", "armed", "infecting", "infected_running", "dormant"]),
+    );
+    expect(bodies.find((b) => (b as { type: string }).type === "model_perf")).toEqual({
+      type: "model_perf",
+      model: "knn",
+      latency_us: 3410,
+      accuracy: 0.762,
+    });
     expect(ctx.logs.at(-1)).toMatch(/^published to .*: sent 502, retried 0, failed 0 of 502 events/);
   });
 
@@ -69,7 +76,13 @@ describe("publish stage", () => {
     sink = await startSink();
     await runPublish({ url: sink.url, max_points: 5, burst: 1 }).result;
     expect(sink.requests.map((r) => (r.body as { type: string }).type)).toEqual([
-      "embedding", "embedding", "embedding", "embedding", "embedding", "model_metric", "model_perf",
+      "embedding",
+      "embedding",
+      "embedding",
+      "embedding",
+      "embedding",
+      "model_metric",
+      "model_perf",
     ]);
   });
 
@@ -116,7 +129,9 @@ describe("publish stage", () => {
     expect((error as PublishError).exitCode).toBe(EXIT.publish);
     expect((error as PublishError).code).toBe("E_PUBLISH_FAILED");
     expect((error as PublishError).message).toBe(`2002 of 2002 events were not delivered to ${url}: connection refused`);
-    expect((error as PublishError).hint).toBe(`check that the dashboard is listening at ${url}, then publish again (\`pipeline run publish\`)`);
+    expect((error as PublishError).hint).toBe(
+      `check that the dashboard is listening at ${url}, then publish again (\`pipeline run publish\`)`,
+    );
   });
 
   it("ends at deadline_s against a dashboard that accepts and never answers (exit 4, every event named)", async () => {
@@ -139,7 +154,9 @@ describe("publish stage", () => {
   it("names how many events were delivered when the deadline cut the rest off", async () => {
     sink = await startSink((request) => (request.index < 100 ? {} : { hang: true }));
     const { result } = runPublish({ url: sink.url, rate_hz: 0, deadline_s: 2 });
-    await expect(result).rejects.toThrow(`1902 of 2002 events were not delivered to ${sink.url}: publish deadline of 2 s passed (100 delivered)`);
+    await expect(result).rejects.toThrow(
+      `1902 of 2002 events were not delivered to ${sink.url}: publish deadline of 2 s passed (100 delivered)`,
+    );
     expect(sink.accepted).toHaveLength(100);
   }, 30_000);
 

@@ -22,7 +22,14 @@ describe("standardize stage", () => {
     const out = await standardize.run(stageContext({}, raw(500)));
     expect(out.features.rows).toBe(500);
     expect(out.features.cols).toBe(2);
-    const transform = out.transform as { kept: number[]; names: string[]; medians: number[]; means: number[]; stds: number[]; dropped: string[] };
+    const transform = out.transform as {
+      kept: number[];
+      names: string[];
+      medians: number[];
+      means: number[];
+      stds: number[];
+      dropped: string[];
+    };
     expect(transform.kept).toEqual([0, 2]);
     expect(transform.names).toEqual(["a", "b"]);
     expect(transform.dropped).toEqual(["flat"]);
@@ -38,7 +45,9 @@ describe("standardize stage", () => {
     const ctx = stageContext({}, inputs);
     const out = await standardize.run(ctx);
     expect((out.transform as { dropped: string[] }).dropped).toEqual(["flat", "b"]);
-    expect(ctx.logs).toContain("warning: dropped 1 column(s) holding ±Inf values, whose std is not finite (as the seed does): b; replace the infinities in the window parquet to keep them");
+    expect(ctx.logs).toContain(
+      "warning: dropped 1 column(s) holding ±Inf values, whose std is not finite (as the seed does): b; replace the infinities in the window parquet to keep them",
+    );
     expect(ctx.logs).toContain("dropped 1 constant or all-missing column(s): flat");
   });
 

@@ -29,7 +29,11 @@ function inputs(n: number) {
       host_id: Array.from({ length: n }, (_, i) => (i % 2 ? "lab-node-01" : "qemu-vm-b")),
       profile: Array.from({ length: n }, (_, i) => (i % 3 ? "worm" : "ransomware")),
     },
-    xyz: matrix(n, 3, Float32Array.from({ length: n * 3 }, (_, i) => (i % 97) / 96)),
+    xyz: matrix(
+      n,
+      3,
+      Float32Array.from({ length: n * 3 }, (_, i) => (i % 97) / 96),
+    ),
     predictions: {
       predicted: Int8Array.from({ length: n }, (_, i) => (i * 5) % 6),
       is_train: Uint8Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 1 : 0)),
@@ -47,7 +51,18 @@ describe("write-fit", () => {
     const path = join(dir, "knn_v1.parquet");
     await writeFile(path, (await run(given)).fit);
     expect(await duckTypes(path)).toEqual(FIT_SQL_TYPES);
-    expect(Object.keys(await duckTypes(path))).toEqual(["episode_id", "host_id", "profile", "x", "y", "z", "phase_int", "predicted_int", "cluster", "is_train"]);
+    expect(Object.keys(await duckTypes(path))).toEqual([
+      "episode_id",
+      "host_id",
+      "profile",
+      "x",
+      "y",
+      "z",
+      "phase_int",
+      "predicted_int",
+      "cluster",
+      "is_train",
+    ]);
     for (const chunk of await duckChunks(path)) expect(chunk.compression, chunk.column).toBe("ZSTD");
     const rows = await duckRows(`select * from read_parquet('${path}')`);
     expect(rows.length).toBe(200);

@@ -53,9 +53,17 @@ function _writePrivateKey(path: string, shown: string, pem: string): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
-      throw new SigningKeyError(`${shown} already exists; pipeline cache keygen never overwrites a key`, "choose another file with --out PATH, or remove the old key once nothing uses it", "E_KEY_EXISTS");
+      throw new SigningKeyError(
+        `${shown} already exists; pipeline cache keygen never overwrites a key`,
+        "choose another file with --out PATH, or remove the old key once nothing uses it",
+        "E_KEY_EXISTS",
+      );
     }
-    throw new SigningKeyError(`cannot create ${shown}: ${(error as Error).message}`, "choose a writable location with --out PATH", "E_KEY_WRITE");
+    throw new SigningKeyError(
+      `cannot create ${shown}: ${(error as Error).message}`,
+      "choose a writable location with --out PATH",
+      "E_KEY_WRITE",
+    );
   }
   try {
     fchmodSync(fd, 0o600); // the umask may have taken bits from the owner
@@ -64,7 +72,11 @@ function _writePrivateKey(path: string, shown: string, pem: string): void {
   } catch (error) {
     closeSync(fd);
     rmSync(path, { force: true }); // a half-written key is useless and must not be mistaken for one
-    throw new SigningKeyError(`cannot write ${shown}: ${(error as Error).message}`, "free some space or choose another location with --out PATH", "E_KEY_WRITE");
+    throw new SigningKeyError(
+      `cannot write ${shown}: ${(error as Error).message}`,
+      "free some space or choose another location with --out PATH",
+      "E_KEY_WRITE",
+    );
   }
   closeSync(fd);
 }

@@ -13,7 +13,10 @@ async function withRemote(io: CliIO): Promise<{ project: Project; remote: Remote
   const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
   const remote = openRemote(project, (m) => io.stderr(`warning: ${m}`));
   if (!remote) {
-    throw new UsageError("no remote cache is configured", "set cache.remote.url in pipeline.yaml or PIPELINE_REMOTE_CACHE=URL (and a mode other than off)");
+    throw new UsageError(
+      "no remote cache is configured",
+      "set cache.remote.url in pipeline.yaml or PIPELINE_REMOTE_CACHE=URL (and a mode other than off)",
+    );
   }
   return { project, remote };
 }
@@ -26,7 +29,10 @@ export async function pushCache(io: CliIO): Promise<number> {
   const { project, remote } = await withRemote(io);
   if (!remote.writable) {
     await remote.close();
-    throw new UsageError(`the remote cache ${remote.settings.display} is not writable here`, "push needs PIPELINE_REMOTE_CACHE_MODE=readwrite (or cache.remote.mode) and PIPELINE_CACHE_SIGNING_KEY");
+    throw new UsageError(
+      `the remote cache ${remote.settings.display} is not writable here`,
+      "push needs PIPELINE_REMOTE_CACHE_MODE=readwrite (or cache.remote.mode) and PIPELINE_CACHE_SIGNING_KEY",
+    );
   }
   const release = await lockProject(project.store.root, io, { wait: true, command: "pipeline cache push", log: io.stdout });
   try {
@@ -79,9 +85,15 @@ export async function remoteStatus(io: CliIO, json: boolean): Promise<number> {
   try {
     const reachable = await remote.reachable();
     const rows = reachable ? await planProject(project, remote) : await planProject(project);
-    const where = (r: (typeof rows)[number]) => (r.result.from ?? (r.state === "effect" ? "effect" : r.state === "waiting" ? "waiting" : "missing"));
+    const where = (r: (typeof rows)[number]) =>
+      r.result.from ?? (r.state === "effect" ? "effect" : r.state === "waiting" ? "waiting" : "missing");
     if (json) {
-      io.stdout(JSON.stringify({ remote: { url: remote.settings.display, mode: remote.settings.mode, reachable }, stages: rows.map((r) => ({ name: r.stage, key: r.key, where: where(r) })) }));
+      io.stdout(
+        JSON.stringify({
+          remote: { url: remote.settings.display, mode: remote.settings.mode, reachable },
+          stages: rows.map((r) => ({ name: r.stage, key: r.key, where: where(r) })),
+        }),
+      );
       return EXIT.ok;
     }
     io.stdout(`remote ${remote.settings.display} (${remote.settings.mode}): ${reachable ? "reachable" : "not reachable"}`);
@@ -96,7 +108,10 @@ export async function remoteStatus(io: CliIO, json: boolean): Promise<number> {
 export function cacheSubcommand(name: string | undefined): void {
   if (name && CACHE_SUBCOMMANDS.includes(name)) return;
   if (!name) throw new UsageError("cache takes a subcommand: verify, push, pull, status or keygen", "e.g. `pipeline cache status`");
-  throw new UsageError(`unknown cache command "${name}"${didYouMeanTail(name, CACHE_SUBCOMMANDS)}`, "cache takes verify, push, pull, status or keygen");
+  throw new UsageError(
+    `unknown cache command "${name}"${didYouMeanTail(name, CACHE_SUBCOMMANDS)}`,
+    "cache takes verify, push, pull, status or keygen",
+  );
 }
 
 const CACHE_SUBCOMMANDS = ["verify", "push", "pull", "status", "keygen"];

@@ -57,7 +57,9 @@ export async function verifyCache(io: CliIO): Promise<number> {
       await store.deleting.deleteEntry(stage, key);
     }
     const note = unchecked > 0 ? `; ${unchecked} entries of stages no longer defined were checked for hashes only` : "";
-    io.stdout(`checked ${objects.length} objects and ${entries.length} entries: ${damaged === 0 ? "all intact" : `${damaged} damaged (the next run recomputes them)`}${note}`);
+    io.stdout(
+      `checked ${objects.length} objects and ${entries.length} entries: ${damaged === 0 ? "all intact" : `${damaged} damaged (the next run recomputes them)`}${note}`,
+    );
     return damaged === 0 ? EXIT.ok : EXIT.stageFailed;
   } finally {
     release();
@@ -78,7 +80,9 @@ async function outputProblem(
   intact: ReadonlySet<string>,
   store: CacheDriver,
 ): Promise<string | undefined> {
-  const lost = Object.entries(entry.outputs).filter(([, ref]) => !intact.has(ref.hash)).map(([slot]) => slot);
+  const lost = Object.entries(entry.outputs)
+    .filter(([, ref]) => !intact.has(ref.hash))
+    .map(([slot]) => slot);
   if (lost.length > 0) return `lost its output(s) ${lost.join(", ")}`;
   if (!def) return undefined;
   const slots = outputSlotsMismatch(entry.outputs, def);

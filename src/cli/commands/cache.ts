@@ -22,14 +22,20 @@ PIPELINE_REMOTE_CACHE_MODE (off|read|readwrite) and PIPELINE_REMOTE_CACHE_TOKEN.
 export async function cacheCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "keygen") return (await import("./cache-keygen.ts")).keygenCommand(rest, io);
-  const { values, positionals } = parseCommandArgs("cache", argv, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, true);
+  const { values, positionals } = parseCommandArgs(
+    "cache",
+    argv,
+    { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    true,
+  );
   if (values.help) {
     io.stdout(CACHE_HELP);
     return EXIT.ok;
   }
   const { cacheSubcommand, pullCache, pushCache, remoteStatus } = await import("./cache-remote.ts");
   cacheSubcommand(positionals[0]);
-  if (positionals.length !== 1) throw new UsageError(`cache ${positionals[0]} takes no further arguments`, "e.g. `pipeline cache status --json`");
+  if (positionals.length !== 1)
+    throw new UsageError(`cache ${positionals[0]} takes no further arguments`, "e.g. `pipeline cache status --json`");
   switch (positionals[0]) {
     case "push":
       return pushCache(io);

@@ -25,7 +25,13 @@ export async function checkOutputs(project: Project, outcome: RunOutcome, log: (
       const ref = outcome.known.get(`${stage.name}.${binding.slot}`);
       if (!ref) continue;
       const expected = (await materializedBytes(project.store, ref))!;
-      const result = checkOne(binding.display, ref, expected, compareOutput(binding, expected, project.hasher), stage.def.outputs[binding.slot]?.measured ?? []);
+      const result = checkOne(
+        binding.display,
+        ref,
+        expected,
+        compareOutput(binding, expected, project.hasher),
+        stage.def.outputs[binding.slot]?.measured ?? [],
+      );
       log(`check: ${binding.display} ${HEADLINE[result.state]}`);
       for (const line of result.details) log(`  ${line}`);
       results.push(result);
@@ -120,7 +126,8 @@ function describeDifference(expected: Uint8Array, onDisk: Uint8Array): string[] 
       if (typeof x === "number" && typeof y === "number") maxDiff = Math.max(maxDiff, Math.abs(x - y));
     }
     if (count > 0) differing++;
-    if (count > 0) lines.push(`${name.padEnd(18)}${String(count).padStart(9)}   ${typeof a[0] === "number" ? maxDiff.toPrecision(4) : "-"}`);
+    if (count > 0)
+      lines.push(`${name.padEnd(18)}${String(count).padStart(9)}   ${typeof a[0] === "number" ? maxDiff.toPrecision(4) : "-"}`);
   }
   if (differing === 0) lines.push("(same values; the bytes differ in encoding or metadata)");
   return lines;

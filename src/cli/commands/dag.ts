@@ -17,7 +17,8 @@ export async function dagCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   const format = values.format ?? "text";
   const formats = ["text", "mermaid", "dot"];
-  if (!formats.includes(format)) throw new UsageError(`unknown --format ${format}${didYouMeanTail(format, formats)}`, "use text, mermaid or dot");
+  if (!formats.includes(format))
+    throw new UsageError(`unknown --format ${format}${didYouMeanTail(format, formats)}`, "use text, mermaid or dot");
   const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
   io.stdout(renderDag(project.pipeline, format as "text" | "mermaid" | "dot"));
   return EXIT.ok;
@@ -31,9 +32,11 @@ interface Edge {
 
 function edgesOf(pipeline: ResolvedPipeline): Edge[] {
   return pipeline.order.flatMap((name) =>
-    pipeline.stages.get(name)!.inputs.flatMap((b) =>
-      b.kind === "ref" ? [{ from: b.stage, to: name, label: b.output === b.slot ? b.output : `${b.output} -> ${b.slot}` }] : [],
-    ),
+    pipeline.stages
+      .get(name)!
+      .inputs.flatMap((b) =>
+        b.kind === "ref" ? [{ from: b.stage, to: name, label: b.output === b.slot ? b.output : `${b.output} -> ${b.slot}` }] : [],
+      ),
   );
 }
 
@@ -44,7 +47,13 @@ export function renderDag(pipeline: ResolvedPipeline, format: "text" | "mermaid"
     return ["graph TD", ...edges.map((e) => `  ${id(e.from)}["${e.from}"] -->|${e.label}| ${id(e.to)}["${e.to}"]`)].join("\n");
   }
   if (format === "dot") {
-    return ["digraph pipeline {", "  rankdir=LR;", ...pipeline.order.map((n) => `  "${n}";`), ...edges.map((e) => `  "${e.from}" -> "${e.to}" [label="${e.label}"];`), "}"].join("\n");
+    return [
+      "digraph pipeline {",
+      "  rankdir=LR;",
+      ...pipeline.order.map((n) => `  "${n}";`),
+      ...edges.map((e) => `  "${e.from}" -> "${e.to}" [label="${e.label}"];`),
+      "}",
+    ].join("\n");
   }
   const lines: string[] = [];
   for (const name of pipeline.order) {

@@ -42,6 +42,8 @@ export async function demoDataCommand(argv: readonly string[], io: CliIO): Promi
     if (!error.code) throw error;
     throw new UsageError(`cannot write the demo data to ${outDir}: ${error.message}`, "give --out a folder you can write to");
   });
-  io.stdout(`wrote ${files.length} files (${rows} rows x ${features} features, seed ${seed}) to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  io.stdout(
+    `wrote ${files.length} files (${rows} rows x ${features} features, seed ${seed}) to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
   return EXIT.ok;
 }

@@ -41,13 +41,9 @@ async function _diffCommand(what: "params" | "metrics", help: string, argv: read
     io.stdout(help);
     return sub === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (sub !== "diff") throw new UsageError(`unknown ${what} command "${sub}"${didYouMeanTail(sub, ["diff"])}`, `use \`pipeline ${what} diff [A [B]]\``);
-  const { values, positionals } = parseCommandArgs(
-    `${what} diff`,
-    rest,
-    DIFF_OPTIONS,
-    true,
-  );
+  if (sub !== "diff")
+    throw new UsageError(`unknown ${what} command "${sub}"${didYouMeanTail(sub, ["diff"])}`, `use \`pipeline ${what} diff [A [B]]\``);
+  const { values, positionals } = parseCommandArgs(`${what} diff`, rest, DIFF_OPTIONS, true);
   if (values.help) {
     io.stdout(help);
     return EXIT.ok;
@@ -56,6 +52,8 @@ async function _diffCommand(what: "params" | "metrics", help: string, argv: read
   const format = pickFormat(`${what} diff`, values, ["json", "md"] as const);
   const { a, b } = resolvePair(readProjectRuns(io.projectDir), positionals[0], positionals[1]);
   const all = values.all ?? false;
-  io.stdout(renderDiff(what === "params" ? { a, b, params: diffParams(a, b, { all }) } : { a, b, metrics: diffMetrics(a, b, { all }) }, format));
+  io.stdout(
+    renderDiff(what === "params" ? { a, b, params: diffParams(a, b, { all }) } : { a, b, metrics: diffMetrics(a, b, { all }) }, format),
+  );
   return EXIT.ok;
 }

@@ -14,11 +14,20 @@ export function readProjectRuns(projectDir: string, limit?: number): RunLog[] {
 }
 
 /** The one format flag set among `allowed` ("text" when none is); two of them is a usage error. */
-export function pickFormat<F extends string>(command: string, values: Partial<Record<F, boolean | undefined>>, allowed: readonly F[]): F | "text" {
+export function pickFormat<F extends string>(
+  command: string,
+  values: Partial<Record<F, boolean | undefined>>,
+  allowed: readonly F[],
+): F | "text" {
   const set = allowed.filter((f) => values[f] === true);
   if (set.length > 1) throw new UsageError(`${command}: choose one of ${set.map((f) => `--${f}`).join(", ")}`);
   return set[0] ?? "text";
 }
 
 /** The flags every diff command takes (exp diff, params diff, metrics diff). */
-export const DIFF_OPTIONS = { json: { type: "boolean" }, md: { type: "boolean" }, all: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+export const DIFF_OPTIONS = {
+  json: { type: "boolean" },
+  md: { type: "boolean" },
+  all: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;

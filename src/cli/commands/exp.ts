@@ -41,7 +41,10 @@ export async function expCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   if (sub === "show") return expShow(rest, io);
   if (sub === "diff") return expDiff(rest, io);
-  throw new UsageError(`unknown exp command "${sub}"${didYouMeanTail(sub, ["show", "diff"])}`, "use `pipeline exp show` or `pipeline exp diff A B`");
+  throw new UsageError(
+    `unknown exp command "${sub}"${didYouMeanTail(sub, ["show", "diff"])}`,
+    "use `pipeline exp show` or `pipeline exp diff A B`",
+  );
 }
 
 async function expShow(argv: readonly string[], io: CliIO): Promise<number> {
@@ -79,23 +82,20 @@ async function expShow(argv: readonly string[], io: CliIO): Promise<number> {
     ...(name !== undefined ? { filter: (log) => log.name === name } : {}),
   });
   if (format === "json") io.stdout(renderTableJson(table));
-  else if (table.rows.length === 0) io.stderr(logs.length === 0 ? "no runs are recorded yet: `pipeline run` records one" : `no run is named "${name}"`);
+  else if (table.rows.length === 0)
+    io.stderr(logs.length === 0 ? "no runs are recorded yet: `pipeline run` records one" : `no run is named "${name}"`);
   else io.stdout(format === "csv" ? renderTableCsv(table) : format === "md" ? renderTableMarkdown(table) : renderTableText(table));
   return EXIT.ok;
 }
 
 async function expDiff(argv: readonly string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    "exp diff",
-    argv,
-    DIFF_OPTIONS,
-    true,
-  );
+  const { values, positionals } = parseCommandArgs("exp diff", argv, DIFF_OPTIONS, true);
   if (values.help) {
     io.stdout(EXP_HELP);
     return EXIT.ok;
   }
-  if (positionals.length < 1 || positionals.length > 2) throw new UsageError("exp diff takes one or two runs: A [B]", "e.g. `pipeline exp diff my-experiment` (against the workspace run)");
+  if (positionals.length < 1 || positionals.length > 2)
+    throw new UsageError("exp diff takes one or two runs: A [B]", "e.g. `pipeline exp diff my-experiment` (against the workspace run)");
   const format = pickFormat("exp diff", values, ["json", "md"] as const);
   const logs = readProjectRuns(io.projectDir);
   const [aRef, bRef] = positionals as [string, string | undefined];

@@ -15,7 +15,12 @@ Prints every part of STAGE's cache key, whether it is cached, and what changed s
 run of that stage (params.k: 8 -> 5, input features: sha 1a2b.. -> 9f8e..).`;
 
 export async function explainCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandArgs("explain", argv, { set: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } }, true);
+  const { values, positionals } = parseCommandArgs(
+    "explain",
+    argv,
+    { set: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+    true,
+  );
   if (values.help) {
     io.stdout(EXPLAIN_HELP);
     return EXIT.ok;

@@ -21,7 +21,11 @@ const TMP_GRACE_MS = 60 * 60 * 1000;
 const LOCK_TEMP_GRACE_MS = 60 * 1000;
 
 export async function gcCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs("gc", argv, { "dry-run": { type: "boolean" }, "keep-runs": { type: "string" }, help: { type: "boolean", short: "h" } });
+  const { values } = parseCommandArgs("gc", argv, {
+    "dry-run": { type: "boolean" },
+    "keep-runs": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     io.stdout(GC_HELP);
     return EXIT.ok;
@@ -43,7 +47,11 @@ export async function gcCommand(argv: readonly string[], io: CliIO): Promise<num
     for (const run of kept) for (const s of run.stages) if (s.key) liveKeys.add(s.key);
 
     const collected = await collectUnreachable(store, liveKeys, dry);
-    const runsRemoved = removeOldRuns(store.root, runs.filter((run) => !kept.includes(run)).map((r) => r.id), dry);
+    const runsRemoved = removeOldRuns(
+      store.root,
+      runs.filter((run) => !kept.includes(run)).map((r) => r.id),
+      dry,
+    );
     const tmpRemoved = (await store.removeStaleTemps(TMP_GRACE_MS, dry)) + removeLockLeftovers(store.root, LOCK_TEMP_GRACE_MS, dry);
     const verb = dry ? "would remove" : "removed";
     const mib = (collected.bytesFreed / 1048576).toFixed(1);

@@ -50,7 +50,8 @@ async function toRow(project: Project, result: StageResult): Promise<PlanRow> {
     return { ...base, state: "effect", reasons: ["never cached; runs with --publish or when named"] };
   }
   if (result.status === "cached") return cachedRow(project, result, base);
-  if (result.status === "failed") return { ...base, state: "missing input", reasons: [result.reason, ...(result.hint ? [`hint: ${result.hint}`] : [])] };
+  if (result.status === "failed")
+    return { ...base, state: "missing input", reasons: [result.reason, ...(result.hint ? [`hint: ${result.hint}`] : [])] };
   if (result.status === "would-run") return { ...base, state: "stale", reasons: (result.reasons ?? []).map((r) => r.detail) };
   return { ...base, state: "waiting", reasons: [result.reason] };
 }
@@ -67,7 +68,10 @@ async function cachedRow(project: Project, result: StageResult, base: Omit<PlanR
     const { state } = compareOutput(binding, expected, project.hasher);
     outputs.push({ path: binding.display, state });
     if (state === "missing") reasons.push(`output ${binding.display} is missing; \`pipeline run\` restores it from the cache`);
-    if (state === "differs") reasons.push(`output ${binding.display} differs from the cache (written by another configuration, or edited); \`pipeline run\` restores it`);
+    if (state === "differs")
+      reasons.push(
+        `output ${binding.display} differs from the cache (written by another configuration, or edited); \`pipeline run\` restores it`,
+      );
   }
   return { ...base, outputs, state: reasons.length > 0 ? "outputs changed" : "up to date", reasons };
 }

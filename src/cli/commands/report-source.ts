@@ -41,24 +41,47 @@ export function singleConfiguration(sets: readonly string[]): string[] {
   const variants = sweepVariants(sets);
   if (variants.length > 1) {
     const swept = Object.keys(variants[0]!.choices).join(", ");
-    throw new UsageError(`report draws one configuration, and --set ${swept} sweeps ${variants.length}`, "give one value per --set, or pick a recorded run of the sweep with --run ID (`pipeline exp show` lists them)");
+    throw new UsageError(
+      `report draws one configuration, and --set ${swept} sweeps ${variants.length}`,
+      "give one value per --set, or pick a recorded run of the sweep with --run ID (`pipeline exp show` lists them)",
+    );
   }
   return [...(variants[0]?.sets ?? [])];
 }
 
 /** pipeline.yaml, with `sets` applied: the cached results the plan finds for that configuration. */
-export async function sourceFromPlan(dir: string, sets: readonly string[], warn: (m: string) => void): Promise<{ project: Project; source: ReportSource }> {
+export async function sourceFromPlan(
+  dir: string,
+  sets: readonly string[],
+  warn: (m: string) => void,
+): Promise<{ project: Project; source: ReportSource }> {
   const project = await openProject(dir, sets.map(parseOverride), warn);
   const logs = readRunLogs(project.store.root);
   const rows = await planProject(project);
   const results = rows.map((row) => row.result).filter((result) => result.status === "cached"); // "outputs changed" is cached too
   const made = _runWithKeys(logs, results);
-  return { project, source: sourceFromResults(project, results, { runId: made?.id, drawn: _describeSets(sets), fix: _runCommand(sets), stages: made?.stages }) };
+  return {
+    project,
+    source: sourceFromResults(project, results, {
+      runId: made?.id,
+      drawn: _describeSets(sets),
+      fix: _runCommand(sets),
+      stages: made?.stages,
+    }),
+  };
 }
 
 /** The results a `run` just produced (run --report), with the parameters it ran with. */
-export function sourceFromOutcome(project: Project, outcome: Pick<RunOutcome, "known" | "results">, runId: string | undefined, sets: readonly string[]): ReportSource {
-  return { ...sourceFromResults(project, outcome.results, { runId, drawn: _describeSets(sets), fix: _runCommand(sets) }), known: outcome.known };
+export function sourceFromOutcome(
+  project: Project,
+  outcome: Pick<RunOutcome, "known" | "results">,
+  runId: string | undefined,
+  sets: readonly string[],
+): ReportSource {
+  return {
+    ...sourceFromResults(project, outcome.results, { runId, drawn: _describeSets(sets), fix: _runCommand(sets) }),
+    known: outcome.known,
+  };
 }
 
 /** A recorded run: its stages' output objects, and the params and seed in its log (not the yaml's). */
@@ -71,7 +94,9 @@ export function sourceFromRun(logs: readonly RunLog[], ref: string, defs: readon
       if (ref.kind !== "file") known.set(`${stage.name}.${slot}`, { hash: ref.hash, size: ref.size, kind: ref.kind });
     }
   }
-  const params = Object.fromEntries(Object.entries(log.params).map(([stage, values]) => [stage, (values ?? {}) as Record<string, unknown>]));
+  const params = Object.fromEntries(
+    Object.entries(log.params).map(([stage, values]) => [stage, (values ?? {}) as Record<string, unknown>]),
+  );
   const label = log.name ? `run ${log.id} (${log.name})` : `run ${log.id}`;
   return {
     known,
@@ -121,7 +146,9 @@ function sourceFromResults(
 function _runWithKeys(logs: readonly RunLog[], results: readonly StageResult[]): RunLog | undefined {
   if (results.length === 0) return undefined;
   return logs.find((log) =>
-    results.every((result) => log.stages.some((s) => s.name === result.name && s.key === result.key && (s.status === "ran" || s.status === "cached"))),
+    results.every((result) =>
+      log.stages.some((s) => s.name === result.name && s.key === result.key && (s.status === "ran" || s.status === "cached")),
+    ),
   );
 }
 

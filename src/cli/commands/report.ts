@@ -45,7 +45,10 @@ export async function reportCommand(argv: readonly string[], io: CliIO): Promise
     return EXIT.ok;
   }
   if (values.run !== undefined && (values.set ?? []).length > 0) {
-    throw new UsageError("report: --run draws a recorded run with its own parameters, so it takes no --set", "give either --run ID or --set STAGE.PARAM=V");
+    throw new UsageError(
+      "report: --run draws a recorded run with its own parameters, so it takes no --set",
+      "give either --run ID or --set STAGE.PARAM=V",
+    );
   }
   const sets = singleConfiguration(values.set ?? []);
   const warn = (m: string) => io.stderr(`warning: ${m}`);
@@ -53,7 +56,11 @@ export async function reportCommand(argv: readonly string[], io: CliIO): Promise
   let source: ReportSource;
   if (values.run !== undefined) {
     project = await openProject(io.projectDir, [], warn);
-    source = sourceFromRun(readRunLogs(project.store.root), values.run, project.registry.map((r) => r.def));
+    source = sourceFromRun(
+      readRunLogs(project.store.root),
+      values.run,
+      project.registry.map((r) => r.def),
+    );
   } else {
     ({ project, source } = await sourceFromPlan(io.projectDir, sets, warn));
   }
@@ -79,7 +86,12 @@ export async function writeReportFor(project: Project, source: ReportSource, out
   const objects = new Map(await Promise.all(needed.map(readNeeded)));
   const read = <K extends SlotKind>(ref: string, kind: K): SlotValues[K] => {
     const bytes = objects.get(ref);
-    if (!bytes) throw new PipelineError(`cache object for ${ref} of ${source.drawn} is missing or damaged`, { code: "E_REPORT_INPUTS", exitCode: EXIT.stageFailed, hint: source.fix });
+    if (!bytes)
+      throw new PipelineError(`cache object for ${ref} of ${source.drawn} is missing or damaged`, {
+        code: "E_REPORT_INPUTS",
+        exitCode: EXIT.stageFailed,
+        hint: source.fix,
+      });
     return decodeArtifact(kind, bytes);
   };
   const meta = read(parts.scatter.meta, "table") as Table;
@@ -141,6 +153,8 @@ function noFitError(source: ReportSource): PipelineError {
 /** The stages' declared headline metrics as `STAGE.METRIC`, in pipeline order: the charts' first metric. */
 function headlineColumns(project: Project): string[] {
   return project.pipeline.order.flatMap((name) =>
-    Object.values(project.pipeline.stages.get(name)!.def.outputs).flatMap((spec) => (spec.headline ?? []).map((metric) => `${name}.${metric}`)),
+    Object.values(project.pipeline.stages.get(name)!.def.outputs).flatMap((spec) =>
+      (spec.headline ?? []).map((metric) => `${name}.${metric}`),
+    ),
   );
 }

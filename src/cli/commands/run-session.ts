@@ -35,10 +35,22 @@ export async function runWith(
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => log(`warning: ${m}`));
   const config = (values.set ?? []).length === 0 || isYamlConfig(project) ? "yaml" : "override";
   const writeOutputs = !values.check && !values["dry-run"] && (config === "yaml" || values["write-outputs"] === true);
-  if (config === "override" && !values["write-outputs"] && !values.check && !values["dry-run"] && project.pipeline.order.some((n) => project.pipeline.stages.get(n)!.outputs.length > 0)) {
+  if (
+    config === "override" &&
+    !values["write-outputs"] &&
+    !values.check &&
+    !values["dry-run"] &&
+    project.pipeline.order.some((n) => project.pipeline.stages.get(n)!.outputs.length > 0)
+  ) {
     log("note: --set changes pipeline.yaml's parameters, so the declared output files are left as they are (--write-outputs writes them)");
   }
-  let scope = selectStages(project.pipeline, { targets: positionals, from: values.from, until: values.until, only: values.only, publish: values.publish ?? false });
+  let scope = selectStages(project.pipeline, {
+    targets: positionals,
+    from: values.from,
+    until: values.until,
+    only: values.only,
+    publish: values.publish ?? false,
+  });
   const shard = parseShardFlag(values.shard, process.env);
   if (shard) scope = shardScope(project.pipeline, scope);
   const requested = parseShardsFlag(values.shards);
@@ -60,11 +72,24 @@ export async function runWith(
     const outcome = await execute(project, scope, forced, values, io, log, workers, { remote, runId, writeOutputs, shards });
     // uploads finish (or give up at their deadlines) before the run is recorded; Ctrl-C drops them
     await (io.signal.aborted ? remote?.abort() : remote?.close());
-    if (!values["dry-run"]) recordRun(project, outcome, { id: runId, started, argv, config, ...(values.name ? { name: values.name } : {}), ...(variant ? { variant } : {}) });
+    if (!values["dry-run"])
+      recordRun(project, outcome, {
+        id: runId,
+        started,
+        argv,
+        config,
+        ...(values.name ? { name: values.name } : {}),
+        ...(variant ? { variant } : {}),
+      });
     const after = await afterRun(project, outcome, values, log, runId);
     const headline = headlineMetrics(outcome.results, project.pipeline.stages);
     summarize(outcome, after.exitCode, Date.now() - started, log);
-    if (Object.keys(headline).length > 0) log(`metrics: ${Object.entries(headline).map(([name, value]) => `${name} ${formatMetric(value)}`).join(", ")}`);
+    if (Object.keys(headline).length > 0)
+      log(
+        `metrics: ${Object.entries(headline)
+          .map(([name, value]) => `${name} ${formatMetric(value)}`)
+          .join(", ")}`,
+      );
     if (remote) log(describeRemote(remote));
     if (values.json) io.stdout(jsonSummary(outcome, after, remote, headline));
     const exitCode = after.exitCode;
@@ -133,7 +158,13 @@ async function execute(
 }
 
 /** --check and --report, once the stages are done: the run's exit code, and what --check found. */
-async function afterRun(project: Project, outcome: RunOutcome, values: RunFlags, log: (line: string) => void, runId: string): Promise<{ exitCode: number; check?: CheckResult[] }> {
+async function afterRun(
+  project: Project,
+  outcome: RunOutcome,
+  values: RunFlags,
+  log: (line: string) => void,
+  runId: string,
+): Promise<{ exitCode: number; check?: CheckResult[] }> {
   let exitCode = outcome.exitCode;
   let check: CheckResult[] | undefined;
   if (values.check && outcome.ok) {
@@ -181,7 +212,9 @@ function summarize(outcome: RunOutcome, exitCode: number, ms: number, log: (line
   const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
   const wouldRun = count("would-run") > 0 ? `${count("would-run")} would run, ` : "";
   const verdict = !outcome.ok ? "failed" : exitCode === EXIT.checkDiffers ? "check failed" : "ok";
-  log(`${verdict}: ${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`);
+  log(
+    `${verdict}: ${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`,
+  );
   const failedStage = outcome.results.find((r) => r.status === "failed");
   if (failedStage) {
     log(`error: stage ${failedStage.name} failed: ${failedStage.reason}`);
@@ -189,7 +222,12 @@ function summarize(outcome: RunOutcome, exitCode: number, ms: number, log: (line
   }
 }
 
-function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: CheckResult[] }, remote: RemoteTier | undefined, metrics: Record<string, number>): string {
+function jsonSummary(
+  outcome: RunOutcome,
+  after: { exitCode: number; check?: CheckResult[] },
+  remote: RemoteTier | undefined,
+  metrics: Record<string, number>,
+): string {
   const { hits, misses, downloaded_bytes, uploaded_bytes, errors } = remote?.stats ?? {};
   return JSON.stringify({
     ok: outcome.ok && after.exitCode === EXIT.ok,
@@ -212,9 +250,14 @@ function jsonSummary(outcome: RunOutcome, after: { exitCode: number; check?: Che
 
 /** Whether the run's seed and every stage's params are pipeline.yaml's own (no --set changed them). */
 function isYamlConfig(project: Project): boolean {
-  const yaml = loadPipeline(project.pipeline.dir, project.registry.map((r) => r.def));
+  const yaml = loadPipeline(
+    project.pipeline.dir,
+    project.registry.map((r) => r.def),
+  );
   if (yaml.seed !== project.pipeline.seed) return false;
-  return [...project.pipeline.stages].every(([name, stage]) => canonicalJson(stage.params) === canonicalJson(yaml.stages.get(name)?.params));
+  return [...project.pipeline.stages].every(
+    ([name, stage]) => canonicalJson(stage.params) === canonicalJson(yaml.stages.get(name)?.params),
+  );
 }
 
 /** 0.7703, 0.34, 2.081e+7: four significant digits, exponent form for large values. */

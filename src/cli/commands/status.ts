@@ -24,7 +24,9 @@ export async function statusCommand(argv: readonly string[], io: CliIO): Promise
   const project = await openProject(io.projectDir, (values.set ?? []).map(parseOverride), (m) => io.stderr(`warning: ${m}`));
   const rows = await planProject(project);
   if (values.json) {
-    io.stdout(JSON.stringify({ stages: rows.map((r) => ({ name: r.stage, state: r.state, key: r.key, reasons: r.reasons, outputs: r.outputs })) }));
+    io.stdout(
+      JSON.stringify({ stages: rows.map((r) => ({ name: r.stage, state: r.state, key: r.key, reasons: r.reasons, outputs: r.outputs })) }),
+    );
     return EXIT.ok;
   }
   const width = Math.max(...rows.map((r) => r.stage.length)) + 2;
@@ -34,7 +36,10 @@ export async function statusCommand(argv: readonly string[], io: CliIO): Promise
   }
   const stale = rows.filter((r) => r.state === "stale" || r.state === "waiting" || r.state === "missing input").length;
   const restore = rows.filter((r) => r.state === "outputs changed").length;
-  const parts = [...(stale > 0 ? [`${stale} stage(s) would run`] : []), ...(restore > 0 ? [`${restore} stage(s) would restore their output files`] : [])];
+  const parts = [
+    ...(stale > 0 ? [`${stale} stage(s) would run`] : []),
+    ...(restore > 0 ? [`${restore} stage(s) would restore their output files`] : []),
+  ];
   io.stdout(parts.length === 0 ? "everything is up to date" : `${parts.join(", ")}; \`pipeline run\` does it`);
   return EXIT.ok;
 }

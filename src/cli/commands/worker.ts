@@ -42,7 +42,7 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
   const lockMs = positiveInt("--lock-ms", values["lock-ms"], 30_000);
   const project = await openProject(io.projectDir, [], (m) => io.stderr(`warning: ${m}`));
   const remote = remoteSettings(project.pipeline, process.env);
-  if (!remote || remote.mode !== "readwrite") {
+  if (remote?.mode !== "readwrite") {
     throw new UsageError(
       "pipeline worker needs a remote cache it writes: shard results travel through it",
       "set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY",

@@ -41,8 +41,10 @@
 
   /** Rotate a point of the unit cube (centred) by yaw about y, then pitch about x. */
   function rotate(x, y, z) {
-    const cy = Math.cos(view.yaw), sy = Math.sin(view.yaw);
-    const cp = Math.cos(view.pitch), sp = Math.sin(view.pitch);
+    const cy = Math.cos(view.yaw),
+      sy = Math.sin(view.yaw);
+    const cp = Math.cos(view.pitch),
+      sp = Math.sin(view.pitch);
     const x1 = cy * x + sy * z;
     const z1 = -sy * x + cy * z;
     return [x1, cp * y - sp * z1, sp * y + cp * z1];
@@ -92,10 +94,13 @@
   function draw() {
     framePending = false;
     const ratio = resizeCanvas();
-    const width = canvas.width, height = canvas.height;
+    const width = canvas.width,
+      height = canvas.height;
     context.clearRect(0, 0, width, height);
     drawCube(width, height, ratio);
-    const screenX = screen.x, screenY = screen.y, depth = new Float32Array(count);
+    const screenX = screen.x,
+      screenY = screen.y,
+      depth = new Float32Array(count);
     for (let i = 0; i < count; i++) {
       const rotated = rotate(points.x[i] - 0.5, points.y[i] - 0.5, points.z[i] - 0.5);
       const p = project(rotated, width, height);
@@ -161,7 +166,8 @@
     const px = ((clientX - rect.left) * canvas.width) / rect.width;
     const py = ((clientY - rect.top) * canvas.height) / rect.height;
     const reach = screen.radius + 6 * (window.devicePixelRatio || 1);
-    let best = -1, bestDistance = reach * reach;
+    let best = -1,
+      bestDistance = reach * reach;
     // front to back: a nearer point wins a tie, as it is the one drawn on top
     for (let k = screen.order.length - 1; k >= 0; k--) {
       const i = screen.order[k];
@@ -199,7 +205,8 @@
     tip.hidden = false;
     // beside the point, kept inside the canvas
     const rect = canvas.getBoundingClientRect();
-    const x = clientX - rect.left, y = clientY - rect.top;
+    const x = clientX - rect.left,
+      y = clientY - rect.top;
     const left = x + 14 + tip.offsetWidth > rect.width ? x - 14 - tip.offsetWidth : x + 14;
     const top = Math.min(Math.max(0, y - tip.offsetHeight / 2), Math.max(0, rect.height - tip.offsetHeight));
     tip.style.left = Math.max(0, left) + "px";
@@ -243,7 +250,8 @@
     if (pressedAt && Math.hypot(event.clientX - pressedAt.x, event.clientY - pressedAt.y) < TAP_SLOP) return;
     pressedAt = null;
     hideDetails();
-    const dx = event.clientX - last.x, dy = event.clientY - last.y;
+    const dx = event.clientX - last.x,
+      dy = event.clientY - last.y;
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     if (pointers.size === 1) {
       view.yaw += dx * 0.01;

@@ -10,7 +10,8 @@
     probe.innerHTML = "<svg></svg>";
     return probe.firstChild.namespaceURI;
   })();
-  const WIDTH = 320, HEIGHT = 210;
+  const WIDTH = 320,
+    HEIGHT = 210;
   const MARGIN = { left: 52, right: 12, top: 12, bottom: 38 };
 
   const runs = JSON.parse(document.getElementById("report-data").textContent).runs;
@@ -34,7 +35,8 @@
 
   /** [lo, hi] widened so a single value (or equal values) still gets an axis, with a little air. */
   function domain(values) {
-    let lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
+    const lo = Math.min.apply(null, values),
+      hi = Math.max.apply(null, values);
     if (lo === hi) {
       const pad = Math.abs(lo) * 0.1 || 1;
       return [lo - pad, hi + pad];
@@ -46,7 +48,7 @@
   /** About `count` round tick values inside [lo, hi]. */
   function ticks(lo, hi, count) {
     const raw = (hi - lo) / count;
-    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const power = 10 ** Math.floor(Math.log10(raw));
     const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
     const out = [];
     for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
@@ -61,10 +63,24 @@
     const plotted = runs.runs.filter((run) => axis.param in run.x && typeof run.metrics[metric] === "number");
     const figure = document.createElement("figure");
     figure.className = "run-chart";
-    const svg = element("svg", { viewBox: "0 0 " + WIDTH + " " + HEIGHT, role: "img", "data-param": axis.param, "data-metric": metric, "data-points": plotted.length });
+    const svg = element("svg", {
+      viewBox: "0 0 " + WIDTH + " " + HEIGHT,
+      role: "img",
+      "data-param": axis.param,
+      "data-metric": metric,
+      "data-points": plotted.length,
+    });
     svg.append(element("title", {}, metric + " against " + axis.param));
     const inner = { left: MARGIN.left, right: WIDTH - MARGIN.right, top: MARGIN.top, bottom: HEIGHT - MARGIN.bottom };
-    svg.append(element("rect", { class: "plot-area", x: inner.left, y: inner.top, width: inner.right - inner.left, height: inner.bottom - inner.top }));
+    svg.append(
+      element("rect", {
+        class: "plot-area",
+        x: inner.left,
+        y: inner.top,
+        width: inner.right - inner.left,
+        height: inner.bottom - inner.top,
+      }),
+    );
 
     const ys = plotted.map((run) => run.metrics[metric]);
     const [yLo, yHi] = ys.length > 0 ? domain(ys) : [0, 1];
@@ -87,7 +103,9 @@
       svg.append(element("line", { class: "tick-mark", x1: x, x2: x, y1: inner.bottom, y2: inner.bottom + 4 }));
       svg.append(element("text", { class: "tick", x: x, y: inner.bottom + 15, "text-anchor": "middle" }, label));
     }
-    svg.append(element("text", { class: "axis-label", x: (inner.left + inner.right) / 2, y: HEIGHT - 4, "text-anchor": "middle" }, axis.param));
+    svg.append(
+      element("text", { class: "axis-label", x: (inner.left + inner.right) / 2, y: HEIGHT - 4, "text-anchor": "middle" }, axis.param),
+    );
 
     for (const run of plotted) {
       const current = run.id === runs.current;
@@ -99,7 +117,9 @@
         "data-run": run.id,
       });
       const value = axis.kind === "numeric" ? format(run.x[axis.param]) : axis.categories[run.x[axis.param]];
-      point.append(element("title", {}, runLabel(run) + "\n" + axis.param + " = " + value + "\n" + metric + " = " + format(run.metrics[metric])));
+      point.append(
+        element("title", {}, runLabel(run) + "\n" + axis.param + " = " + value + "\n" + metric + " = " + format(run.metrics[metric])),
+      );
       svg.append(point);
     }
     const caption = document.createElement("figcaption");

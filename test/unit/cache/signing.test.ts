@@ -50,7 +50,14 @@ function sampleEntry(): SignableEntry & { ms: number; created: string } {
 function fakeIO(cwd: string) {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIO = { cwd, projectDir: cwd, stdout: (l) => out.push(l), stderr: (l) => err.push(l), isTTY: false, signal: new AbortController().signal };
+  const io: CliIO = {
+    cwd,
+    projectDir: cwd,
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    isTTY: false,
+    signal: new AbortController().signal,
+  };
   return { io, out, err };
 }
 
@@ -108,7 +115,9 @@ describe("signEntry / verifyEntry", () => {
 
   it("a __proto__ slot cannot ride along on a signed entry", () => {
     const signed = signEntry(sampleEntry(), signer);
-    const smuggled = JSON.parse(JSON.stringify(signed).replace('"outputs":{', `"outputs":{"__proto__":{"hash":"${"f".repeat(64)}","size":1,"kind":"json"},`));
+    const smuggled = JSON.parse(
+      JSON.stringify(signed).replace('"outputs":{', `"outputs":{"__proto__":{"hash":"${"f".repeat(64)}","size":1,"kind":"json"},`),
+    );
     expect(Object.keys(smuggled.outputs)).toContain("__proto__");
     expect(verifyEntry(smuggled, [signer.publicKey])).toEqual({ ok: false, reason: "bad signature" });
   });
@@ -241,7 +250,9 @@ describe("loadSigningKey", () => {
     const e = thrown(() => loadSigningKey(path)) as SigningKeyError;
     expect(e).toBeInstanceOf(SigningKeyError);
     expect(e.exitCode).toBe(3);
-    expect(e.message).toBe(`PIPELINE_CACHE_SIGNING_KEY: ${path} is accessible by other users (mode 0644); a signing key must be private to its owner`);
+    expect(e.message).toBe(
+      `PIPELINE_CACHE_SIGNING_KEY: ${path} is accessible by other users (mode 0644); a signing key must be private to its owner`,
+    );
     expect(e.hint).toBe(`run \`chmod 600 ${path}\``);
   });
 
@@ -253,7 +264,10 @@ describe("loadSigningKey", () => {
   it("refuses an EC key and an RSA key without quoting them", () => {
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }) as string;
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ format: "pem", type: "pkcs8" }) as string;
-    for (const [pem, type] of [[ec, "ec"], [rsa, "rsa"]] as const) {
+    for (const [pem, type] of [
+      [ec, "ec"],
+      [rsa, "rsa"],
+    ] as const) {
       const path = keyFile(pem, 0o600);
       const e = thrown(() => loadSigningKey(path)) as SigningKeyError;
       expect(e).toBeInstanceOf(SigningKeyError);
@@ -285,7 +299,9 @@ describe("loadSigningKey", () => {
   it("checks the PEM actually parsed as the key it signs with", () => {
     const pair = createSigningKeyPair();
     const loaded = loadSigningKey(keyFile(pair.privateKeyPem, 0o400));
-    expect(loaded.privateKey.export({ format: "pem", type: "pkcs8" })).toBe(createPrivateKey(pair.privateKeyPem).export({ format: "pem", type: "pkcs8" }));
+    expect(loaded.privateKey.export({ format: "pem", type: "pkcs8" })).toBe(
+      createPrivateKey(pair.privateKeyPem).export({ format: "pem", type: "pkcs8" }),
+    );
   });
 });
 

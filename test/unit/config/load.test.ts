@@ -104,10 +104,17 @@ describe("loadPipeline: files that would exhaust time or memory", () => {
 
   it("refuses an alias bomb with the yaml package's reason and the first alias's position", () => {
     const lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
-    for (let i = 1; i < 9; i++) lines.push(`${"abcdefghi"[i]}: &${"abcdefghi"[i]} [${Array(9).fill(`*${"abcdefghi"[i - 1]}`).join(", ")}]`);
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `${"abcdefghi"[i]}: &${"abcdefghi"[i]} [${Array(9)
+          .fill(`*${"abcdefghi"[i - 1]}`)
+          .join(", ")}]`,
+      );
     const error = configError(`version: 1\nstages:\n  knob:\n    params:\n      any:\n${lines.map((l) => `        ${l}`).join("\n")}\n`);
     expect(error.issues).toHaveLength(1);
-    expect(error.issues[0]).toMatch(/^yaml aliases \(line 7, column 16\): Excessive alias count indicates a resource exhaustion attack \(72 aliases, the first one here\)/);
+    expect(error.issues[0]).toMatch(
+      /^yaml aliases \(line 7, column 16\): Excessive alias count indicates a resource exhaustion attack \(72 aliases, the first one here\)/,
+    );
   });
 
   it("refuses an alias with no anchor, naming it and its position", () => {
@@ -117,7 +124,9 @@ describe("loadPipeline: files that would exhaust time or memory", () => {
 
   it("refuses an alias inside the node it names", () => {
     const error = configError("version: 1\nstages:\n  knob:\n    params: &p { any: *p }\n");
-    expect(error.issues).toEqual(["yaml alias (line 4, column 23): *p is inside the node anchored as &p, so its value would contain itself"]);
+    expect(error.issues).toEqual([
+      "yaml alias (line 4, column 23): *p is inside the node anchored as &p, so its value would contain itself",
+    ]);
   });
 
   const deep: [string, string][] = [

@@ -19,7 +19,10 @@ describe("sweepVariants", () => {
 
   it("a list value is written in brackets; quotes and braces keep their commas", () => {
     expect(sweepVariants(["classify.train_hosts=[a,b]"])).toHaveLength(1);
-    expect(sweepVariants(["classify.train_hosts=[a],[b,c]"]).map((v) => v.sets[0])).toEqual(["classify.train_hosts=[a]", "classify.train_hosts=[b,c]"]);
+    expect(sweepVariants(["classify.train_hosts=[a],[b,c]"]).map((v) => v.sets[0])).toEqual([
+      "classify.train_hosts=[a]",
+      "classify.train_hosts=[b,c]",
+    ]);
     expect(sweepVariants(['publish.url="http://x/a,b"'])).toHaveLength(1);
   });
 

@@ -35,8 +35,15 @@ describe("canonicalJson", () => {
 
 describe("stage keys", () => {
   const parts: KeyParts = {
-    engine: "1", stage: "cluster", uses: "cluster", version: "1", code: "c0de",
-    params: { k: 8 }, seed: deriveSeed(0, "cluster"), inputs: { features: "a".repeat(64) }, sources: {},
+    engine: "1",
+    stage: "cluster",
+    uses: "cluster",
+    version: "1",
+    code: "c0de",
+    params: { k: 8 },
+    seed: deriveSeed(0, "cluster"),
+    inputs: { features: "a".repeat(64) },
+    sources: {},
   };
 
   it("the key format is frozen: a change here means bump ENGINE_VERSION", () => {

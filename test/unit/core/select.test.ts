@@ -11,12 +11,26 @@ import type { AnyStage } from "../../../src/core/stage.ts";
  */
 function pipeline(): ResolvedPipeline {
   const edges: Record<string, string[]> = {
-    load: [], standardize: ["load"], project: ["standardize"], cluster: ["standardize"],
-    classify: ["standardize"], "write-fit": ["project", "cluster", "classify"], publish: ["write-fit"],
+    load: [],
+    standardize: ["load"],
+    project: ["standardize"],
+    cluster: ["standardize"],
+    classify: ["standardize"],
+    "write-fit": ["project", "cluster", "classify"],
+    publish: ["write-fit"],
   };
   const stages = new Map<string, ResolvedStage>();
   for (const [name, upstream] of Object.entries(edges)) {
-    const def = { name, version: "1", summary: "", params: z.object({}), inputs: {}, outputs: {}, effect: name === "publish", run: () => ({}) } as unknown as AnyStage;
+    const def = {
+      name,
+      version: "1",
+      summary: "",
+      params: z.object({}),
+      inputs: {},
+      outputs: {},
+      effect: name === "publish",
+      run: () => ({}),
+    } as unknown as AnyStage;
     stages.set(name, { name, def, params: {}, inputs: [], outputs: [], upstream });
   }
   const { order } = topoOrder([...stages.keys()], (n) => edges[n]!);

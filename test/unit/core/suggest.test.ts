@@ -19,7 +19,12 @@ describe("editDistance", () => {
   });
 
   it("is symmetric", () => {
-    for (const [a, b] of [["rn", "run"], ["dry-rn", "dry-run"], ["clustr", "cluster"], ["ab", "ba"]] as const) {
+    for (const [a, b] of [
+      ["rn", "run"],
+      ["dry-rn", "dry-run"],
+      ["clustr", "cluster"],
+      ["ab", "ba"],
+    ] as const) {
       expect(editDistance(a, b)).toBe(editDistance(b, a));
     }
   });

@@ -45,7 +45,13 @@ describe("generateDemoData at 1,000 rows", () => {
     expect(types.phase).toBe("TINYINT");
     expect([types.episode_id, types.host_id, types.profile]).toEqual(["VARCHAR", "VARCHAR", "VARCHAR"]);
     expect(Object.values(types).filter((t) => t === "FLOAT" || t === "DOUBLE").length).toBe(40);
-    expect(await duckTypes(files[2]!)).toEqual({ episode_id: "VARCHAR", host_id: "VARCHAR", profile: "VARCHAR", sample_name: "VARCHAR", status: "VARCHAR" });
+    expect(await duckTypes(files[2]!)).toEqual({
+      episode_id: "VARCHAR",
+      host_id: "VARCHAR",
+      profile: "VARCHAR",
+      sample_name: "VARCHAR",
+      status: "VARCHAR",
+    });
   });
 
   it("lists exactly the numeric feature columns, uniquely named, float32 and float64", () => {
@@ -73,7 +79,9 @@ describe("generateDemoData at 1,000 rows", () => {
       expect((v.profile as string[])[row]).toBe((w.profile as string[])[i]);
     });
     const profileOfSample = new Map<string, Set<string>>();
-    (v.sample_name as string[]).forEach((s, i) => profileOfSample.set(s, (profileOfSample.get(s) ?? new Set()).add((v.profile as string[])[i]!)));
+    (v.sample_name as string[]).forEach((s, i) =>
+      profileOfSample.set(s, (profileOfSample.get(s) ?? new Set()).add((v.profile as string[])[i]!)),
+    );
     for (const profiles of profileOfSample.values()) expect(profiles.size).toBe(1);
     expect(profileOfSample.size).toBeLessThan(episodes.length); // samples are shared by episodes
     expect(new Set(v.status as string[]).has("accepted")).toBe(true);
@@ -130,7 +138,13 @@ describe("generateDemoData at scale-like shapes", () => {
     const v = validation.table;
     const status = new Map((v.episode_id as string[]).map((e, i) => [e, (v.status as string[])[i]!]));
     const scores = splitScores(
-      { columns: names.map((n) => t[n] as Float32Array), phase: t.phase as Int8Array, host: t.host_id as string[], episode: t.episode_id as string[], status },
+      {
+        columns: names.map((n) => t[n] as Float32Array),
+        phase: t.phase as Int8Array,
+        host: t.host_id as string[],
+        episode: t.episode_id as string[],
+        status,
+      },
       TRAIN_HOSTS,
       300,
     );

@@ -19,8 +19,15 @@ export interface ProbeData {
 export function standardize(columns: ArrayLike<number>[], rows: number): { data: Float32Array; cols: number } {
   const kept: Float64Array[] = [];
   for (const column of columns) {
-    const finite = Array.from(column).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-    const median = finite.length === 0 ? 0 : finite.length % 2 ? finite[finite.length >> 1]! : (finite[finite.length / 2 - 1]! + finite[finite.length / 2]!) / 2;
+    const finite = Array.from(column)
+      .filter((v) => !Number.isNaN(v))
+      .sort((a, b) => a - b);
+    const median =
+      finite.length === 0
+        ? 0
+        : finite.length % 2
+          ? finite[finite.length >> 1]!
+          : (finite[finite.length / 2 - 1]! + finite[finite.length / 2]!) / 2;
     const filled = Float64Array.from(column, (v) => (Number.isNaN(v) ? median : v));
     const mean = filled.reduce((a, b) => a + b, 0) / rows;
     const std = Math.sqrt(filled.reduce((a, b) => a + (b - mean) ** 2, 0) / rows);
@@ -33,7 +40,14 @@ export function standardize(columns: ArrayLike<number>[], rows: number): { data:
 }
 
 /** Distance-weighted KNN predictions for `queries` against `train` rows (sklearn weights='distance'). */
-export function knnPredict(x: Float32Array, cols: number, train: Int32Array, queries: Int32Array, label: ArrayLike<number>, k: number): Int8Array {
+export function knnPredict(
+  x: Float32Array,
+  cols: number,
+  train: Int32Array,
+  queries: Int32Array,
+  label: ArrayLike<number>,
+  k: number,
+): Int8Array {
   const out = new Int8Array(queries.length);
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
@@ -85,7 +99,12 @@ export function macroF1(truth: ArrayLike<number>, predicted: ArrayLike<number>):
 }
 
 /** Macro F1 of held-out-host and random 80/20 splits, scored on at most `maxQueries` test rows. */
-export function splitScores(data: ProbeData, trainHosts: readonly string[], maxQueries: number, seed = 1): { host: number; random: number } {
+export function splitScores(
+  data: ProbeData,
+  trainHosts: readonly string[],
+  maxQueries: number,
+  seed = 1,
+): { host: number; random: number } {
   const rows = data.phase.length;
   const { data: x, cols } = standardize(data.columns, rows);
   const usable = (i: number) => ["accepted", "degraded"].includes(data.status.get(data.episode[i]!) ?? "");
@@ -95,10 +114,16 @@ export function splitScores(data: ProbeData, trainHosts: readonly string[], maxQ
     const picked = rng.sample(test.length, maxQueries);
     const queries = Int32Array.from(picked, (i) => test[i]!);
     const predicted = knnPredict(x, cols, Int32Array.from(train), queries, data.phase, 10);
-    return macroF1(Array.from(queries, (q) => data.phase[q]!), predicted);
+    return macroF1(
+      Array.from(queries, (q) => data.phase[q]!),
+      predicted,
+    );
   };
   const onTrainHost = (i: number) => trainHosts.includes(data.host[i]!);
-  const host = score(all.filter(onTrainHost), all.filter((i) => !onTrainHost(i)));
+  const host = score(
+    all.filter(onTrainHost),
+    all.filter((i) => !onTrainHost(i)),
+  );
   const shuffled = rng.shuffle(all.slice());
   const cut = Math.floor(shuffled.length * 0.8);
   const random = score(shuffled.slice(0, cut), shuffled.slice(cut));

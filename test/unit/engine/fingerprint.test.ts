@@ -25,7 +25,10 @@ describe("code fingerprint", () => {
   });
 
   it("follows the standardize stage into its helper worker, compiled or from sources", () => {
-    for (const [module, dir, ext] of [["dist/stages/standardize.js", "dist/src", "js"], ["stages/standardize.ts", "src", "ts"]] as const) {
+    for (const [module, dir, ext] of [
+      ["dist/stages/standardize.js", "dist/src", "js"],
+      ["stages/standardize.ts", "src", "ts"],
+    ] as const) {
       const files = paths(module);
       expect(files).toContain(`${dir}/numeric/standardize-worker.${ext}`);
       expect(files).toContain(`${dir}/numeric/standardize-tasks.${ext}`);

@@ -19,7 +19,14 @@ describe("a stage reading an input file that changed after it was hashed", () =>
     writeFileSync(windows, "not read in this test");
     const cacheRoot = join(dir, "cache");
     const request: StageRequest = {
-      stage: "load", uses: "load", plugins: [], projectDir: dir, cacheRoot, params: { max_rows: null }, seed: 1, threads: 1,
+      stage: "load",
+      uses: "load",
+      plugins: [],
+      projectDir: dir,
+      cacheRoot,
+      params: { max_rows: null },
+      seed: 1,
+      threads: 1,
       inputs: {
         schema: { kind: "path", file: { path: schema, display: "feature_schema_v1.json", hash: sha256(schemaHashedAs) } },
         windows: { kind: "path", file: { path: windows, display: "features_window_v1.parquet", hash: sha256("not read in this test") } },

@@ -6,7 +6,17 @@ import { describe, expect, it } from "vitest";
 import type { StageRequest } from "../../../src/engine/protocol.ts";
 import { StageWorkers } from "../../../src/engine/run-worker.ts";
 
-const request: StageRequest = { stage: "s", uses: "s", plugins: [], projectDir: ".", cacheRoot: ".", params: {}, seed: 0, threads: 1, inputs: {} };
+const request: StageRequest = {
+  stage: "s",
+  uses: "s",
+  plugins: [],
+  projectDir: ".",
+  cacheRoot: ".",
+  params: {},
+  seed: 0,
+  threads: 1,
+  inputs: {},
+};
 const hooks = { onLog: () => {}, onProgress: () => {}, onWarning: () => {} };
 
 function workerModule(source: string): URL {

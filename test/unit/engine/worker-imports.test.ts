@@ -23,9 +23,14 @@ function modulesLoadedBy(script: string, expectExit = 0): string[] {
        return result;
      }`,
   );
-  writeFileSync(join(dir, "register.mjs"), `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});`);
+  writeFileSync(
+    join(dir, "register.mjs"),
+    `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});`,
+  );
   writeFileSync(join(dir, "main.mjs"), script);
-  const run = spawnSync(process.execPath, ["--import", pathToFileURL(join(dir, "register.mjs")).href, join(dir, "main.mjs")], { encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["--import", pathToFileURL(join(dir, "register.mjs")).href, join(dir, "main.mjs")], {
+    encoding: "utf8",
+  });
   expect(run.status, run.stderr).toBe(expectExit);
   return readFileSync(log, "utf8").split("\n").filter(Boolean);
 }
@@ -40,7 +45,9 @@ describe("what the CLI and a stage worker load", () => {
     `);
     expect(loaded.filter((url) => url.includes("/dist/stages/")).length).toBeGreaterThanOrEqual(8);
     expect(loaded.some((url) => url.includes("/node_modules/zod/"))).toBe(true); // the log sees packages
-    expect(loaded.filter((url) => /node_modules\/(ml-matrix|apache-arrow|parquet-wasm|umap-js|undici)\/|\/dist\/src\/knn\//.test(url))).toEqual([]);
+    expect(
+      loaded.filter((url) => /node_modules\/(ml-matrix|apache-arrow|parquet-wasm|umap-js|undici)\/|\/dist\/src\/knn\//.test(url)),
+    ).toEqual([]);
   });
 
   it("its own stage and the cache codec, not every built-in stage (each stage worker would boot ~50 ms slower)", () => {
@@ -58,7 +65,10 @@ describe("what the CLI and a stage worker load", () => {
 
   it("the run command starts its first stage worker before it loads the engine, so the worker boots meanwhile", () => {
     const empty = mkdtempSync(join(tmpdir(), "worker-imports-project-")); // no pipeline.yaml: exit 2 once the engine is loaded
-    const loaded = modulesLoadedBy(`process.argv.push("-C", ${JSON.stringify(empty)}, "run"); await import(${compiled("src/cli/bin.js")});`, 2);
+    const loaded = modulesLoadedBy(
+      `process.argv.push("-C", ${JSON.stringify(empty)}, "run"); await import(${compiled("src/cli/bin.js")});`,
+      2,
+    );
     const workers = loaded.findIndex((url) => url.endsWith("/dist/src/engine/run-worker.js"));
     const engine = loaded.findIndex((url) => url.endsWith("/dist/src/engine/run.js"));
     expect(workers).toBeGreaterThanOrEqual(0);

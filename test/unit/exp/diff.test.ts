@@ -18,7 +18,13 @@ describe("diffParams", () => {
 
   it("--all lists unchanged ones too, the seed under path ''", () => {
     const rows = diffParams(BASE, K5, { all: true });
-    expect(rows.map((r) => `${r.path}.${r.name}`)).toEqual([".seed", "project.method", "project.sample_for_fit", "cluster.k", "cluster.n_init"]);
+    expect(rows.map((r) => `${r.path}.${r.name}`)).toEqual([
+      ".seed",
+      "project.method",
+      "project.sample_for_fit",
+      "cluster.k",
+      "cluster.n_init",
+    ]);
     expect(rows[0]).toEqual({ path: "", name: "seed", old: 0, new: 0 });
   });
 
@@ -50,7 +56,12 @@ describe("diffMetrics", () => {
 });
 
 describe("finding runs", () => {
-  const runs = [BASE, K5, runLog(3, { name: "sweep", variant: { "cluster.k": 3 }, config: "override" }), runLog(4, { name: "sweep", variant: { "cluster.k": 4 }, config: "override" })];
+  const runs = [
+    BASE,
+    K5,
+    runLog(3, { name: "sweep", variant: { "cluster.k": 3 }, config: "override" }),
+    runLog(4, { name: "sweep", variant: { "cluster.k": 4 }, config: "override" }),
+  ];
 
   it("by id, unique id prefix or name", () => {
     expect(findRun(runs, K5.id)).toBe(K5);
@@ -67,7 +78,7 @@ describe("finding runs", () => {
       expect((error as UsageError).exitCode).toBe(2);
       expect((error as UsageError).message).toBe('"sweep" matches 2 runs');
       expect((error as UsageError).hint).toContain(runs[3]!.id);
-      expect((error as UsageError).hint).toContain('cluster.k=3');
+      expect((error as UsageError).hint).toContain("cluster.k=3");
     }
     expect(() => findRun(runs, "2026-01-01T10")).toThrow(/matches 4 runs/);
     expect(() => findRun([], "x")).toThrow(/no recorded run/);

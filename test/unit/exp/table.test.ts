@@ -42,7 +42,11 @@ describe("buildExpTable", () => {
   });
 
   it("sorts numerically, not as text, and puts runs without the value last in either order", () => {
-    const failed = runLog(4, { ok: false, k: 3, stages: [stage("project", "failed"), stage("cluster", "skipped"), stage("evaluate", "skipped")] });
+    const failed = runLog(4, {
+      ok: false,
+      k: 3,
+      stages: [stage("project", "failed"), stage("cluster", "skipped"), stage("evaluate", "skipped")],
+    });
     const runs = [...RUNS, failed];
     expect(buildExpTable(runs, { sortBy: "inertia" }).rows.map((r) => r.params.get("cluster.k"))).toEqual([12, 8, 5, 3]);
     expect(buildExpTable(runs, { sortBy: "inertia", sortOrder: "desc" }).rows.map((r) => r.params.get("cluster.k"))).toEqual([5, 8, 12, 3]);
@@ -85,7 +89,9 @@ describe("exp table renderers", () => {
   it("text: aligned columns, numbers to 4 significant decimals, * on yaml runs and its legend", () => {
     const text = renderTableText(table);
     const lines = text.split("\n");
-    expect(lines[0]).toMatch(/^\s+run\s+name\s+when\s+status\s+cluster\.k\s+cluster\.inertia\s+evaluate\.latency\.single_window_ms\s+evaluate\.macro_f1$/);
+    expect(lines[0]).toMatch(
+      /^\s+run\s+name\s+when\s+status\s+cluster\.k\s+cluster\.inertia\s+evaluate\.latency\.single_window_ms\s+evaluate\.macro_f1$/,
+    );
     expect(lines[1]).toMatch(/^-* +-+/);
     expect(lines[2]).toContain("k12");
     expect(lines[3]).toContain("0.8123");
@@ -102,7 +108,9 @@ describe("exp table renderers", () => {
   it("csv: a header of the columns, full precision, config spelled out, RFC 4180 quoting", () => {
     const quoted = buildExpTable([runLog(1), runLog(2, { name: 'say "hi", twice\nplease', method: "a,b" })]);
     const csv = renderTableCsv(quoted);
-    expect(csv.split("\n")[0]).toBe("id,name,started,status,config,project.method,cluster.inertia,evaluate.latency.single_window_ms,evaluate.macro_f1");
+    expect(csv.split("\n")[0]).toBe(
+      "id,name,started,status,config,project.method,cluster.inertia,evaluate.latency.single_window_ms,evaluate.macro_f1",
+    );
     expect(csv).toContain(`,"say ""hi"", twice\nplease",2026-01-01T10:02:00.000Z,ok,yaml,"a,b",21000000,5.6,0.77`);
     expect(renderTableCsv(table)).toContain(",0.8123456");
   });
@@ -122,7 +130,11 @@ describe("exp table renderers", () => {
   });
 
   it("json: one object per row with params and metrics maps, null for what a run lacks", () => {
-    const failed = runLog(4, { ok: false, config: "override", stages: [stage("cluster", "ran", { inertia: 3 }), stage("evaluate", "skipped")] });
+    const failed = runLog(4, {
+      ok: false,
+      config: "override",
+      stages: [stage("cluster", "ran", { inertia: 3 }), stage("evaluate", "skipped")],
+    });
     const rows = JSON.parse(renderTableJson(buildExpTable([...RUNS, failed])));
     expect(rows).toHaveLength(4);
     expect(rows[0]).toEqual({

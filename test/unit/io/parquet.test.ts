@@ -79,7 +79,10 @@ describe("writeParquet, read back by DuckDB", () => {
     const cluster = columns.find((c) => c.name === "cluster")!.values as Int32Array;
     const x = columns.find((c) => c.name === "x")!.values as Float32Array;
     expect(Number(sums[0]!.s)).toBe(cluster.reduce((a, b) => a + b, 0));
-    expect(sums[0]!.sx).toBeCloseTo(x.reduce((a, b) => a + b, 0), 6);
+    expect(sums[0]!.sx).toBeCloseTo(
+      x.reduce((a, b) => a + b, 0),
+      6,
+    );
   });
 
   it("is zstd-compressed without dictionary pages and names pipeline as its writer", async () => {

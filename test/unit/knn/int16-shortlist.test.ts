@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { wasmPath } from "../../../src/core/paths.ts";
-import { codesErrorBound, float32ErrorBound, kernelFilter, pushInto, scanTile, stageQuadCodes, stageThresholds } from "../../../src/knn/block-search.ts";
+import {
+  codesErrorBound,
+  float32ErrorBound,
+  kernelFilter,
+  pushInto,
+  scanTile,
+  stageQuadCodes,
+  stageThresholds,
+} from "../../../src/knn/block-search.ts";
 import { bindKernels } from "../../../src/knn/kernel-abi.ts";
 import { squaredDistance64, TopList } from "../../../src/knn/exact.ts";
 import { fillSharedMemory } from "../../../src/knn/layout.ts";
@@ -70,19 +78,22 @@ describe("quantizeRow", () => {
 
 describe("the int16 shortlist gives the float64 brute force's bytes", () => {
   // 7 and 100 dims leave most of the last 8-code step as zero padding
-  it.each([7, 31, 100, 230])("on heavy-tailed data with outliers, zero rows and duplicates (%i dims), same as the float32 kernel", async (dims) => {
-    const rows = 2000;
-    const data = awkwardMatrix(rows, dims, dims);
-    const groups = [range(0, 1100), range(1100, 1500)];
-    const queries = range(1000, rows); // 100 queries that are also reference rows
-    const byCodes = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, kernel: "int16", prune: "never" });
-    const byFloat32 = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, kernel: "float32", prune: "never" });
-    groups.forEach((group, g) => {
-      const expected = bruteForceKnn(data, dims, group, gather(data, dims, queries), 10);
-      expectSameBytes(byCodes[g]!, expected);
-      expectSameBytes(byFloat32[g]!, expected);
-    });
-  });
+  it.each([7, 31, 100, 230])(
+    "on heavy-tailed data with outliers, zero rows and duplicates (%i dims), same as the float32 kernel",
+    async (dims) => {
+      const rows = 2000;
+      const data = awkwardMatrix(rows, dims, dims);
+      const groups = [range(0, 1100), range(1100, 1500)];
+      const queries = range(1000, rows); // 100 queries that are also reference rows
+      const byCodes = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, kernel: "int16", prune: "never" });
+      const byFloat32 = await knnSearch({ data, dims, groups, queries, k: 10, threads: 2, kernel: "float32", prune: "never" });
+      groups.forEach((group, g) => {
+        const expected = bruteForceKnn(data, dims, group, gather(data, dims, queries), 10);
+        expectSameBytes(byCodes[g]!, expected);
+        expectSameBytes(byFloat32[g]!, expected);
+      });
+    },
+  );
 
   it("hands to the float32 kernel a query whose limit pass admits more than 4096 rows (5000 copies of it)", async () => {
     const dims = 8;
@@ -91,7 +102,10 @@ describe("the int16 shortlist gives the float64 brute force's bytes", () => {
     const groups = [range(0, 6000)];
     const queries = Int32Array.from([0, 5500]);
     const request = { data, dims, groups, queries, k: 10, threads: 1, kernel: "int16", prune: "never" } as const;
-    const { results: [result], stats } = await knnSearchWithStats(request);
+    const {
+      results: [result],
+      stats,
+    } = await knnSearchWithStats(request);
     expect(stats.codeFallbacks).toBeGreaterThan(0);
     expect(stats.fallbacks).toBeGreaterThan(0); // the float32 shortlist cannot prove 5001 ties either
     expectSameBytes(result!, bruteForceKnn(data, dims, groups[0]!, gather(data, dims, queries), 10));
@@ -106,7 +120,10 @@ describe("the int16 shortlist gives the float64 brute force's bytes", () => {
     const groups = [range(0, 1200)];
     const queries = Int32Array.from([0, 5, 1300, 1400]);
     const request = { data, dims, groups, queries, k: 12, threads: 1, kernel: "int16", prune: "never" } as const;
-    const { results: [result], stats } = await knnSearchWithStats(request);
+    const {
+      results: [result],
+      stats,
+    } = await knnSearchWithStats(request);
     expect(stats.codeFallbacks).toBeGreaterThan(0);
     expectSameBytes(result!, bruteForceKnn(data, dims, groups[0]!, gather(data, dims, queries), 12));
   });
@@ -135,9 +152,21 @@ describe("magnitudes at the edges of float32", () => {
   // each case once broke a kernel: a scale product that underflowed to 0 (tiny values), or
   // squared norms that overflowed float32 to Infinity and made Inf - Inf = NaN (huge values)
   const cases: [string, number[], number[], number, number][] = [
-    ["tiny values: the int16 scale product underflows", [...new Array(9).fill(2 ** -62), 2 ** -61, 2 ** -61], range(0, 10) as unknown as number[], 10, 1],
+    [
+      "tiny values: the int16 scale product underflows",
+      [...new Array(9).fill(2 ** -62), 2 ** -61, 2 ** -61],
+      range(0, 10) as unknown as number[],
+      10,
+      1,
+    ],
     ["tiny values of mixed size", [1e-30, 3e-39, 1e-45, 0, 2e-38, 7e-39, 5e-39], [0, 1, 2, 3, 4, 5], 6, 2],
-    ["huge values: squared norms past float32", [7e18, ...new Array(9).fill(0), 1.9e19, 1.7e19], range(0, 11) as unknown as number[], 11, 1],
+    [
+      "huge values: squared norms past float32",
+      [7e18, ...new Array(9).fill(0), 1.9e19, 1.7e19],
+      range(0, 11) as unknown as number[],
+      11,
+      1,
+    ],
     ["two huge equal rows", [2e19, 2e19], [0], 1, 1],
   ];
   it.each(cases)("%s", async (_name, values, reference, query, k) => {
@@ -247,7 +276,13 @@ describe("the kernels' error bounds hold for every pair", () => {
       let worstRatio = 0;
       for (let q = 0; q < 64; q++) {
         for (let r = 0; r < 512; r++) {
-          const exact = squaredDistance64(f32, layout.dataOffset / 4 + q * layout.dp, f32, layout.dataOffset / 4 + reference[r]! * layout.dp, dims);
+          const exact = squaredDistance64(
+            f32,
+            layout.dataOffset / 4 + q * layout.dp,
+            f32,
+            layout.dataOffset / 4 + reference[r]! * layout.dp,
+            dims,
+          );
           worstRatio = Math.max(worstRatio, Math.abs(value(q, r, 512) - exact) / bound(q));
         }
       }
@@ -285,11 +320,22 @@ describe("the kernels' filter", () => {
         admitAll();
         kernel.run(start, width);
         full.forEach((list, q) => {
-          for (let r = 0; r < actual; r++) if (kernel.value(q, r, width) <= list.worst()) list.push(kernel.value(q, r, width), refIds[start + r]!);
+          for (let r = 0; r < actual; r++)
+            if (kernel.value(q, r, width) <= list.worst()) list.push(kernel.value(q, r, width), refIds[start + r]!);
         });
         stageThresholds(memory, scratch, filtered.length, (q) => filtered[q]!.worst());
         kernel.run(start, width);
-        const filteredTile = { memory, scratch, out: scratch.outOffset, width, actual, refIds, start, count: filtered.length, packed: kernel.packed };
+        const filteredTile = {
+          memory,
+          scratch,
+          out: scratch.outOffset,
+          width,
+          actual,
+          refIds,
+          start,
+          count: filtered.length,
+          packed: kernel.packed,
+        };
         scanTile(filteredTile, pushInto(filtered));
         if (start > 0) listed += new Int32Array(memory.buffer, scratch.hitCountsOffset, 16).reduce((a, b) => a + b, 0);
       }

@@ -80,7 +80,14 @@ describe("knnSearch equals the float64 brute force", () => {
       data[(1 + 2 * j) * dims + j] = 1;
       data[(2 + 2 * j) * dims + j] = -1;
     }
-    const [result] = await knnSearch({ data, dims, groups: [Int32Array.from([9, 3, 7, 1, 5, 2])], queries: Int32Array.from([0]), k: 4, threads: 1 });
+    const [result] = await knnSearch({
+      data,
+      dims,
+      groups: [Int32Array.from([9, 3, 7, 1, 5, 2])],
+      queries: Int32Array.from([0]),
+      k: 4,
+      threads: 1,
+    });
     expect(Array.from(result!.indices)).toEqual([1, 2, 3, 5]);
     expect(Array.from(result!.distances)).toEqual([1, 1, 1, 1]);
   });
@@ -88,7 +95,14 @@ describe("knnSearch equals the float64 brute force", () => {
   it("pads groups smaller than k with -1 / Infinity", async () => {
     const dims = 9;
     const data = gaussianMatrix(50, dims, 3);
-    const [small, empty] = await knnSearch({ data, dims, groups: [Int32Array.from([4, 8, 15]), new Int32Array(0)], queries: Int32Array.from([1, 2]), k: 5, threads: 2 });
+    const [small, empty] = await knnSearch({
+      data,
+      dims,
+      groups: [Int32Array.from([4, 8, 15]), new Int32Array(0)],
+      queries: Int32Array.from([1, 2]),
+      k: 5,
+      threads: 2,
+    });
     expect(Array.from(small!.indices.subarray(0, 5)).slice(3)).toEqual([-1, -1]);
     expect(Array.from(small!.distances.subarray(5, 10)).slice(3)).toEqual([Infinity, Infinity]);
     expect(Array.from(empty!.indices)).toEqual(new Array(10).fill(-1));
@@ -123,7 +137,13 @@ describe("knnSearch cancellation", () => {
     const controller = new AbortController();
     let last = 0;
     const search = knnSearch({
-      data, dims, groups: [range(0, 3000)], queries: range(0, 3000), k: 10, threads: 2, signal: controller.signal,
+      data,
+      dims,
+      groups: [range(0, 3000)],
+      queries: range(0, 3000),
+      k: 10,
+      threads: 2,
+      signal: controller.signal,
       onProgress: (fraction) => {
         last = fraction;
         controller.abort();
@@ -136,7 +156,15 @@ describe("knnSearch cancellation", () => {
   it("rejects at once when the signal is already aborted", async () => {
     const controller = new AbortController();
     controller.abort();
-    const search = knnSearch({ data: gaussianMatrix(10, 4, 1), dims: 4, groups: [range(0, 10)], queries: range(0, 2), k: 3, threads: 1, signal: controller.signal });
+    const search = knnSearch({
+      data: gaussianMatrix(10, 4, 1),
+      dims: 4,
+      groups: [range(0, 10)],
+      queries: range(0, 2),
+      k: 3,
+      threads: 1,
+      signal: controller.signal,
+    });
     await expect(search).rejects.toBeInstanceOf(CancelledError);
   });
 });

@@ -61,14 +61,22 @@ describe("weightedVote rules", () => {
 
 describe("uniform votes cross-checked with ml-knn", () => {
   it("has the same neighbours as ml-knn wherever the majority is unambiguous", async () => {
-    const KNN = createRequire(import.meta.url)("ml-knn") as new (x: number[][], y: number[], o: { k: number }) => { predict(x: number[][]): number[] };
+    const KNN = createRequire(import.meta.url)("ml-knn") as new (
+      x: number[][],
+      y: number[],
+      o: { k: number },
+    ) => { predict(x: number[][]): number[] };
     const dims = 6;
     const data = gaussianMatrix(700, dims, 31);
     const labels = Int8Array.from({ length: 700 }, (_, i) => (data[i * dims]! > 0 ? 1 : 0) + (data[i * dims + 1]! > 0.5 ? 1 : 0));
     const train = range(0, 500);
     const queries = range(500, 700);
     const rows = (ids: Int32Array): number[][] => Array.from(ids, (r) => Array.from(data.subarray(r * dims, (r + 1) * dims)));
-    const reference = new KNN(rows(train), Array.from(train, (r) => labels[r]!), { k: 7 }).predict(rows(queries));
+    const reference = new KNN(
+      rows(train),
+      Array.from(train, (r) => labels[r]!),
+      { k: 7 },
+    ).predict(rows(queries));
     const [ours] = await knnSearch({ data, dims, groups: [train], queries, k: 7, threads: 2 });
     expect(ours).toEqual(bruteForceKnn(data, dims, train, gather(data, dims, queries), 7));
     let compared = 0;

@@ -47,7 +47,9 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("KNN on %s matches 
   it("keeps training rows' own labels and scores the same macro F1 as sklearn", async () => {
     const { fit, phase } = await runCase(c);
     for (const row of c.train) expect(fit.predicted[row]).toBe(phase[row]);
-    const neighbours = decodeNeighbours(encodeNeighbours({ testRows: fit.testRows, k: golden.k, result: fit.testNeighbours, split: "random" }));
+    const neighbours = decodeNeighbours(
+      encodeNeighbours({ testRows: fit.testRows, k: golden.k, result: fit.testNeighbours, split: "random" }),
+    );
     const report = scoreTestWindows(neighbours, phase);
     const ours = classificationReport(
       Int8Array.from(c.test, (r) => phase[r]!),
@@ -57,7 +59,10 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("KNN on %s matches 
     expect(report.macroF1).toBe(ours.macroF1);
     // on a genuine tie either answer is exact, so take sklearn's there; elsewhere ours must agree
     const tieResolved = Int8Array.from(c.test, (row, i) => (c.ambiguous[i] ? c.predicted[i]! : fit.predicted[row]!));
-    const againstSklearn = classificationReport(Int8Array.from(c.test, (r) => phase[r]!), tieResolved);
+    const againstSklearn = classificationReport(
+      Int8Array.from(c.test, (r) => phase[r]!),
+      tieResolved,
+    );
     expect(Math.abs(againstSklearn.macroF1 - c.macro_f1)).toBeLessThanOrEqual(1e-9);
   });
 });

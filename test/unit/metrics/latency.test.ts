@@ -28,7 +28,14 @@ describe("measureLatency", () => {
   });
 
   it("measures positive, finite times with a real clock", async () => {
-    const result = await measureLatency({ features: features(320, 8), reference, queryRows, k: 10, threads: 1, now: () => performance.now() });
+    const result = await measureLatency({
+      features: features(320, 8),
+      reference,
+      queryRows,
+      k: 10,
+      threads: 1,
+      now: () => performance.now(),
+    });
     expect(result.train_rows).toBe(300);
     for (const ms of [result.single_window_ms, result.batch64_per_window_ms]) {
       expect(Number.isFinite(ms)).toBe(true);

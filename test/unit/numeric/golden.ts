@@ -44,15 +44,26 @@ export function goldenInput(golden: LinearGolden): Float32Array {
 }
 
 /** Pearson correlation of column `a` of x (stride sx) with column `b` of y (stride sy). */
-export function columnCorrelation(x: ArrayLike<number>, sx: number, a: number, y: ArrayLike<number>, sy: number, b: number, rows: number): number {
-  let mx = 0, my = 0;
+export function columnCorrelation(
+  x: ArrayLike<number>,
+  sx: number,
+  a: number,
+  y: ArrayLike<number>,
+  sy: number,
+  b: number,
+  rows: number,
+): number {
+  let mx = 0,
+    my = 0;
   for (let r = 0; r < rows; r++) {
     mx += x[r * sx + a]!;
     my += y[r * sy + b]!;
   }
   mx /= rows;
   my /= rows;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let r = 0; r < rows; r++) {
     const dx = x[r * sx + a]! - mx;
     const dy = y[r * sy + b]! - my;

@@ -19,7 +19,13 @@ function oneAxisAtATime(data: Float32Array, rows: number, map: LinearMap): Float
 
 describe("applyLinearMap", () => {
   // 1, 3 and 4 axes fit one pass; 5 and 8 take two, the second partly filled
-  it.each([[9, 1], [224, 3], [16, 4], [37, 5], [12, 8]])("gives the bytes of one axis at a time (%i columns, %i axes)", (cols, outDims) => {
+  it.each([
+    [9, 1],
+    [224, 3],
+    [16, 4],
+    [37, 5],
+    [12, 8],
+  ])("gives the bytes of one axis at a time (%i columns, %i axes)", (cols, outDims) => {
     const rows = 500;
     const data = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * 3);
     const map = {

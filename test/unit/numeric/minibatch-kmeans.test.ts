@@ -32,7 +32,9 @@ describe.each(GOLDEN_SETS)("mini-batch k-means vs sklearn and ml-kmeans (%s)", (
   const rows = golden.rows;
   const cols = golden.standardize.kept_cols;
   const { k, batch_size: batchSize, n_init: nInit, max_iter: maxIter } = golden.kmeans;
-  const fits = SEEDS.map((seed) => fitMiniBatchKMeans({ data: z, cols, count: rows }, { k, batchSize, nInit, maxIter, rng: createRng(seed) }));
+  const fits = SEEDS.map((seed) =>
+    fitMiniBatchKMeans({ data: z, cols, count: rows }, { k, batchSize, nInit, maxIter, rng: createRng(seed) }),
+  );
   const ours = median(fits.map((f) => f.inertia));
 
   // Tolerance: the median inertia over 5 seeds is within 2% of the median of sklearn's

@@ -86,7 +86,12 @@ describe("standardizeParallel", () => {
       await expect(standardizeParallel(data, rows, cols, { threads, minValues: 0, signal: before.signal })).rejects.toThrow(CancelledError);
     }
     const during = new AbortController();
-    const run = standardizeParallel(data, rows, cols, { threads: 2, minValues: 0, signal: during.signal, onProgress: () => during.abort() });
+    const run = standardizeParallel(data, rows, cols, {
+      threads: 2,
+      minValues: 0,
+      signal: during.signal,
+      onProgress: () => during.abort(),
+    });
     await expect(run).rejects.toThrow(CancelledError);
   });
 

@@ -48,7 +48,8 @@ describe("standardize invariants", () => {
     const { data: z, kept } = standardize(data, rows, cols);
     expect(Array.from(kept)).toEqual([0, 1, 2, 3, 5, 7, 8]);
     for (let j = 0; j < kept.length; j++) {
-      let sum = 0, squares = 0;
+      let sum = 0,
+        squares = 0;
       for (let r = 0; r < rows; r++) sum += z[r * kept.length + j]!;
       const mean = sum / rows;
       for (let r = 0; r < rows; r++) squares += (z[r * kept.length + j]! - mean) ** 2;

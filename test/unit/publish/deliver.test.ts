@@ -50,7 +50,9 @@ describe("deliverEvents against a loopback server", () => {
     }
     const received = server.requests.map((r) => JSON.stringify(r.body)).sort();
     expect(received).toEqual(events.map((e) => JSON.stringify(e)).sort());
-    expect(formatDeliverySummary(report)).toMatch(/^published to http:\/\/127\.0\.0\.1:\d+\/publish: sent 2002, retried 0, failed 0 of 2002 events in \d+ ms/);
+    expect(formatDeliverySummary(report)).toMatch(
+      /^published to http:\/\/127\.0\.0\.1:\d+\/publish: sent 2002, retried 0, failed 0 of 2002 events in \d+ ms/,
+    );
   });
 
   it("retries the first 3 requests answered 503 and still delivers each event once", async () => {
@@ -147,7 +149,9 @@ describe("deliverEvents against a loopback server", () => {
     expect(server.requests.length).toBeLessThanOrEqual(2);
     expect(report.ms).toBeGreaterThanOrEqual(290);
     expect(report.ms).toBeLessThan(5_000);
-    expect(formatDeliverySummary(report)).toMatch(/sent 0, retried 0, failed 6 of 6 events in \d+ ms \(0 events\/s\), stopped at the deadline$/);
+    expect(formatDeliverySummary(report)).toMatch(
+      /sent 0, retried 0, failed 6 of 6 events in \d+ ms \(0 events\/s\), stopped at the deadline$/,
+    );
   });
 
   it("caps a 503's Retry-After: 3600 by the deadline instead of waiting", async () => {
@@ -170,7 +174,7 @@ describe("deliverEvents against a loopback server", () => {
     expect(report.reasons).toEqual({ "publish deadline of 2 s passed": 70 });
     expect(server.accepted).toHaveLength(30);
     expect(report.attempted).toBe(40); // 30 answered, then 10 hung in flight: no further request started
-   }, 20_000);
+  }, 20_000);
 
   it("caps the rate cap's wait by the deadline too", async () => {
     const server = await serve();

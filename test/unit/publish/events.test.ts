@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../../src/core/errors.ts";
 import { writeParquet } from "../../../src/io/parquet.ts";
-import {
-  buildEmbeddingEvents,
-  buildEvents,
-  buildModelEvents,
-  dashboardPhase,
-  publishEventSchema,
-} from "../../../src/publish/events.ts";
+import { buildEmbeddingEvents, buildEvents, buildModelEvents, dashboardPhase, publishEventSchema } from "../../../src/publish/events.ts";
 import { parseModelMetrics, readFit } from "../../../src/publish/inputs.ts";
 import { countByType, describeDryRun } from "../../../src/publish/report.ts";
 import { makeFit, SAMPLE_METRICS } from "./fit-fixture.ts";
@@ -71,7 +65,9 @@ describe("buildEvents", () => {
   });
 
   it("rejects an event the dashboard would reject", () => {
-    expect(publishEventSchema.safeParse({ type: "embedding", x: 0, y: 0, z: 0, phase: "failed", predicted: "clean", cluster: 1 }).success).toBe(false);
+    expect(
+      publishEventSchema.safeParse({ type: "embedding", x: 0, y: 0, z: 0, phase: "failed", predicted: "clean", cluster: 1 }).success,
+    ).toBe(false);
     expect(publishEventSchema.safeParse({ type: "model_metric", model: "knn", accuracy: 1, extra: 1 }).success).toBe(false);
   });
 
@@ -79,7 +75,9 @@ describe("buildEvents", () => {
     const events = buildEvents(table, metrics, [0, 1, 2, 3]);
     expect(countByType(events)).toEqual({ embedding: 4, model_metric: 1, model_perf: 1 });
     const lines = describeDryRun(events, "http://127.0.0.1:1/publish", 2);
-    expect(lines[0]).toBe("dry run: would send 6 events to http://127.0.0.1:1/publish (4 embedding, 1 model_metric, 1 model_perf); nothing sent");
+    expect(lines[0]).toBe(
+      "dry run: would send 6 events to http://127.0.0.1:1/publish (4 embedding, 1 model_metric, 1 model_perf); nothing sent",
+    );
     expect(lines.slice(2).map((line) => JSON.parse(line))).toEqual(events.slice(0, 2));
   });
 });
@@ -97,14 +95,18 @@ describe("bad publish inputs", () => {
   it("names a fit column of the wrong type", () => {
     const bytes = writeParquet(
       ["x", "y", "z", "phase_int", "predicted_int", "cluster"].map((name) =>
-        name === "cluster" ? { name, type: "utf8" as const, values: ["a", "b"] } : { name, type: "float32" as const, values: new Float32Array(2) },
+        name === "cluster"
+          ? { name, type: "utf8" as const, values: ["a", "b"] }
+          : { name, type: "float32" as const, values: new Float32Array(2) },
       ),
     );
     expect(() => readFit(bytes, "fit.parquet")).toThrow("fit.parquet: column cluster should be numeric, found utf8");
   });
 
   it("says when the fit is not parquet at all", () => {
-    expect(() => readFit(new TextEncoder().encode("not parquet"), "knn_v1.parquet")).toThrow(/knn_v1.parquet is not a readable parquet file/);
+    expect(() => readFit(new TextEncoder().encode("not parquet"), "knn_v1.parquet")).toThrow(
+      /knn_v1.parquet is not a readable parquet file/,
+    );
   });
 
   it("names the missing metrics field", () => {

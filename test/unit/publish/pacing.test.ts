@@ -5,7 +5,7 @@ import { backoffDelay, createTokenBucket, MAX_RETRY_AFTER_MS, parseRetryAfter } 
 
 describe("token bucket", () => {
   it("lets a full bucket through at once, then one token per interval", () => {
-    let clock = 1000;
+    const clock = 1000;
     const bucket = createTokenBucket(100, 3, () => clock); // 10 ms per token
     const waits = Array.from({ length: 6 }, () => bucket.reserve());
     expect(waits).toEqual([0, 0, 0, 10, 20, 30]);

@@ -30,7 +30,16 @@ function project(): string {
 function cliIO(dir: string): CliIO & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  return { cwd: dir, projectDir: dir, stdout: (l) => out.push(l), stderr: (l) => err.push(l), isTTY: false, signal: new AbortController().signal, out, err };
+  return {
+    cwd: dir,
+    projectDir: dir,
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    isTTY: false,
+    signal: new AbortController().signal,
+    out,
+    err,
+  };
 }
 
 afterEach(async () => {
@@ -120,6 +129,8 @@ describe("pipeline stream --deadline-s", () => {
     const error = await streamCommand(["--url", sink.url, "--burst", "4", "--deadline-s", "2"], cliIO(project())).catch((e: unknown) => e);
 
     expect(performance.now() - started).toBeLessThan(10_000);
-    expect((error as PublishError).message).toBe(`2 of 102 events were not delivered to ${sink.url}: publish deadline of 2 s passed (100 delivered)`);
+    expect((error as PublishError).message).toBe(
+      `2 of 102 events were not delivered to ${sink.url}: publish deadline of 2 s passed (100 delivered)`,
+    );
   }, 30_000);
 });

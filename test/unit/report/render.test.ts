@@ -91,7 +91,9 @@ describe("renderReport", () => {
 
   it("renders the stage timings, the params and the seed", () => {
     const html = renderReport(sampleReportData());
-    expect(html).toMatch(/<th scope="row">classify<\/th>\s*<td><span class="badge badge-ran">ran<\/span><\/td>\s*<td class="num">2.41 s<\/td>/);
+    expect(html).toMatch(
+      /<th scope="row">classify<\/th>\s*<td><span class="badge badge-ran">ran<\/span><\/td>\s*<td class="num">2.41 s<\/td>/,
+    );
     expect(html).toMatch(/badge-cached">cached</);
     expect(html).toContain("<dt>train_hosts</dt><dd>elliott-thinkpad, lab-node-01, lab-node-02</dd>");
     expect(html).toContain("seed <code>42</code>");

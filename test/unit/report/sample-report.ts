@@ -106,7 +106,14 @@ export function sampleReportData(rows = 1500, maxPoints = 1000): ReportData & { 
 /** A 3 x 2 sweep over cluster.k and project.method, newest first; each run has its own macro F1 and inertia. */
 export const SAMPLE_RUNS: readonly RunLog[] = [5, 8, 12].flatMap((k, i) =>
   ["pca", "lda"].map((method, j) =>
-    runLog(10 + i * 2 + j, { k, method, name: "grid", config: k === 8 && method === "lda" ? "yaml" : "override", f1: 0.6 + 0.02 * k + (method === "lda" ? 0.05 : 0), inertia: 3e7 / k + j * 1e5 }),
+    runLog(10 + i * 2 + j, {
+      k,
+      method,
+      name: "grid",
+      config: k === 8 && method === "lda" ? "yaml" : "override",
+      f1: 0.6 + 0.02 * k + (method === "lda" ? 0.05 : 0),
+      inertia: 3e7 / k + j * 1e5,
+    }),
   ),
 );
 

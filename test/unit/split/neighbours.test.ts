@@ -19,7 +19,14 @@ describe("neighbours table", () => {
   });
 
   it("rejects a table of another layout", () => {
-    expect(() => decodeNeighbours({ row: new Int32Array(0), neighbour: new Int32Array(0), distance: new Float64Array(0), split_code: new Int8Array(0) })).toThrow(/empty/);
+    expect(() =>
+      decodeNeighbours({
+        row: new Int32Array(0),
+        neighbour: new Int32Array(0),
+        distance: new Float64Array(0),
+        split_code: new Int8Array(0),
+      }),
+    ).toThrow(/empty/);
     expect(() => decodeNeighbours({ row: [] as string[] })).toThrow(TypeError);
   });
 });

@@ -43,7 +43,12 @@ describe("heldOutHost", () => {
       expect(TRAIN_HOSTS.includes(hostOf(episode))).toBe(role !== ROLE.test);
     }
     const usableOffHost = rows.episodeId.filter((_, i) => rows.status[i] !== "rejected" && !TRAIN_HOSTS.includes(rows.hostId[i]!));
-    expect([...roles].filter(([, r]) => r === ROLE.test).map(([e]) => e).sort()).toEqual(usableOffHost.sort());
+    expect(
+      [...roles]
+        .filter(([, r]) => r === ROLE.test)
+        .map(([e]) => e)
+        .sort(),
+    ).toEqual(usableOffHost.sort());
   });
 
   it("never gives a role to an episode that is not accepted or degraded", () => {

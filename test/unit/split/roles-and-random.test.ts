@@ -25,7 +25,14 @@ describe("randomRowSplit", () => {
 
 describe("windowRoles", () => {
   it("gives windows their episode's role and 'other' to unknown episodes", () => {
-    const roles = windowRoles(["a", "b", "zz", "a", "c"], new Map([["a", ROLE.train], ["b", ROLE.val], ["c", ROLE.test]] as const));
+    const roles = windowRoles(
+      ["a", "b", "zz", "a", "c"],
+      new Map([
+        ["a", ROLE.train],
+        ["b", ROLE.val],
+        ["c", ROLE.test],
+      ] as const),
+    );
     expect([...roles]).toEqual([ROLE.train, ROLE.val, ROLE.other, ROLE.train, ROLE.test]);
     expect([...rowsWithRole(roles, ROLE.train)]).toEqual([0, 3]);
   });

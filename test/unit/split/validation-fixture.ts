@@ -11,12 +11,18 @@ export const SAMPLES: Record<string, string[]> = {
   "cpu-saturate": ["cs-a", "cs-b", "cs-c", "cs-d", "cs-e", "cs-f", "cs-g", "cs-h", "cs-i", "cs-j"],
   "io-walk": ["io-a", "io-b", "shared"],
   "low-and-slow": ["ls-a", "shared"],
-  "single": ["only-one"],
+  single: ["only-one"],
 };
 
 /** One episode per (profile, sample, host, repeat); every 5th is rejected, every 7th degraded. */
 export function validationRows(repeats = 2): ValidationRows {
-  const rows = { episodeId: [] as string[], hostId: [] as string[], profile: [] as string[], sampleName: [] as string[], status: [] as string[] };
+  const rows = {
+    episodeId: [] as string[],
+    hostId: [] as string[],
+    profile: [] as string[],
+    sampleName: [] as string[],
+    status: [] as string[],
+  };
   let n = 0;
   for (const [profile, samples] of Object.entries(SAMPLES)) {
     for (const sample of samples) {

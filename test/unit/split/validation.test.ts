@@ -33,7 +33,9 @@ describe("parseValidationTable", () => {
   });
 
   it("rejects a numeric column, a missing value and a repeated episode", () => {
-    expect(() => parseValidationTable({ ...good, host_id: new Int32Array(3) }, "v.parquet")).toThrow(/v\.parquet: column host_id is numeric/);
+    expect(() => parseValidationTable({ ...good, host_id: new Int32Array(3) }, "v.parquet")).toThrow(
+      /v\.parquet: column host_id is numeric/,
+    );
     expect(() => parseValidationTable({ ...good, status: ["accepted", null, "x"] as unknown as string[] }, "v.parquet")).toThrow(
       /column status has a missing value at row 1/,
     );

@@ -9,7 +9,11 @@ import { classData } from "./class-data.ts";
 interface UmapInternals {
   X: number[][];
   fuzzySimplicialSet(X: number[][], k: number, mix: number): { getAll(): { row: number; col: number; value: number }[] };
-  categoricalSimplicialSetIntersection(graph: unknown, target: number[], farDist: number): { getAll(): { row: number; col: number; value: number }[] };
+  categoricalSimplicialSetIntersection(
+    graph: unknown,
+    target: number[],
+    farDist: number,
+  ): { getAll(): { row: number; col: number; value: number }[] };
 }
 
 test("the typed-array fuzzy graph equals umap-js's Map-based one on the same exact kNN", () => {

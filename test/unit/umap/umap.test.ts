@@ -54,7 +54,9 @@ describe("projectUmap quality on class-structured data", () => {
     const featureShare = featureSpaceAgreement(features.data, features.cols, labels, fitRows, held);
     const lda = applyLinearMap(features.data, rows, fitLda(features.data, rows, features.cols, fitRows, labels, 3));
     const ldaHeld = labelAgreement(lda, labels, fitRows, held);
-    console.log(`umap fit ${fitShare.toFixed(3)} held ${heldShare.toFixed(3)} | feature-space held ${featureShare.toFixed(3)} | lda held ${ldaHeld.toFixed(3)}`);
+    console.log(
+      `umap fit ${fitShare.toFixed(3)} held ${heldShare.toFixed(3)} | feature-space held ${featureShare.toFixed(3)} | lda held ${ldaHeld.toFixed(3)}`,
+    );
     expect(heldShare).toBeGreaterThanOrEqual(0.9 * fitShare);
     expect(heldShare).toBeGreaterThanOrEqual(ldaHeld);
     // placement by features cannot beat the features' own neighbourhoods by much
@@ -86,32 +88,53 @@ describe("projectUmap determinism and edge cases", () => {
     expect(held.length).toBe(half.length);
     const all = await projectUmap(features, labels, half, options());
     const fitOnly = await projectUmap(
-      { rows: half.length, cols: features.cols, data: Float32Array.from(Array.from(half).flatMap((r) => Array.from(features.data.subarray(r * 12, r * 12 + 12)))) },
+      {
+        rows: half.length,
+        cols: features.cols,
+        data: Float32Array.from(Array.from(half).flatMap((r) => Array.from(features.data.subarray(r * 12, r * 12 + 12)))),
+      },
       Int8Array.from(half, (r) => labels[r]!),
       Int32Array.from(half, (_, i) => i),
       options(),
     );
-    half.forEach((row, i) => expect(Array.from(all.coords.subarray(row * 3, row * 3 + 3))).toEqual(Array.from(fitOnly.coords.subarray(i * 3, i * 3 + 3))));
+    half.forEach((row, i) =>
+      expect(Array.from(all.coords.subarray(row * 3, row * 3 + 3))).toEqual(Array.from(fitOnly.coords.subarray(i * 3, i * 3 + 3))),
+    );
   });
 
   test("aborting between epochs throws CancelledError", async () => {
     const controller = new AbortController();
-    const run = projectUmap(features, labels, fitRows, options({
-      signal: controller.signal,
-      progress: (_, detail) => {
-        if (detail?.includes("epoch 3/")) controller.abort();
-      },
-    }));
+    const run = projectUmap(
+      features,
+      labels,
+      fitRows,
+      options({
+        signal: controller.signal,
+        progress: (_, detail) => {
+          if (detail?.includes("epoch 3/")) controller.abort();
+        },
+      }),
+    );
     await expect(run).rejects.toBeInstanceOf(CancelledError);
   });
 
   test("tiny fit sets (1 row, fewer rows than n_neighbors, duplicates) give finite coordinates", async () => {
     for (const fit of [1, 2, 5]) {
-      const out = await projectUmap(features, labels, Int32Array.from({ length: fit }, (_, i) => i * 7), options());
+      const out = await projectUmap(
+        features,
+        labels,
+        Int32Array.from({ length: fit }, (_, i) => i * 7),
+        options(),
+      );
       expect(out.coords.every(Number.isFinite)).toBe(true);
     }
     const dupes = { rows: 40, cols: 2, data: new Float32Array(80).fill(1) };
-    const out = await projectUmap(dupes, new Int8Array(40), Int32Array.from({ length: 20 }, (_, i) => i), options());
+    const out = await projectUmap(
+      dupes,
+      new Int8Array(40),
+      Int32Array.from({ length: 20 }, (_, i) => i),
+      options(),
+    );
     expect(out.coords.every(Number.isFinite)).toBe(true);
   });
 
