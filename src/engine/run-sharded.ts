@@ -16,7 +16,7 @@ import { stageKey, type KeyParts } from "../core/keys.ts";
 import { shardParts } from "../core/shard.ts";
 import { decideShards, needsRecordedPlan, shardCountOf, type ShardAsk } from "./decide.ts";
 import { fetchAll, findShard, recordedPlan, recordPlan, storeShard, type Found } from "./shard-entries.ts";
-import { buildRequest, executeOne, fail, stageHooks, writeDeclared } from "./run-stage.ts";
+import { buildRequest, executeOne, failed, stageHooks, writeDeclared } from "./run-stage.ts";
 import type { Outcome, RunRequest } from "./run.ts";
 
 /**
@@ -109,18 +109,15 @@ export async function runSharded(
     const what = compute.includes(index)
       ? "computed on a worker but its objects could not be fetched from the remote cache"
       : "vanished from the local cache";
-    return {
-      type: "result",
-      result: fail(
-        req,
-        stage,
-        parts,
-        `shard ${index}/${count} ${what}`,
-        "run again: a shard that cannot be had is computed here",
-        EXIT.stageFailed,
-        ms(),
-      ),
-    };
+    return failed(
+      req,
+      stage,
+      parts,
+      `shard ${index}/${count} ${what}`,
+      "run again: a shard that cannot be had is computed here",
+      EXIT.stageFailed,
+      ms(),
+    );
   }
   const outcome = await executeOne(stage, parts, reasons, req, more, { shards: found.map((f) => f!.outputs), started, summary });
   if (outcome.type === "corrupt" && outcome.slot.startsWith("shard:")) {
@@ -129,18 +126,15 @@ export async function runSharded(
     const key = stageKey(shardParts(parts, { index, count }));
     await req.store.deleting.deleteEntry(stage.name, key);
     req.remote?.reject(key);
-    return {
-      type: "result",
-      result: fail(
-        req,
-        stage,
-        parts,
-        `shard ${index}/${count} in the cache is damaged; it was deleted`,
-        "run again: the shard is then computed here",
-        EXIT.stageFailed,
-        ms(),
-      ),
-    };
+    return failed(
+      req,
+      stage,
+      parts,
+      `shard ${index}/${count} in the cache is damaged; it was deleted`,
+      "run again: the shard is then computed here",
+      EXIT.stageFailed,
+      ms(),
+    );
   }
   return outcome;
 }
@@ -172,7 +166,7 @@ async function computeShards(
     if (message.type === "corrupt-input") return { type: "corrupt", slot: message.slot };
     if (message.type === "error") {
       const err = message.error;
-      return { type: "result", result: fail(req, stage, parts, err.message, err.hint, err.exitCode ?? EXIT.stageFailed) };
+      return failed(req, stage, parts, err.message, err.hint, err.exitCode ?? EXIT.stageFailed);
     }
     const ms = Math.round(performance.now() - started);
     await storeShard(stage, parts, shard, message.outputs, ms, req);
@@ -201,53 +195,44 @@ async function runElsewhere(
   for (const index of compute) req.emit({ type: "stage:shard", stage: stage.name, index, count, state: "queued", where: runner.name });
   const result = await runner.run({ stage, parts, inputs, count, shards: compute }, req);
   const ms = Math.round(performance.now() - started);
-  if (!result.ok) return { type: "result", result: fail(req, stage, parts, result.message, result.hint, result.exitCode, ms) };
+  if (!result.ok) return failed(req, stage, parts, result.message, result.hint, result.exitCode, ms);
   const key = stageKey(parts);
   const entry = await req.remote?.lookup(stage.name, key, stage.def);
   if (!entry) {
     const hint = "check that the workers' remote cache is this run's, readwrite, with a signing key this project trusts";
-    return {
-      type: "result",
-      result: fail(
-        req,
-        stage,
-        parts,
-        `the merge finished on ${runner.name} but its entry is not on the remote cache`,
-        hint,
-        EXIT.stageFailed,
-        ms,
-      ),
-    };
+    return failed(
+      req,
+      stage,
+      parts,
+      `the merge finished on ${runner.name} but its entry is not on the remote cache`,
+      hint,
+      EXIT.stageFailed,
+      ms,
+    );
   }
   if (req.writeOutputs) {
     for (const b of stage.outputs)
       if (!(await req.remote!.ensureLocal(entry.outputs[b.slot]!)))
-        return {
-          type: "result",
-          result: fail(
-            req,
-            stage,
-            parts,
-            `output ${b.slot} of the merge could not be fetched from the remote cache`,
-            "run again",
-            EXIT.stageFailed,
-            ms,
-          ),
-        };
-    const written = await writeDeclared(stage, entry.outputs, req);
-    if (written !== "ok")
-      return {
-        type: "result",
-        result: fail(
+        return failed(
           req,
           stage,
           parts,
-          written === "missing-object" ? "an output object vanished" : written.message,
-          undefined,
+          `output ${b.slot} of the merge could not be fetched from the remote cache`,
+          "run again",
           EXIT.stageFailed,
           ms,
-        ),
-      };
+        );
+    const written = await writeDeclared(stage, entry.outputs, req);
+    if (written !== "ok")
+      return failed(
+        req,
+        stage,
+        parts,
+        written === "missing-object" ? "an output object vanished" : written.message,
+        undefined,
+        EXIT.stageFailed,
+        ms,
+      );
   }
   await req.remote!.keepIfComplete(key);
   req.emit({ type: "stage:done", stage: stage.name, key, ms });

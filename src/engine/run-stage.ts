@@ -74,25 +74,21 @@ export async function executeOne(
           ...(req.ciJob ? { ci_job: req.ciJob } : {}),
         });
   const written = await writeDeclared(stage, message.outputs, req);
-  if (written instanceof PipelineError)
-    return { type: "result", result: fail(req, stage, parts, written.message, written.hint, written.exitCode, ms) };
+  if (written instanceof PipelineError) return failed(req, stage, parts, written.message, written.hint, written.exitCode, ms);
   if (written === "missing-object") {
     // the objects it just stored vanished or were damaged before they could be written out
     await req.store.deleting.deleteEntry(stage.name, key);
     const text =
       "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
-    return {
-      type: "result",
-      result: fail(
-        req,
-        stage,
-        parts,
-        text,
-        "run `pipeline cache verify`, check the disk holding cache/, then run again",
-        EXIT.stageFailed,
-        ms,
-      ),
-    };
+    return failed(
+      req,
+      stage,
+      parts,
+      text,
+      "run `pipeline cache verify`, check the disk holding cache/, then run again",
+      EXIT.stageFailed,
+      ms,
+    );
   }
   if (entry) req.remote?.push(entry); // only an entry whose declared files could be written travels
   req.emit({ type: "stage:done", stage: stage.name, key, ms });
@@ -194,6 +190,11 @@ export async function writeDeclared(
     if (error instanceof PipelineError) return error;
     throw error;
   }
+}
+
+/** A failed stage as the walk's outcome. */
+export function failed(...args: Parameters<typeof fail>): Outcome {
+  return { type: "result", result: fail(...args) };
 }
 
 export function fail(
