@@ -187,7 +187,8 @@ const dims = source.dims;
 const rows = data.length / dims;
 const report = {
   engine:
-    "wasm 4x2 blocked shortlist (int16 codes via i32x4.dot_i16x8_s; f32x4 float32 as the variant, and for queries an int16 limit pass cannot finish) + float64 re-check; lower-bound prune (PCA + residual)",
+    "wasm 4x2 blocked shortlist (int16 codes via i32x4.dot_i16x8_s; f32x4 float32 as the variant, " +
+    "and for queries an int16 limit pass cannot finish) + float64 re-check; lower-bound prune (PCA + residual)",
   data: { kind: source.kind, rows, dims, prepare_seconds: (performance.now() - generated) / 1000 },
   threads,
   simd_peak_measured: { ...peak, nominal_cpu_mhz: cpuMhz },

@@ -69,7 +69,8 @@ function reportDropped(
   const flat = Array.from(dropped).filter((c) => Number.isFinite(means[c]!));
   if (infinite.length > 0) {
     out.warn(
-      `dropped ${infinite.length} column(s) holding ±Inf values, whose std is not finite (as the seed does): ${list(infinite)}; replace the infinities in the window parquet to keep them`,
+      `dropped ${infinite.length} column(s) holding ±Inf values, whose std is not finite (as the seed does): ${list(infinite)}; ` +
+        "replace the infinities in the window parquet to keep them",
     );
   }
   if (flat.length > 0) out.log(`dropped ${flat.length} constant or all-missing column(s): ${list(flat)}`);

@@ -7,7 +7,9 @@ export class NoSpaceError extends PipelineError {
     super(`no space left on the device holding ${dirname(target)} (a write of about ${formatMb(bytes)} failed there)`, {
       code: "E_NO_SPACE",
       exitCode: EXIT.stageFailed,
-      hint: "free some space on that device (`pipeline gc` removes unreachable cache entries), then run again; nothing already stored was changed",
+      hint:
+        "free some space on that device (`pipeline gc` removes unreachable cache entries), then run again; " +
+        "nothing already stored was changed",
     });
   }
 }

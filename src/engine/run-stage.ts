@@ -79,7 +79,8 @@ export async function executeOne(
     // the objects it just stored vanished or were damaged before they could be written out
     await req.store.deleting.deleteEntry(stage.name, key);
     const text =
-      "its declared output files could not be written: the cache objects they are made from vanished or were damaged right after the stage stored them";
+      "its declared output files could not be written: " +
+      "the cache objects they are made from vanished or were damaged right after the stage stored them";
     return failed(
       req,
       stage,

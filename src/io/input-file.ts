@@ -17,8 +17,9 @@ const proven = new WeakSet<FileRef>();
 
 export class InputChangedError extends InputError {
   constructor(file: FileRef, found: string) {
+    const shas = `the run's key names sha ${file.hash!.slice(0, 12)}, the bytes read hash to ${found.slice(0, 12)}`;
     super(
-      `${file.display}: input changed while it was read (the run's key names sha ${file.hash!.slice(0, 12)}, the bytes read hash to ${found.slice(0, 12)}); nothing was stored, run again`,
+      `${file.display}: input changed while it was read (${shas}); nothing was stored, run again`,
       "run again once nothing is writing the file; the stage will read it afresh",
       "E_INPUT_CHANGED",
     );

@@ -113,7 +113,8 @@
         (local.set $m (i32x4.bitmask (f32x4.le (local.get $y) (local.get $thr4))))
         (if (local.get $m)
           (then
-            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (i32.or (local.get $ri) (i32.shl (local.get $m) (i32.const 16))))
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2)))
+              (i32.or (local.get $ri) (i32.shl (local.get $m) (i32.const 16))))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         ;; reference 1: lanes of a01..a31 summed ((l0 + l2) + (l1 + l3)), four values down column ri+1
         (local.set $rid (i32.shl (i32.load offset=4 (i32.add (local.get $rids) (i32.shl (local.get $ri) (i32.const 2)))) (i32.const 2)))
@@ -135,7 +136,8 @@
         (local.set $m (i32x4.bitmask (f32x4.le (local.get $y) (local.get $thr4))))
         (if (local.get $m)
           (then
-            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (i32.or (i32.add (local.get $ri) (i32.const 1)) (i32.shl (local.get $m) (i32.const 16))))
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2)))
+              (i32.or (i32.add (local.get $ri) (i32.const 1)) (i32.shl (local.get $m) (i32.const 16))))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         (local.set $ri (i32.add (local.get $ri) (i32.const 2)))
         (br $rloop)))
@@ -249,7 +251,8 @@
         (if (local.get $m)
           (then
             (v128.store (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 4))) (local.get $v))
-            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (i32.or (local.get $ri) (i32.shl (local.get $m) (i32.const 16))))
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2)))
+              (i32.or (local.get $ri) (i32.shl (local.get $m) (i32.const 16))))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         ;; reference 1: [sum a01, sum a11, sum a21, sum a31] -> f32x4 value of column ri+1
         (local.set $rid (i32.shl (i32.load offset=4 (i32.add (local.get $rids) (i32.shl (local.get $ri) (i32.const 2)))) (i32.const 2)))
@@ -270,7 +273,8 @@
         (if (local.get $m)
           (then
             (v128.store (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 4))) (local.get $v))
-            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2))) (i32.or (i32.add (local.get $ri) (i32.const 1)) (i32.shl (local.get $m) (i32.const 16))))
+            (i32.store (i32.add (local.get $h) (i32.shl (local.get $n) (i32.const 2)))
+              (i32.or (i32.add (local.get $ri) (i32.const 1)) (i32.shl (local.get $m) (i32.const 16))))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         (local.set $ri (i32.add (local.get $ri) (i32.const 2)))
         (br $rloop)))

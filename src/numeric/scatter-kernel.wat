@@ -54,7 +54,8 @@
           (local.set $t (i32.add (local.get $t) (i32.const 16)))
           (br $tloop)))
         ;; acc[i][j..j+3] and acc[i+1][j..j+3] += lane 0 + lane 1
-        (local.set $r0 (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $padded)) (local.get $j)) (i32.const 3))))
+        (local.set $r0
+          (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $padded)) (local.get $j)) (i32.const 3))))
         (local.set $r1 (i32.add (local.get $r0) (i32.shl (local.get $padded) (i32.const 3))))
         (f64.store offset=0 (local.get $r0) (f64.add (f64.load offset=0 (local.get $r0))
           (f64.add (f64x2.extract_lane 0 (local.get $s00)) (f64x2.extract_lane 1 (local.get $s00)))))

@@ -65,7 +65,8 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
   const remote = openRemote(project, ctx.warn);
   if (!remote?.writable)
     throw new JobRefused(
-      "this worker has no remote cache it may write: set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY",
+      "this worker has no remote cache it may write: " +
+        "set PIPELINE_REMOTE_CACHE, PIPELINE_REMOTE_CACHE_MODE=readwrite and PIPELINE_CACHE_SIGNING_KEY",
     );
   try {
     const req = requestFor(project, remote, ctx);
@@ -162,7 +163,8 @@ async function fetchInputs(stage: ResolvedStage, data: ShardJobData, req: RunReq
       const hash = req.hasher.hash(b.path);
       if (hash !== data.parts.sources[b.slot])
         throw new JobRefused(
-          `input ${b.slot}: this worker's ${b.display} is not the file the coordinator hashed (sha ${hash.slice(0, 8)}.., expected ${String(data.parts.sources[b.slot]).slice(0, 8)}..)`,
+          `input ${b.slot}: this worker's ${b.display} is not the file the coordinator hashed ` +
+            `(sha ${hash.slice(0, 8)}.., expected ${String(data.parts.sources[b.slot]).slice(0, 8)}..)`,
         );
       continue;
     }
@@ -171,7 +173,8 @@ async function fetchInputs(stage: ResolvedStage, data: ShardJobData, req: RunReq
       throw new JobRefused(`input ${b.slot}: the job does not name the object its key does`);
     if (!(await req.remote!.ensureLocal(ref)))
       throw new Error(
-        `input ${b.slot} (object ${ref.hash.slice(0, 12)}) is not on the remote cache: the coordinator uploads its inputs before it queues (is its remote readwrite?)`,
+        `input ${b.slot} (object ${ref.hash.slice(0, 12)}) is not on the remote cache: ` +
+          "the coordinator uploads its inputs before it queues (is its remote readwrite?)",
       );
   }
 }

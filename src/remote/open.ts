@@ -16,7 +16,8 @@ export function describeRemote(remote: RemoteTier): string {
   const s = remote.stats;
   const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
   const refused = s.refused > 0 ? `, ${s.refused} uploads refused` : "";
-  return `remote ${remote.settings.display}: ${s.hits} hits, ${s.misses} misses, downloaded ${mb(s.downloaded_bytes)}, uploaded ${mb(s.uploaded_bytes)}, ${s.errors} errors${refused}`;
+  const transfer = `downloaded ${mb(s.downloaded_bytes)}, uploaded ${mb(s.uploaded_bytes)}`;
+  return `remote ${remote.settings.display}: ${s.hits} hits, ${s.misses} misses, ${transfer}, ${s.errors} errors${refused}`;
 }
 
 /**
@@ -25,8 +26,10 @@ export function describeRemote(remote: RemoteTier): string {
  */
 export function ciJobId(env: NodeJS.ProcessEnv): string | undefined {
   if (env.PIPELINE_CI_JOB) return env.PIPELINE_CI_JOB;
-  if (env.GITHUB_RUN_ID)
-    return `github-actions run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? ` attempt ${env.GITHUB_RUN_ATTEMPT}` : ""}${env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : ""}`;
+  if (env.GITHUB_RUN_ID) {
+    const attempt = env.GITHUB_RUN_ATTEMPT ? ` attempt ${env.GITHUB_RUN_ATTEMPT}` : "";
+    return `github-actions run ${env.GITHUB_RUN_ID}${attempt}${env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : ""}`;
+  }
   if (env.CI_JOB_ID) return `gitlab job ${env.CI_JOB_ID}`;
   if (env.BUILDKITE_JOB_ID) return `buildkite job ${env.BUILDKITE_JOB_ID}`;
   return undefined;

@@ -50,7 +50,8 @@ export function remoteSettings(pipeline: Pick<ResolvedPipeline, "remote">, env: 
   }
   if (!fromEnv && (url.username || url.password)) {
     throw new ConfigError("pipeline.yaml", [
-      "cache.remote.url: holds credentials, and pipeline.yaml is committed; put the URL with credentials in PIPELINE_REMOTE_CACHE or a token in PIPELINE_REMOTE_CACHE_TOKEN",
+      "cache.remote.url: holds credentials, and pipeline.yaml is committed; " +
+        "put the URL with credentials in PIPELINE_REMOTE_CACHE or a token in PIPELINE_REMOTE_CACHE_TOKEN",
     ]);
   }
   const trust = yaml?.trust ?? [];

@@ -88,7 +88,8 @@ export class RemoteTier {
       this.writesOff = true;
       this.warnOnce(
         "no-key",
-        `remote cache ${settings.display}: readwrite mode, but PIPELINE_CACHE_SIGNING_KEY is not set; uploads are off (readers accept only signed entries)`,
+        `remote cache ${settings.display}: readwrite mode, but PIPELINE_CACHE_SIGNING_KEY is not set; ` +
+          "uploads are off (readers accept only signed entries)",
       );
     }
   }
@@ -246,7 +247,8 @@ export class RemoteTier {
     if (!verdict.ok) {
       this.warnOnce(
         `unsigned:${verdict.reason.split(" ")[0]}`,
-        `remote cache entry for ${stage} (${key.slice(0, 12)}) is not accepted: ${verdict.reason}; such entries are misses (trusted keys: cache.remote.trust in pipeline.yaml)`,
+        `remote cache entry for ${stage} (${key.slice(0, 12)}) is not accepted: ${verdict.reason}; ` +
+          "such entries are misses (trusted keys: cache.remote.trust in pipeline.yaml)",
       );
       return undefined;
     }
@@ -290,13 +292,15 @@ export class RemoteTier {
           this.writesOff = true;
           this.warnOnce(
             "denied-write",
-            `remote cache ${this.settings.display} refused an upload (${error.message}); uploads are off for this run (read-only credentials are normal for laptops and pull requests)`,
+            `remote cache ${this.settings.display} refused an upload (${error.message}); uploads are off for this run ` +
+              "(read-only credentials are normal for laptops and pull requests)",
           );
         } else {
           this.off = true;
           this.warnOnce(
             "denied-read",
-            `remote cache ${this.settings.display} refused a read (${error.message}); it is off for this run (check PIPELINE_REMOTE_CACHE_TOKEN)`,
+            `remote cache ${this.settings.display} refused a read (${error.message}); ` +
+              "it is off for this run (check PIPELINE_REMOTE_CACHE_TOKEN)",
           );
         }
         return undefined;
@@ -315,7 +319,8 @@ export class RemoteTier {
         this.off = true;
         this.warnOnce(
           "off",
-          `remote cache ${this.settings.display} is switched off for the rest of this run after ${FAILURES_TO_SWITCH_OFF} failures in a row (last: ${error.message}); the run goes on locally`,
+          `remote cache ${this.settings.display} is switched off for the rest of this run ` +
+            `after ${FAILURES_TO_SWITCH_OFF} failures in a row (last: ${error.message}); the run goes on locally`,
         );
       }
       return undefined;

@@ -14,7 +14,10 @@ export function renderSummary(m: ReportMetrics): string {
 }
 
 function tile(label: string, value: string, note: string): string {
-  return `<div class="tile"><div class="tile-label">${escapeHtml(label)}</div><div class="tile-value">${escapeHtml(value)}</div><div class="tile-note">${note}</div></div>`;
+  return (
+    `<div class="tile"><div class="tile-label">${escapeHtml(label)}</div>` +
+    `<div class="tile-value">${escapeHtml(value)}</div><div class="tile-note">${note}</div></div>`
+  );
 }
 
 /**
@@ -25,11 +28,13 @@ export function renderConfusion(metrics: ReportMetrics): string {
   const { labels, matrix } = metrics.confusion;
   const head = labels.map((label) => `<th scope="col" class="cm-col"><span>${escapeHtml(label)}</span></th>`).join("");
   const body = matrix.map((row, i) => renderConfusionRow(labels[i] ?? String(i), row, i)).join("");
+  const corner = `<th scope="col" class="cm-corner">true \\ predicted</th>`;
+  const totalHead = `<th scope="col" class="cm-col"><span>total</span></th>`;
   return `<section class="card" id="confusion">
 <h2>Confusion matrix</h2>
 <p class="note">rows: true phase · columns: predicted · shade: share of the row · ${formatCount(metrics.n_test)} test rows</p>
 <div class="scroll-x"><table class="cm">
-<thead><tr><th scope="col" class="cm-corner">true \\ predicted</th>${head}<th scope="col" class="cm-col"><span>total</span></th></tr></thead>
+<thead><tr>${corner}${head}${totalHead}</tr></thead>
 <tbody>${body}</tbody>
 </table></div>
 </section>`;
@@ -43,7 +48,8 @@ function renderConfusionRow(label: string, row: number[], rowIndex: number): str
     // light text only on dark shades, so every count stays legible
     const ink = share > 0.55 ? " cm-dark" : "";
     const style = `background:${cellColour(j === rowIndex, share)}`;
-    return `<td class="cm-cell ${kind}${ink}" style="${style}" data-count="${count}" title="${escapeHtml(label)}: ${count} of ${total}">${count}</td>`;
+    const title = `${escapeHtml(label)}: ${count} of ${total}`;
+    return `<td class="cm-cell ${kind}${ink}" style="${style}" data-count="${count}" title="${title}">${count}</td>`;
   });
   // a break opportunity after "_" lets long phase names wrap on a phone
   const rowLabel = escapeHtml(label).replace(/_/g, "_<wbr>");
@@ -61,7 +67,8 @@ function cellColour(isHit: boolean, share: number): string {
 export function renderPerClass(metrics: ReportMetrics): string {
   const rows = metrics.per_class.map((c) => {
     const bars = [bar("precision", c.precision), bar("recall", c.recall), bar("F1", c.f1)].join("");
-    return `<div class="pc-row"><div class="pc-name">${escapeHtml(c.phase)} <span class="muted">n = ${formatCount(c.support)}</span></div>${bars}</div>`;
+    const name = `${escapeHtml(c.phase)} <span class="muted">n = ${formatCount(c.support)}</span>`;
+    return `<div class="pc-row"><div class="pc-name">${name}</div>${bars}</div>`;
   });
   return `<section class="card" id="per-class">
 <h2>Per-phase scores</h2>
@@ -73,5 +80,7 @@ ${rows.join("\n")}
 function bar(label: string, value: number): string {
   const width = Number.isFinite(value) ? Math.max(0, Math.min(1, value)) * 100 : 0;
   const cls = label === "F1" ? "f1" : label;
-  return `<div class="pc-bar pc-${cls}"><span class="pc-label">${label}</span><span class="track"><span class="fill" style="width:${width.toFixed(1)}%"></span></span><span class="pc-value">${formatScore(value)}</span></div>`;
+  const track = `<span class="track"><span class="fill" style="width:${width.toFixed(1)}%"></span></span>`;
+  const score = `<span class="pc-value">${formatScore(value)}</span>`;
+  return `<div class="pc-bar pc-${cls}"><span class="pc-label">${label}</span>${track}${score}</div>`;
 }

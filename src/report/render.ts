@@ -39,7 +39,7 @@ ${assets.css}
 <body>
 <header class="page-header">
 <h1>${title}</h1>
-<p class="muted">from <strong>${escapeHtml(data.generatedFrom)}</strong> · ${escapeHtml(data.drawn)} · seed ${escapeHtml(String(data.seed))}</p>
+<p class="muted">${provenance(data)}</p>
 </header>
 <main class="grid">
 ${data.metrics ? renderSummary(data.metrics) : ""}
@@ -62,6 +62,11 @@ ${assets.js}
 </body>
 </html>
 `;
+}
+
+/** Where the page's data came from: the fit file, which run it draws, and the seed. */
+function provenance(data: ReportData): string {
+  return `from <strong>${escapeHtml(data.generatedFrom)}</strong> · ${escapeHtml(data.drawn)} · seed ${escapeHtml(String(data.seed))}`;
 }
 
 interface PageAssets {

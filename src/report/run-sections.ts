@@ -12,14 +12,26 @@ export function renderScatter(data: ReportData): string {
   const buttons = modes
     .map(([mode, label], i) => `<button type="button" data-color-by="${mode}" aria-pressed="${i === 0}">${label}</button>`)
     .join("");
+  const toolbar =
+    `<div class="toolbar"><div class="segmented" role="group" aria-label="colour points by">${buttons}</div>` +
+    `<button type="button" class="plain" data-action="reset-view">reset view</button></div>`;
+  const canvasLabel = `3-D scatter of ${count} points; drag to rotate, wheel or pinch to zoom, point or tap for a point's details`;
+  const canvas =
+    `<div class="canvas-wrap"><canvas id="scatter-canvas" aria-label="${canvasLabel}"></canvas>` +
+    `<div class="scatter-tip" id="scatter-tip" role="status" hidden></div></div>`;
+  const howTo = "drag to rotate · wheel or pinch to zoom · point at (or tap) a point for its details · faint points are training rows";
   return `<section class="card scatter-card" id="scatter">
 <h2>3-D embedding</h2>
-<div class="toolbar"><div class="segmented" role="group" aria-label="colour points by">${buttons}</div><button type="button" class="plain" data-action="reset-view">reset view</button></div>
-<div class="canvas-wrap"><canvas id="scatter-canvas" aria-label="3-D scatter of ${count} points; drag to rotate, wheel or pinch to zoom, point or tap for a point's details"></canvas><div class="scatter-tip" id="scatter-tip" role="status" hidden></div></div>
+${toolbar}
+${canvas}
 <ul class="legend" id="scatter-legend"></ul>
-<p class="note">${count} points · drag to rotate · wheel or pinch to zoom · point at (or tap) a point for its details · faint points are training rows</p>
+<p class="note">${count} points · ${howTo}</p>
 </section>`;
 }
+
+const STAGE_COLUMNS =
+  '<th scope="col">stage</th><th scope="col">status</th><th scope="col" class="num">time</th>' +
+  '<th scope="col" class="stage-bar"></th><th scope="col">key</th>';
 
 /** The projector's diagnostics (its info json) as a key/value list. */
 export function renderProjection(projection: Record<string, unknown>): string {
@@ -53,7 +65,7 @@ export function renderStages(stages: ReportStage[], runId: string | undefined): 
 <h2>Run</h2>
 <p class="note">${from} · ${ran} ran · ${cached} cached</p>
 <div class="scroll-x"><table class="stages">
-<thead><tr><th scope="col">stage</th><th scope="col">status</th><th scope="col" class="num">time</th><th scope="col" class="stage-bar"></th><th scope="col">key</th></tr></thead>
+<thead><tr>${STAGE_COLUMNS}</tr></thead>
 <tbody>${rows.join("")}</tbody>
 </table></div>
 </section>`;

@@ -49,7 +49,8 @@ function _table(view: RunsView): string {
     view.metricColumns.length > metrics.length
       ? `<p class="note">${view.metricColumns.length - metrics.length} more metrics: <code>pipeline exp show</code> lists them all</p>`
       : "";
-  const marks = `${YAML_MARK} ran with pipeline.yaml's own parameters and seed · <span class="drawn-mark">●</span> the run this page draws`;
+  const drawnMark = `<span class="drawn-mark">●</span>`;
+  const marks = `${YAML_MARK} ran with pipeline.yaml's own parameters and seed · ${drawnMark} the run this page draws`;
   return `<div class="scroll-x"><table class="runs-table">
 <thead><tr>${head}</tr></thead>
 <tbody>${rows}</tbody>

@@ -48,7 +48,8 @@ export function heldOutSample(rows: ValidationRows, options: EpisodeSplitOptions
   const test = usable.filter((i) => testSamples.has(rows.sampleName[i]!));
   if (test.length === 0) {
     throw new InputError(
-      `${options.file}: no profile has two or more sample_name groups among its accepted or degraded episodes, so no sample can be held out as test`,
+      `${options.file}: no profile has two or more sample_name groups among its accepted or degraded episodes, ` +
+        "so no sample can be held out as test",
       "use classify.split=host or classify.split=random, or add episodes of more malware samples",
     );
   }
@@ -91,8 +92,10 @@ function _checkTrainHosts(rows: ValidationRows, usable: readonly number[], train
   const unknown = trainHosts.filter((host) => !known.has(host));
   if (unknown.length === 0) return;
   const list = [...known].sort().join(", ") || "none";
+  const named = unknown.map((h) => JSON.stringify(h)).join(", ");
+  const have = unknown.length === 1 ? "has" : "have";
   throw new InputError(
-    `classify.train_hosts names ${unknown.map((h) => JSON.stringify(h)).join(", ")}, which ha${unknown.length === 1 ? "s" : "ve"} no accepted or degraded episode in ${file} (hosts with such episodes: ${list})`,
+    `classify.train_hosts names ${named}, which ${have} no accepted or degraded episode in ${file} (hosts with such episodes: ${list})`,
     "set classify.train_hosts to hosts from the host_id column, e.g. --set classify.train_hosts=[host-a,host-b]",
   );
 }

@@ -303,7 +303,9 @@ describe("pipeline.yaml errors exit 3 and name the path", () => {
     ],
     [
       "cycle",
-      "version: 1\nplugins: [stages.mjs]\nstages:\n  a: { uses: toy-copy, inputs: { numbers: b.numbers } }\n  b: { uses: toy-copy, inputs: { numbers: a.numbers } }\n",
+      "version: 1\nplugins: [stages.mjs]\nstages:\n" +
+        "  a: { uses: toy-copy, inputs: { numbers: b.numbers } }\n" +
+        "  b: { uses: toy-copy, inputs: { numbers: a.numbers } }\n",
       /the inputs form a cycle through a -> b/,
     ],
     [

@@ -218,7 +218,20 @@ describe("a remote that is down, stalled or failing never fails a run", () => {
 
   const toy = (publicKey: string) =>
     testProject({
-      "pipeline.yaml": `version: 1\nplugins: [toy.mjs]\nstages:\n  read: { uses: toy-read, inputs: { text: numbers.txt } }\n  big: { uses: toy-big, params: { rows: 200 }, inputs: { numbers: read.numbers } }\n  sum: { uses: toy-sum, inputs: { numbers: read.numbers } }\n  mean: { uses: toy-mean, inputs: { grid: big.grid, total: sum.total }, outputs: { report: out/report.txt } }\ncache:\n  remote:\n    trust: ["${publicKey}"]\n    timeout_ms: 400\n`,
+      "pipeline.yaml": [
+        "version: 1",
+        "plugins: [toy.mjs]",
+        "stages:",
+        "  read: { uses: toy-read, inputs: { text: numbers.txt } }",
+        "  big: { uses: toy-big, params: { rows: 200 }, inputs: { numbers: read.numbers } }",
+        "  sum: { uses: toy-sum, inputs: { numbers: read.numbers } }",
+        "  mean: { uses: toy-mean, inputs: { grid: big.grid, total: sum.total }, outputs: { report: out/report.txt } }",
+        "cache:",
+        "  remote:",
+        `    trust: ["${publicKey}"]`,
+        "    timeout_ms: 400",
+        "",
+      ].join("\n"),
       "toy.mjs": readFileSync(new URL("../fixtures/engine/toy-stages.mjs", import.meta.url), "utf8"),
       "numbers.txt": "1\n2\n3\n",
     });
@@ -264,7 +277,17 @@ describe("a remote that is down, stalled or failing never fails a run", () => {
 
   it("a writer killed mid-upload leaves no partial object on the server, and the next run is fine", async () => {
     const dir = testProject({
-      "pipeline.yaml": `version: 1\nplugins: [toy.mjs]\nstages:\n  read: { uses: toy-read, inputs: { text: numbers.txt } }\n  big: { uses: toy-big, params: { rows: 300000 }, inputs: { numbers: read.numbers } }\ncache:\n  remote:\n    trust: ["${key.publicKey}"]\n`,
+      "pipeline.yaml": [
+        "version: 1",
+        "plugins: [toy.mjs]",
+        "stages:",
+        "  read: { uses: toy-read, inputs: { text: numbers.txt } }",
+        "  big: { uses: toy-big, params: { rows: 300000 }, inputs: { numbers: read.numbers } }",
+        "cache:",
+        "  remote:",
+        `    trust: ["${key.publicKey}"]`,
+        "",
+      ].join("\n"),
       "toy.mjs": readFileSync(new URL("../fixtures/engine/toy-stages.mjs", import.meta.url), "utf8"),
       "numbers.txt": "1\n2\n3\n",
     });

@@ -78,7 +78,8 @@ describe("sharded classify, on this machine", () => {
     const first = await runCli(dir, ["run", "--json", "--shard", "0/2"]);
     expect(first.code, first.stderr).toBe(0);
     expect(stageOf(first, "classify")).toMatchObject({ status: "ran", shards: { count: 2, ran: [0], merged: false } });
-    for (const stage of ["cluster", "project", "evaluate", "write-fit"]) expect(stageOf(first, stage).status).toBe("skipped"); // left to the merge
+    // left to the merge
+    for (const stage of ["cluster", "project", "evaluate", "write-fit"]) expect(stageOf(first, stage).status).toBe("skipped");
     const second = await runCli(dir, ["run", "--json", "--shard", "env/2"], { JOB_COMPLETION_INDEX: "1" });
     expect(second.code, second.stderr).toBe(0);
     expect(stageOf(second, "classify").shards).toMatchObject({ ran: [1], local: [0] });

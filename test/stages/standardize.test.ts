@@ -46,7 +46,8 @@ describe("standardize stage", () => {
     const out = await standardize.run(ctx);
     expect((out.transform as { dropped: string[] }).dropped).toEqual(["flat", "b"]);
     expect(ctx.logs).toContain(
-      "warning: dropped 1 column(s) holding ±Inf values, whose std is not finite (as the seed does): b; replace the infinities in the window parquet to keep them",
+      "warning: dropped 1 column(s) holding ±Inf values, whose std is not finite (as the seed does): b; " +
+        "replace the infinities in the window parquet to keep them",
     );
     expect(ctx.logs).toContain("dropped 1 constant or all-missing column(s): flat");
   });

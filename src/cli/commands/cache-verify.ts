@@ -57,9 +57,8 @@ export async function verifyCache(io: CliIO): Promise<number> {
       await store.deleting.deleteEntry(stage, key);
     }
     const note = unchecked > 0 ? `; ${unchecked} entries of stages no longer defined were checked for hashes only` : "";
-    io.stdout(
-      `checked ${objects.length} objects and ${entries.length} entries: ${damaged === 0 ? "all intact" : `${damaged} damaged (the next run recomputes them)`}${note}`,
-    );
+    const verdict = damaged === 0 ? "all intact" : `${damaged} damaged (the next run recomputes them)`;
+    io.stdout(`checked ${objects.length} objects and ${entries.length} entries: ${verdict}${note}`);
     return damaged === 0 ? EXIT.ok : EXIT.stageFailed;
   } finally {
     release();

@@ -42,8 +42,7 @@ export async function demoDataCommand(argv: readonly string[], io: CliIO): Promi
     if (!error.code) throw error;
     throw new UsageError(`cannot write the demo data to ${outDir}: ${error.message}`, "give --out a folder you can write to");
   });
-  io.stdout(
-    `wrote ${files.length} files (${rows} rows x ${features} features, seed ${seed}) to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
-  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  io.stdout(`wrote ${files.length} files (${rows} rows x ${features} features, seed ${seed}) to ${outDir} in ${seconds}s`);
   return EXIT.ok;
 }

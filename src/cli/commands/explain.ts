@@ -70,5 +70,6 @@ function describeOrigin(entry: CacheEntry): string {
   const producer = entry.run ? `produced by run ${entry.run}${entry.ci_job ? ` (${entry.ci_job})` : ""}` : "produced by an unrecorded run";
   if (!entry.signer) return `computed here; ${producer}, ${entry.created}`;
   // the signature covers the stage, key and outputs; who produced it is the writer's word
-  return `downloaded from the remote cache, signed by ${entry.signer.slice(0, 20)}...; ${producer}, ${entry.created} (as the writer recorded it, outside the signature)`;
+  const signed = `downloaded from the remote cache, signed by ${entry.signer.slice(0, 20)}...`;
+  return `${signed}; ${producer}, ${entry.created} (as the writer recorded it, outside the signature)`;
 }

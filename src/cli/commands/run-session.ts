@@ -212,9 +212,8 @@ function summarize(outcome: RunOutcome, exitCode: number, ms: number, log: (line
   const count = (status: string) => outcome.results.filter((r) => r.status === status).length;
   const wouldRun = count("would-run") > 0 ? `${count("would-run")} would run, ` : "";
   const verdict = !outcome.ok ? "failed" : exitCode === EXIT.checkDiffers ? "check failed" : "ok";
-  log(
-    `${verdict}: ${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed in ${(ms / 1000).toFixed(2)}s`,
-  );
+  const tally = `${count("ran")} ran, ${wouldRun}${count("cached")} cached, ${count("skipped")} skipped, ${count("failed")} failed`;
+  log(`${verdict}: ${tally} in ${(ms / 1000).toFixed(2)}s`);
   const failedStage = outcome.results.find((r) => r.status === "failed");
   if (failedStage) {
     log(`error: stage ${failedStage.name} failed: ${failedStage.reason}`);

@@ -32,9 +32,8 @@ export async function runSweep(
     if (exitCode !== EXIT.ok && values["fail-fast"]) break;
   }
   const failed = summaries.filter((s) => s.exitCode !== EXIT.ok).length;
-  log(
-    `sweep: ${summaries.length - failed} of ${variants.length} variants ok${summaries.length < variants.length ? ` (stopped at the first failure: --fail-fast)` : ""}; \`pipeline exp show\` compares them`,
-  );
+  const stopped = summaries.length < variants.length ? " (stopped at the first failure: --fail-fast)" : "";
+  log(`sweep: ${summaries.length - failed} of ${variants.length} variants ok${stopped}; \`pipeline exp show\` compares them`);
   if (values.json)
     io.stdout(
       JSON.stringify({

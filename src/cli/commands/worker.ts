@@ -66,10 +66,11 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
     maxStalledCount: 2,
     useWorkerThreads: false,
   });
-  const label = (job: { data: { stage: string; index?: number; count: number } } | undefined) =>
-    job
-      ? `${job.data.stage} ${job.data.index === undefined ? `merge of ${job.data.count} shards` : `shard ${job.data.index}/${job.data.count}`}`
-      : "a job";
+  const label = (job: { data: { stage: string; index?: number; count: number } } | undefined) => {
+    if (!job) return "a job";
+    const { stage, index, count } = job.data;
+    return `${stage} ${index === undefined ? `merge of ${count} shards` : `shard ${index}/${count}`}`;
+  };
   // jobs a coordinator cancelled (Ctrl-C): aborted when running, and refused when taken later
   const cancelled = new Set<string>();
   worker.on("active", (job) => {
@@ -93,9 +94,8 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
     if (cancelled.size > 10_000) cancelled.clear();
   });
   await worker.waitUntilReady();
-  io.stdout(
-    `worker ${name} on ${target.display}: ${concurrency} job${concurrency === 1 ? "" : "s"} at once, ${threads} thread${threads === 1 ? "" : "s"} each; Ctrl-C stops`,
-  );
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  io.stdout(`worker ${name} on ${target.display}: ${plural(concurrency, "job")} at once, ${plural(threads, "thread")} each; Ctrl-C stops`);
   await new Promise<void>((resolve) =>
     io.signal.aborted ? resolve() : io.signal.addEventListener("abort", () => resolve(), { once: true }),
   );

@@ -112,9 +112,8 @@ describe("loadPipeline: files that would exhaust time or memory", () => {
       );
     const error = configError(`version: 1\nstages:\n  knob:\n    params:\n      any:\n${lines.map((l) => `        ${l}`).join("\n")}\n`);
     expect(error.issues).toHaveLength(1);
-    expect(error.issues[0]).toMatch(
-      /^yaml aliases \(line 7, column 16\): Excessive alias count indicates a resource exhaustion attack \(72 aliases, the first one here\)/,
-    );
+    expect(error.issues[0]).toMatch(/^yaml aliases \(line 7, column 16\): Excessive alias count indicates a resource exhaustion attack /);
+    expect(error.issues[0]).toMatch(/resource exhaustion attack \(72 aliases, the first one here\)/);
   });
 
   it("refuses an alias with no anchor, naming it and its position", () => {

@@ -44,7 +44,11 @@ describe("StageWorkers", () => {
     // a stand-in stage worker: answers "done" with its thread id
     const url = workerModule(`
       import { parentPort, threadId } from "node:worker_threads";
-      parentPort.on("message", (m) => { if (m.type === "run") { parentPort.postMessage({ type: "done", outputs: { id: { hash: String(threadId), size: 0, kind: "json" } } }); parentPort.close(); } });
+      parentPort.on("message", (m) => {
+        if (m.type !== "run") return;
+        parentPort.postMessage({ type: "done", outputs: { id: { hash: String(threadId), size: 0, kind: "json" } } });
+        parentPort.close();
+      });
     `);
     const workers = new StageWorkers(url);
     const ids: string[] = [];
