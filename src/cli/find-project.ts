@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { UsageError } from "../core/errors.ts";
 
 /** config/load.ts's PIPELINE_FILE, spelled here so the CLI's entry point does not load the yaml reader. */
 const PROJECT_FILE = "pipeline.yaml";
@@ -14,4 +15,16 @@ export function findProjectDir(start: string): string | undefined {
     if (existsSync(join(dir, PROJECT_FILE))) return dir;
     if (dirname(dir) === dir) return undefined;
   }
+}
+
+/**
+ * Every command that works on a project refuses to go on without one, with this one message.
+ * `dir` is the CLI's projectDir: main() searched it and every folder above it before settling on it.
+ */
+export function requireProject(dir: string): void {
+  if (existsSync(join(dir, PROJECT_FILE))) return;
+  throw new UsageError(
+    `no ${PROJECT_FILE} in ${dir} or any folder above it`,
+    "run `pipeline init` to start a project there, or pass -C DIR",
+  );
 }

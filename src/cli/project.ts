@@ -5,7 +5,8 @@ import { CACHE_DIR, LocalDriver } from "../cache/local-driver.ts";
 import { loadPipeline, PIPELINE_FILE } from "../config/load.ts";
 import { readPipelineSource, type PipelineSource } from "../config/source.ts";
 import type { Override } from "../config/overrides.ts";
-import { PipelineError, UsageError } from "../core/errors.ts";
+import { PipelineError } from "../core/errors.ts";
+import { requireProject } from "./find-project.ts";
 import type { ResolvedPipeline } from "../core/graph.ts";
 import { COMMAND_STAGE_MODULE } from "../command/stage.ts";
 import { packageRoot } from "../core/paths.ts";
@@ -30,18 +31,16 @@ export interface Project {
 
 /** Everything a command needs about the project in `dir`: config, cache and code fingerprints. */
 export async function openProject(dir: string, overrides: readonly Override[], warn: (m: string) => void): Promise<Project> {
-  if (!existsSync(join(dir, PIPELINE_FILE))) {
-    // main() searched dir and every folder above it (find-project.ts) before settling on dir
-    const hint = "run `pipeline init` to start a project there, or pass -C DIR";
-    throw new UsageError(`no ${PIPELINE_FILE} in ${dir} or any folder above it`, hint);
-  }
+  requireProject(dir);
   const source = readSource(dir);
   const { plugins, registry } = await projectRegistry(dir, source);
+  const pluginOf = new Map(registry.flatMap((r) => (r.plugin ? [[r.def.name, r.plugin] as const] : [])));
   const pipeline = loadPipeline(
     dir,
     registry.map((r) => r.def),
     overrides,
     source,
+    pluginOf,
   );
   const root = join(dir, CACHE_DIR);
   const store = new LocalDriver(root, warn);

@@ -1,16 +1,18 @@
 import { constants } from "node:fs";
 import { access, chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { FileRef, Json } from "../core/artifact.ts";
-import type { CommandSpec } from "../core/command.ts";
+import type { FileRef, Json, Matrix, Table } from "../core/artifact.ts";
+import type { CommandSpec, DepKind } from "../core/command.ts";
 import { jsonFileBytes } from "../engine/outputs.ts";
 import { readInputFile } from "../io/input-file.ts";
+import { npyFloat32 } from "../io/npy.ts";
 import { CommandError } from "./failure.ts";
 
 /**
  * Puts every dep into the scratch folder at the path the command sees it under: project files
  * as the bytes their key names (read through readInputFile, which proves it; mode kept, so a
- * script stays executable), stage outputs as their files (json pretty-printed).
+ * script stays executable), stage outputs as their files (json pretty-printed, a table as
+ * parquet, a matrix as a float32 .npy).
  */
 export async function placeDeps(spec: CommandSpec, inputs: Readonly<Record<string, unknown>>, scratch: string): Promise<void> {
   for (const [name, dep] of Object.entries(spec.deps)) {
@@ -21,10 +23,27 @@ export async function placeDeps(spec: CommandSpec, inputs: Readonly<Record<strin
       await writeFile(target, await readInputFile(file));
       await chmod(target, (await stat(file.path)).mode & 0o777);
     } else {
-      await writeFile(target, dep.as === "json" ? jsonFileBytes(inputs[name]) : (inputs[name] as Uint8Array));
+      await writeFile(target, await depFileBytes(dep.as, inputs[name]));
     }
   }
   for (const out of Object.values(spec.outs)) await mkdir(dirname(join(scratch, out.path)), { recursive: true });
+}
+
+/** The file a stage output becomes for a command. */
+async function depFileBytes(kind: DepKind, value: unknown): Promise<Uint8Array> {
+  switch (kind) {
+    case "file":
+      return value as Uint8Array;
+    case "json":
+      return jsonFileBytes(value);
+    case "table": {
+      // NOTE: loaded only here: parquet-wasm costs ~0.3 s to import
+      const { writeTableParquet } = await import("../io/parquet.ts");
+      return writeTableParquet(value as Table);
+    }
+    case "matrix":
+      return npyFloat32(value as Matrix);
+  }
 }
 
 /** A program given by path (`./run.sh`, `/usr/bin/python3`) that is not there or not executable: said before it is started. */

@@ -1,12 +1,21 @@
 /**
  * A `uses: cmd` entry of pipeline.yaml resolved into what the engine runs: its deps as inputs
- * (project files hashed by content, other stages' file and json outputs), its outs as outputs
+ * (project files hashed by content, other stages' outputs of any kind), its outs as outputs
  * written to the project, its command checked against what it declares.
  */
 import { existsSync, statSync } from "node:fs";
 import { join, normalize, relative, resolve, sep } from "node:path";
 import { CACHE_DIR } from "../cache/local-driver.ts";
-import { isNamespace, placeholders, REF_DEPS_DIR, type CommandDep, type CommandKind, type CommandSpec } from "../core/command.ts";
+import {
+  DEP_FILE_EXTENSION,
+  isNamespace,
+  placeholders,
+  REF_DEPS_DIR,
+  type CommandDep,
+  type CommandKind,
+  type CommandSpec,
+  type DepKind,
+} from "../core/command.ts";
 import type { InputBinding, OutputBinding } from "../core/graph.ts";
 import type { AnyStage } from "../core/stage.ts";
 import { paramValueProblem } from "../command/params.ts";
@@ -154,12 +163,13 @@ function refDep(
     ctx.issues.push(`${here}: ${ref.stage} has no output "${ref.output}"; its outputs are ${Object.keys(outputs).join(", ") || "(none)"}`);
     return undefined;
   }
-  if (out.kind !== "file" && out.kind !== "json") {
-    ctx.issues.push(`${here}: ${text} is a ${out.kind}, which lives in the cache only; a command's deps can read file and json outputs`);
+  if (!isDepKind(out.kind)) {
+    ctx.issues.push(`${here}: ${text} is a ${out.kind}; a command's deps can read file, json, table and matrix outputs`);
     return undefined;
   }
-  const kind = out.kind as CommandKind;
-  const path = (out.path && projectRelative(out.path, ctx.dir)) || `${REF_DEPS_DIR}/${dep}${kind === "json" ? ".json" : ""}`;
+  const kind = out.kind;
+  // a table or matrix has no project file: it is written for the command as parquet or .npy
+  const path = (out.path && projectRelative(out.path, ctx.dir)) || `${REF_DEPS_DIR}/${dep}${DEP_FILE_EXTENSION[kind]}`;
   return {
     name: dep,
     dep: { kind: "ref", ref: text, as: kind, path },
@@ -238,6 +248,10 @@ function declaredOutputFiles(ctx: CommandContext): Map<string, { stage: string; 
     }
   }
   return files;
+}
+
+function isDepKind(kind: string): kind is DepKind {
+  return Object.hasOwn(DEP_FILE_EXTENSION, kind);
 }
 
 /** `value` as a normalized path relative to the project, or undefined when it leads outside it. */

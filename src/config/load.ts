@@ -3,12 +3,14 @@ import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
 import type { z } from "zod";
 import { ConfigError, UsageError } from "../core/errors.ts";
+import { listByOrigin, originLabel } from "../core/stage-origin.ts";
 import { didYouMeanTail } from "../core/suggest.ts";
 import { topoOrder, type InputBinding, type OutputBinding, type ResolvedPipeline, type ResolvedStage } from "../core/graph.ts";
 import type { AnyStage } from "../core/stage.ts";
 import type { Override } from "./overrides.ts";
 import { pipelineFileSchema, STAGE_NAME, type StageEntry } from "./schema.ts";
 import { keysAt } from "./schema-keys.ts";
+import { COMMAND_STAGE } from "../command/stage.ts";
 import { declaredOutputs, isCommandEntry, misplacedKeys, resolveCommand } from "./command-entry.ts";
 import { outputPathProblem, parseRef } from "./project-paths.ts";
 import { readPipelineSource, type PipelineSource } from "./source.ts";
@@ -18,12 +20,14 @@ export const PIPELINE_FILE = "pipeline.yaml";
 /**
  * Reads, overrides, validates and resolves pipeline.yaml; every problem is reported at once.
  * `source` is the file already read (openProject reads it once for `plugins:` too).
+ * `pluginOf` maps a plugin stage's name to the file defining it; a name not in it is built in.
  */
 export function loadPipeline(
   projectDir: string,
   registry: readonly AnyStage[],
   overrides: readonly Override[] = [],
   source?: PipelineSource,
+  pluginOf: ReadonlyMap<string, string> = new Map(),
 ): ResolvedPipeline {
   const file = join(projectDir, PIPELINE_FILE);
   if (!existsSync(file)) {
@@ -49,7 +53,7 @@ export function loadPipeline(
   for (const [name, entry] of entries) {
     const yamlStages = (read as { stages?: Record<string, { params?: unknown } | null> } | null)?.stages;
     const yamlParams = (stage: string) => yamlStages?.[stage]?.params;
-    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, declared, where, raw, issues, yamlParams });
+    const resolved = resolveStage(name, entry, { dir: dirname(file), byName, pluginOf, declared, where, raw, issues, yamlParams });
     if (resolved) stages.set(name, resolved);
   }
   const { order, cycle } = topoOrder([...stages.keys()], (n) => stages.get(n)!.upstream);
@@ -63,6 +67,7 @@ export function loadPipeline(
 interface ResolveContext {
   dir: string;
   byName: ReadonlyMap<string, AnyStage>;
+  pluginOf: ReadonlyMap<string, string>;
   declared: ReadonlyMap<string, StageEntry>;
   where: (path: readonly (string | number)[], at?: "value" | "key") => string;
   /** the document with the overrides applied, for the values issues quote */
@@ -94,10 +99,12 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
   const uses = entry.uses ?? name;
   const def = command?.def ?? ctx.byName.get(uses);
   if (!def) {
-    const known = [...ctx.byName.keys()];
-    const tail = didYouMeanTail(uses, known);
+    const known = [...ctx.byName.keys()].map((n) => ({ name: n, origin: originLabel({ plugin: ctx.pluginOf.get(n) }) }));
+    if (!ctx.byName.has(COMMAND_STAGE)) known.push({ name: COMMAND_STAGE, origin: "runs a command" });
+    const names = known.map((k) => k.name);
+    const tail = didYouMeanTail(uses, names);
     ctx.issues.push(
-      `${at(entry.uses ? "uses" : "")}: unknown stage "${uses}"${tail} (stages known: ${known.join(", ")})`.replace(".:", ":"),
+      `${at(entry.uses ? "uses" : "")}: unknown stage "${uses}"${tail}; stages known: ${listByOrigin(known)}`.replace(".:", ":"),
     );
     return undefined;
   }
@@ -111,7 +118,8 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
   const outputs = command?.outputs ?? resolveOutputs(def, entry, ctx, at);
   const upstream = [...new Set(inputs.flatMap((b) => (b.kind === "ref" ? [b.stage] : [])))].sort();
   const params = paramsResult.success ? paramsResult.data : {};
-  return { name, def, params, inputs, outputs, upstream, ...(command ? { command: command.spec } : {}) };
+  const plugin = command ? undefined : ctx.pluginOf.get(uses);
+  return { name, def, params, inputs, outputs, upstream, ...(command ? { command: command.spec } : {}), ...(plugin ? { plugin } : {}) };
 }
 
 function resolveInputs(

@@ -4,14 +4,17 @@
  * `${deps.x}` and `${outs.x}` replaced. Running it is src/command/.
  */
 
-/** The kinds a command's outs (and the stage outputs its deps read) can have. */
+/** The kinds a command's outs can have. */
 export type CommandKind = "file" | "json";
+
+/** The kinds of stage output a command's deps can read: tables and matrices are written as files for it. */
+export type DepKind = CommandKind | "table" | "matrix";
 
 export type CommandDep =
   /** a project file, hashed by content; it appears in the scratch folder at `path` */
   | { readonly kind: "file"; readonly path: string }
   /** another stage's output, written into the scratch folder at `path` */
-  | { readonly kind: "ref"; readonly ref: string; readonly as: CommandKind; readonly path: string };
+  | { readonly kind: "ref"; readonly ref: string; readonly as: DepKind; readonly path: string };
 
 export interface CommandSpec {
   /** an argv list (run without a shell) or a shell string (run by /bin/sh -c) */
@@ -25,6 +28,9 @@ export interface CommandSpec {
 
 /** Where a ref dep lands when its producer declares no file for it. */
 export const REF_DEPS_DIR = ".pipeline/deps";
+
+/** The file a ref dep of this kind is written as: json as JSON, a table as parquet, a matrix as numpy's .npy. */
+export const DEP_FILE_EXTENSION: Readonly<Record<DepKind, string>> = { file: "", json: ".json", table: ".parquet", matrix: ".npy" };
 
 /** `${params.x}`, `${deps.x}`, `${outs.x}`: a shell variable cannot hold a dot, so these never clash with one. */
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_-]+)\}/g;

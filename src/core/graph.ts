@@ -24,6 +24,8 @@ export interface ResolvedStage {
   readonly upstream: readonly string[];
   /** a command stage (`uses: cmd`): the command, its deps and outs */
   readonly command?: CommandSpec;
+  /** the plugin file defining the stage it uses, as pipeline.yaml's `plugins:` names it; absent when built in */
+  readonly plugin?: string;
 }
 
 export interface ResolvedPipeline {

@@ -11,6 +11,8 @@ export interface RegisteredStage {
   readonly module: string;
   /** folder the fingerprint's paths are relative to */
   readonly base: string;
+  /** the plugin file defining it, as messages name it (relative to the project); absent for a built-in stage */
+  readonly plugin?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function loadRegistry(pluginFiles: readonly string[] = [], projectD
           hint: "give one of them another name, and name that in `uses:` in pipeline.yaml",
         });
       }
-      registry.push({ def, module: file, base: base(file) });
+      registry.push({ def, module: file, base: base(file), plugin: displayPath(file, base(file)) });
     }
   }
   return registry;

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { tableFromIPC, tableToIPC, type Table as ArrowTable } from "apache-arrow";
 import * as parquetWasm from "parquet-wasm";
 import type { Table } from "../core/artifact.ts";
-import { arrowTable, typeName, vectorColumn, type ColumnSpec } from "./arrow-columns.ts";
+import { arrowTable, inferColumnType, typeName, vectorColumn, type ColumnSpec } from "./arrow-columns.ts";
 
 export type { ColumnSpec, ColumnType } from "./arrow-columns.ts";
 
@@ -119,4 +119,12 @@ export function writeParquet(columns: readonly ColumnSpec[]): Uint8Array {
     .build();
   // writeParquet consumes both wasm objects: no free() afterwards
   return parquetWasm.writeParquet(wasmTable, properties);
+}
+
+/**
+ * A table artifact as parquet bytes (writeParquet's settings), each column in its natural type:
+ * booleans arrive as 0/1 and are written as uint8, as the cache holds them.
+ */
+export function writeTableParquet(table: Table): Uint8Array {
+  return writeParquet(Object.entries(table).map(([name, values]) => ({ name, type: inferColumnType(values), values })));
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/core/paths.ts";
 import { finish, removeTestProjects, runCli, stagesWith, startCli, testProject } from "../helpers/cli.ts";
+import { duckRows, duckTypes } from "../helpers/duckdb.ts";
 
 afterAll(removeTestProjects);
 
@@ -237,5 +238,91 @@ describe("the README's command stage example", () => {
     for (const c of metrics.per_class as { phase: string }[]) expect(svg).toContain(`>${c.phase}</text>`);
     const again = await runCli(dir, ["run", "--json"]);
     expect(stagesWith(again, "ran")).toEqual([]);
+  });
+});
+
+/** A user's script (standard library only): reads the .npy header and first row, copies both deps out for the test to read. */
+const PEEK_PY = `import ast, json, shutil, struct, sys
+meta, features, meta_copy, features_copy, summary = sys.argv[1:6]
+with open(features, "rb") as f:
+    magic = f.read(8)
+    (length,) = struct.unpack("<H", f.read(2))
+    header = ast.literal_eval(f.read(length).decode("latin1"))
+    rows, cols = header["shape"]
+    first = struct.unpack("<%df" % cols, f.read(4 * cols))
+with open(meta, "rb") as f:
+    parquet_magic = f.read(4).decode()
+shutil.copyfile(meta, meta_copy)
+shutil.copyfile(features, features_copy)
+with open(summary, "w") as f:
+    json.dump({"npy_magic": magic.hex(), "header": {k: header[k] for k in ("descr", "fortran_order")}, "shape": [rows, cols],
+               "first_row": [None if v != v else v for v in first], "parquet_magic": parquet_magic}, f)
+`;
+
+const TABLE_MATRIX_YAML = `version: 1
+stages:
+  load:
+    inputs: { windows: data/demo/features_window_v1.parquet, schema: data/demo/feature_schema_v1.json }
+  peek:
+    uses: cmd
+    cmd:
+      [/usr/bin/python3, "\${deps.script}", "\${deps.meta}", "\${deps.features}", "\${outs.meta}", "\${outs.features}", "\${outs.summary}"]
+    deps: { script: peek.py, meta: load.meta, features: load.features }
+    outs: { meta: out/meta.parquet, features: out/features.npy, summary: { path: out/summary.json, kind: json } }
+`;
+
+/** A .npy file (format 1.0) parsed by hand: its header text and its float32 data. */
+function readNpy(bytes: Buffer): { version: [number, number]; header: string; dataOffset: number; data: Float32Array } {
+  expect(bytes.subarray(0, 6)).toEqual(Buffer.from([0x93, ...Buffer.from("NUMPY")]));
+  const length = bytes.readUInt16LE(8);
+  const dataOffset = 10 + length;
+  const data = new Float32Array(new Uint8Array(bytes.subarray(dataOffset)).buffer);
+  return { version: [bytes[6]!, bytes[7]!], header: bytes.subarray(10, dataOffset).toString("latin1"), dataOffset, data };
+}
+
+describe("deps on a built-in stage's table and matrix outputs", () => {
+  it("gets load.meta as a parquet file and load.features as a float32 .npy, which Python and DuckDB read back", async () => {
+    const dir = testProject({ "pipeline.yaml": TABLE_MATRIX_YAML, "peek.py": PEEK_PY });
+    const rows = 1000;
+    const features = 6;
+    expect((await runCli(dir, ["demo-data", "--rows", String(rows), "--features", String(features)])).code).toBe(0);
+    const run = await runCli(dir, ["run", "--json"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(stagesWith(run, "ran")).toEqual(["load", "peek"]);
+
+    // the matrix: numpy's format 1.0, C order, <f4, shape (rows, features), data aligned to 64 bytes
+    const npy = readNpy(readFileSync(join(dir, "out/features.npy")));
+    expect(npy.version).toEqual([1, 0]);
+    expect(npy.header).toMatch(new RegExp(`^\\{'descr': '<f4', 'fortran_order': False, 'shape': \\(${rows}, ${features}\\), \\} *\\n$`));
+    expect(npy.dataOffset % 64).toBe(0);
+    expect(npy.data.length).toBe(rows * features);
+    const windows = join(dir, "data/demo/features_window_v1.parquet");
+    const names = (JSON.parse(readFileSync(join(dir, "data/demo/feature_schema_v1.json"), "utf8")) as { feature_names: string[] })
+      .feature_names;
+    const source = await duckRows(`select ${names.map((n) => `"${n}"::double as "${n}"`).join(", ")} from read_parquet('${windows}')`);
+    expect(source).toHaveLength(rows);
+    const expected = source.flatMap((row) => names.map((n) => (row[n] === null ? Number.NaN : Math.fround(row[n] as number))));
+    expect(Array.from(npy.data)).toEqual(expected);
+
+    // what the Python script read from the same files
+    const summary = JSON.parse(readFileSync(join(dir, "out/summary.json"), "utf8"));
+    expect(summary).toEqual({
+      npy_magic: "934e554d50590100",
+      header: { descr: "<f4", fortran_order: false },
+      shape: [rows, features],
+      first_row: Array.from(npy.data.subarray(0, features), (v) => (Number.isNaN(v) ? null : v)),
+      parquet_magic: "PAR1",
+    });
+
+    // the table: its columns in order, read by DuckDB, equal to the windows they came from
+    const meta = join(dir, "out/meta.parquet");
+    expect(await duckTypes(meta)).toEqual({ phase: "TINYINT", episode_id: "VARCHAR", host_id: "VARCHAR", profile: "VARCHAR" });
+    const columns = "phase::integer as phase, episode_id, host_id, profile";
+    expect(await duckRows(`select ${columns} from read_parquet('${meta}')`)).toEqual(
+      await duckRows(`select ${columns} from read_parquet('${windows}')`),
+    );
+
+    const again = await runCli(dir, ["run", "--json"]);
+    expect(stagesWith(again, "cached")).toEqual(["load", "peek"]);
   });
 });

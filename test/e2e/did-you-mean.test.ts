@@ -69,13 +69,33 @@ describe("did you mean: command-line names (bad usage, exit 2)", () => {
   });
 
   it("a stage name given to --only, --from, --force, run and explain", async () => {
-    const hint = "hint: stages are load, standardize, classify, cluster, evaluate, project, write-fit, publish";
+    const hint = "hint: stages are load, standardize, classify, cluster, evaluate, project, write-fit, publish (built in)\n";
     await expectError(dir, ["run", "--only", "clasify"], 2, 'error: no stage "clasify" in pipeline.yaml; did you mean classify?', hint);
     await expectError(dir, ["run", "--from", "cluser"], 2, "did you mean cluster?");
     await expectError(dir, ["run", "--force", "evalute"], 2, "did you mean evaluate?");
     await expectError(dir, ["run", "writefit"], 2, "did you mean write-fit?");
     await expectError(dir, ["explain", "clasify"], 2, 'error: no stage "clasify" in pipeline.yaml; did you mean classify?', hint);
     expect(existsSync(join(dir, "cache"))).toBe(false); // refused before anything was opened for writing
+  });
+
+  it("the stages listed with a stage name say which are built in, which a plugin file defines and which run a command", async () => {
+    const dir = testProject({
+      "pipeline.yaml": [
+        "version: 1",
+        "plugins: [plugins/toy.mjs]",
+        "stages:",
+        "  read: { uses: toy-read, inputs: { text: numbers.txt } }",
+        "  sum: { uses: toy-sum, inputs: { numbers: read.numbers } }",
+        '  shout: { uses: cmd, cmd: "echo hi > ${outs.o}", outs: { o: out/o.txt } }',
+        "  schema: { uses: load, inputs: { windows: w.parquet, schema: s.json } }",
+        "",
+      ].join("\n"),
+      "plugins/toy.mjs": readFileSync(new URL("../fixtures/engine/toy-stages.mjs", import.meta.url), "utf8"),
+      "numbers.txt": "1\n2\n",
+    });
+    const hint = "hint: stages are schema (built in); read, sum (plugin plugins/toy.mjs); shout (uses: cmd)\n";
+    await expectError(dir, ["run", "--only", "sume"], 2, 'error: no stage "sume" in pipeline.yaml; did you mean sum?', hint);
+    await expectError(dir, ["explain", "shuot"], 2, "did you mean shout?", hint);
   });
 
   it("a --format value", async () => {
@@ -223,6 +243,29 @@ describe("did you mean: pipeline.yaml keys and names (exit 3, with the line)", (
       `(line ${lineOf(yaml, "xyz: projct.xyz")}): "projct.xyz" is not \`stage.output\` of a stage in this file`,
       "(xyz takes a matrix from another stage); did you mean project.xyz?",
       `stages.evaluate.outputs.metric (line ${lineOf(yaml, "metric:")}): evaluate has no output "metric"; did you mean metrics?`,
+    );
+  });
+
+  it("a stage named in uses: lists the stages known, built in, from each plugin file, and cmd", async () => {
+    const yaml = [
+      "version: 1",
+      "plugins: [plugins/toy.mjs]",
+      "stages:",
+      "  read: { uses: toy-red, inputs: { text: numbers.txt } }",
+      "",
+    ].join("\n");
+    const dir = testProject({
+      "pipeline.yaml": yaml,
+      "plugins/toy.mjs": readFileSync(new URL("../fixtures/engine/toy-stages.mjs", import.meta.url), "utf8"),
+    });
+    const builtIn = "load, standardize, project, cluster, classify, evaluate, write-fit, publish (built in)";
+    const plugin = "toy-read, toy-big, toy-copy, toy-sum, toy-mean (plugin plugins/toy.mjs)";
+    await expectError(
+      dir,
+      ["status"],
+      3,
+      'stages.read.uses (line 4): unknown stage "toy-red"; did you mean toy-read?; ' +
+        `stages known: ${builtIn}; ${plugin}; cmd (runs a command)`,
     );
   });
 

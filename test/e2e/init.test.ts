@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -120,6 +120,33 @@ describe("finding the project", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`no pipeline.yaml in ${deep} or any folder above it`);
     expect(result.stderr).toContain("pipeline init");
+  });
+
+  it("every command that reads a project says the same, exp and the diffs included, rather than finding no runs", async () => {
+    const dir = emptyFolder();
+    const commands = [
+      ["exp", "show"],
+      ["exp", "show", "--json"],
+      ["exp", "diff", "a"],
+      ["params", "diff"],
+      ["metrics", "diff"],
+      ["run"],
+      ["explain", "load"],
+      ["dag"],
+      ["gc"],
+      ["cache", "status"],
+      ["cache", "verify"],
+    ];
+    for (const args of commands) {
+      const result = await pipeline(dir, args);
+      const what = `pipeline ${args.join(" ")}: ${result.stdout}${result.stderr}`;
+      expect(result.code, what).toBe(2);
+      expect(result.stderr, what).toBe(
+        `error: no pipeline.yaml in ${dir} or any folder above it\nhint: run \`pipeline init\` to start a project there, or pass -C DIR\n`,
+      );
+      expect(result.stdout, what).toBe("");
+    }
+    expect(readdirSync(dir)).toEqual([]); // nothing was made there
   });
 
   it("init inside a project starts a nested one, says so, and commands there use it", async () => {

@@ -4,7 +4,7 @@
  * this repository, where no node_modules holds pipeline or zod.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -207,6 +207,117 @@ describe('a plugin stage that imports from "pipeline"', () => {
     expect(bad.stdout + bad.stderr).toContain("numbers.txt: a line is not a number");
     expect(bad.stdout + bad.stderr).toContain("write one number per line");
     writeFileSync(join(dir, "numbers.txt"), "1\n2\n3\n");
+  });
+});
+
+/**
+ * A command stage as a user writes one: a shell command over a project file, with a parameter.
+ * It also appends to a log outside the project, which shows whether the command itself ran.
+ */
+function commandYaml(ranLog: string, suffix: string, cmd?: string | string[]): string {
+  const shout = `tr a-z A-Z < \${deps.words} > \${outs.loud}; echo \${params.suffix} >> \${outs.loud}; echo ran >> ${ranLog}`;
+  return [
+    "version: 1",
+    "stages:",
+    "  shout:",
+    "    uses: cmd",
+    `    cmd: ${JSON.stringify(cmd ?? shout)}`,
+    "    deps: { words: words.txt }",
+    "    outs: { loud: out/loud.txt }",
+    `    params: { suffix: ${suffix} }`,
+    "",
+  ].join("\n");
+}
+
+/** What a failed run left behind: the project's out folder and the command's scratch folders. */
+function leftovers(dir: string): { out: string[]; scratch: string[] } {
+  const list = (p: string) => (existsSync(p) ? readdirSync(p) : []);
+  return { out: list(join(dir, "out")), scratch: list(join(dir, "cache", "tmp")).filter((n) => n.startsWith("cmd-")) };
+}
+
+describe("a command stage (uses: cmd) run by the installed pipeline", () => {
+  let dir: string;
+  let ranLog: string;
+  beforeAll(() => {
+    dir = folder("command-project");
+    ranLog = join(work, "command-ran.log");
+    writeFileSync(join(dir, "words.txt"), "apple\nbanana\n");
+    writeFileSync(join(dir, "pipeline.yaml"), commandYaml(ranLog, "one"));
+  });
+  const loud = () => readFileSync(join(dir, "out/loud.txt"), "utf8");
+  const timesRan = () => (existsSync(ranLog) ? readFileSync(ranLog, "utf8").split("\n").filter(Boolean).length : 0);
+
+  it("runs, is cached (the command does not run again), and reruns when its dep file or a param changes", async () => {
+    const first = await pipeline(dir, ["run", "--json"]);
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    expect(statuses(first, "ran")).toEqual(["shout"]);
+    expect(loud()).toBe("APPLE\nBANANA\none\n");
+    expect(timesRan()).toBe(1);
+
+    const again = await pipeline(dir, ["run", "--json"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(statuses(again, "cached")).toEqual(["shout"]);
+    expect(timesRan()).toBe(1);
+
+    writeFileSync(join(dir, "words.txt"), "apple\ncherry\n");
+    const dep = await pipeline(dir, ["run", "--json"]);
+    expect(dep.code, dep.stderr).toBe(0);
+    expect(statuses(dep, "ran")).toEqual(["shout"]);
+    expect(dep.json!.stages[0]!.reason).toMatch(/^input file words: sha /);
+    expect(loud()).toBe("APPLE\nCHERRY\none\n");
+
+    writeFileSync(join(dir, "pipeline.yaml"), commandYaml(ranLog, "two"));
+    const param = await pipeline(dir, ["run", "--json"]);
+    expect(param.code, param.stderr).toBe(0);
+    expect(statuses(param, "ran")).toEqual(["shout"]);
+    expect(param.json!.stages[0]!.reason).toBe('params.suffix: "one" -> "two"');
+    expect(loud()).toBe("APPLE\nCHERRY\ntwo\n");
+    expect(timesRan()).toBe(3);
+  });
+
+  it("a command that fails after writing half its out leaves the project's out as the last good run wrote it", async () => {
+    const before = loud();
+    writeFileSync(join(dir, "words.txt"), "apple\ndate\n");
+    writeFileSync(join(dir, "pipeline.yaml"), commandYaml(ranLog, "two", "echo half > ${outs.loud}; exit 9"));
+    const failed = await pipeline(dir, ["run"]);
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.stdout + failed.stderr).toContain("stage shout failed: command exited with code 9");
+    expect(loud()).toBe(before);
+    expect(leftovers(dir).scratch).toEqual([]);
+  });
+
+  const failures: [string, string | string[], RegExp][] = [
+    [
+      "a non-zero exit",
+      "echo half > ${outs.loud}; echo no more disk >&2; exit 3",
+      /stage shout failed: command exited with code 3; the last line of its stderr:\n\s+no more disk/,
+    ],
+    [
+      "a declared out it does not write",
+      "echo done",
+      /stage shout failed: the command exited 0 but did not write outs\.loud \(out\/loud\.txt\)/,
+    ],
+    [
+      "a command not found by the shell",
+      "echo half > ${outs.loud}; no-such-program-here ${deps.words}",
+      /stage shout failed: command exited with code 127: the shell could not find a program/,
+    ],
+    [
+      "a program not found (argument list)",
+      ["no-such-program-here", "${deps.words}"],
+      /stage shout failed: command not found: no-such-program-here \(ENOENT\)/,
+    ],
+  ];
+  it.each(failures)("%s: exit 1, a message naming the stage and why, nothing left in the project", async (_name, cmd, expected) => {
+    const project = folder(`command-fault-${_name.replace(/\W+/g, "-")}`);
+    writeFileSync(join(project, "words.txt"), "apple\n");
+    writeFileSync(join(project, "pipeline.yaml"), commandYaml(join(work, "unused.log"), "x", cmd));
+    const result = await pipeline(project, ["run"]);
+    const said = result.stdout + result.stderr;
+    expect(result.code, said).toBe(1);
+    expect(said).toMatch(expected);
+    expect(said).not.toContain("bug in pipeline");
+    expect(leftovers(project)).toEqual({ out: [], scratch: [] });
   });
 });
 

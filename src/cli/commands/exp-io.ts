@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { UsageError } from "../../core/errors.ts";
 import { readRunLogs, type RunLog } from "../../engine/run-log.ts";
+import { requireProject } from "../find-project.ts";
 
 /**
  * cache/local-driver.ts's CACHE_DIR, spelled here so exp show loads nothing of the cache layer
@@ -8,8 +9,12 @@ import { readRunLogs, type RunLog } from "../../engine/run-log.ts";
  */
 export const RUNS_CACHE_DIR = "cache";
 
-/** What exp, params and metrics share: the recorded runs, read once, and the chosen output format. */
+/**
+ * What exp, params and metrics share: the recorded runs, read once, and the chosen output format.
+ * Outside a project that is an error, as for every project command, never an empty list.
+ */
 export function readProjectRuns(projectDir: string, limit?: number): RunLog[] {
+  requireProject(projectDir);
   return readRunLogs(join(projectDir, RUNS_CACHE_DIR), limit);
 }
 
