@@ -134,7 +134,7 @@ function resolveDeps(name: string, entry: StageEntry, ctx: CommandContext, at: (
       continue;
     }
     // a project path another stage writes is that stage's output, as DVC reads it
-    const ref = parseRef(value, ctx.declared) ?? outputFiles.get(projectRelative(value, ctx.dir) ?? "");
+    const ref = refNamed(value, ctx) ?? outputFiles.get(projectRelative(value, ctx.dir) ?? "");
     const resolved = ref ? refDep(name, dep, ref, ctx, here) : fileDep(dep, value, ctx, here);
     if (!resolved) continue;
     const clash = deps.find((d) => d.dep.path === resolved.dep.path);
@@ -142,6 +142,17 @@ function resolveDeps(name: string, entry: StageEntry, ctx: CommandContext, at: (
     else deps.push(resolved);
   }
   return deps;
+}
+
+/**
+ * `value` as `STAGE.OUTPUT`, unless that stage has no such output and the project holds a file of
+ * that name: stage `plot`'s script `plot.py` is a file, not an output `py` of plot.
+ */
+function refNamed(value: string, ctx: CommandContext): { stage: string; output: string } | undefined {
+  const ref = parseRef(value, ctx.declared);
+  if (!ref || declaredOutputs(ref.stage, ctx)?.[ref.output]) return ref;
+  const rel = projectRelative(value, ctx.dir);
+  return rel && existsSync(resolve(ctx.dir, rel)) ? undefined : ref;
 }
 
 function refDep(

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
 import type { z } from "zod";
 import { ConfigError, UsageError } from "../core/errors.ts";
-import { listByOrigin, originLabel } from "../core/stage-origin.ts";
+import { listByOrigin, originOf, type StageOrigin } from "../core/stage-origin.ts";
 import { didYouMeanTail } from "../core/suggest.ts";
 import { topoOrder, type InputBinding, type OutputBinding, type ResolvedPipeline, type ResolvedStage } from "../core/graph.ts";
 import type { AnyStage } from "../core/stage.ts";
@@ -99,8 +99,11 @@ function resolveStage(name: string, entry: StageEntry, ctx: ResolveContext): Res
   const uses = entry.uses ?? name;
   const def = command?.def ?? ctx.byName.get(uses);
   if (!def) {
-    const known = [...ctx.byName.keys()].map((n) => ({ name: n, origin: originLabel({ plugin: ctx.pluginOf.get(n) }) }));
-    if (!ctx.byName.has(COMMAND_STAGE)) known.push({ name: COMMAND_STAGE, origin: "runs a command" });
+    const known: { name: string; origin: StageOrigin }[] = [...ctx.byName.keys()].map((n) => ({
+      name: n,
+      origin: originOf({ plugin: ctx.pluginOf.get(n) }),
+    }));
+    if (!ctx.byName.has(COMMAND_STAGE)) known.push({ name: COMMAND_STAGE, origin: { kind: "command" } });
     const names = known.map((k) => k.name);
     const tail = didYouMeanTail(uses, names);
     ctx.issues.push(

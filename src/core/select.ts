@@ -1,5 +1,5 @@
 import { UsageError } from "./errors.ts";
-import { listByOrigin, originLabel } from "./stage-origin.ts";
+import { listByOrigin, originOf } from "./stage-origin.ts";
 import { didYouMeanTail } from "./suggest.ts";
 import { ancestorsOf, downstreamOf, type ResolvedPipeline } from "./graph.ts";
 
@@ -17,7 +17,7 @@ export function requireStage(pipeline: Pick<ResolvedPipeline, "stages" | "order"
   if (pipeline.stages.has(name)) return;
   throw new UsageError(
     `no stage "${name}" in pipeline.yaml${didYouMeanTail(name, pipeline.order)}`,
-    `stages are ${listByOrigin(pipeline.order.map((n) => ({ name: n, origin: originLabel(pipeline.stages.get(n)!) })))}`,
+    `stages are ${listByOrigin(pipeline.order.map((n) => ({ name: n, origin: originOf(pipeline.stages.get(n)!) })))}`,
   );
 }
 

@@ -3,19 +3,36 @@
  * `total` beside `classify` should know which one is their plugin's and which file defines it.
  */
 
-/** `built in`, `plugin stages/total.mjs` or `uses: cmd`. */
-export function originLabel(stage: { readonly command?: unknown; readonly plugin?: string | undefined }): string {
-  if (stage.command !== undefined) return "uses: cmd";
-  return stage.plugin === undefined ? "built in" : `plugin ${stage.plugin}`;
+export type StageOrigin = { readonly kind: "built-in" } | { readonly kind: "plugin"; readonly file: string } | { readonly kind: "command" };
+
+const RANK: Readonly<Record<StageOrigin["kind"], number>> = { "built-in": 0, plugin: 1, command: 2 };
+
+/** A resolved stage's origin: a command stage (`uses: cmd`), a plugin file's, or built in. */
+export function originOf(stage: { readonly command?: unknown; readonly plugin?: string | undefined }): StageOrigin {
+  if (stage.command !== undefined) return { kind: "command" };
+  return stage.plugin === undefined ? { kind: "built-in" } : { kind: "plugin", file: stage.plugin };
 }
 
-/** `load, cluster (built in); total (plugin stages/total.mjs)`: names grouped by origin, in order of first appearance. */
-export function listByOrigin(stages: readonly { readonly name: string; readonly origin: string }[]): string {
-  const groups = new Map<string, string[]>();
+function label(origin: StageOrigin): string {
+  if (origin.kind === "plugin") return `plugin ${origin.file}`;
+  return origin.kind === "command" ? "command stage" : "built in";
+}
+
+/**
+ * `load, cluster (built in); total (plugin stages/total.mjs); plot (command stage)`: the names
+ * grouped by origin, built-in ones first and command stages last, each group in the order given.
+ */
+export function listByOrigin(stages: readonly { readonly name: string; readonly origin: StageOrigin }[]): string {
+  const groups = new Map<string, { rank: number; names: string[] }>();
   for (const { name, origin } of stages) {
-    const names = groups.get(origin) ?? [];
-    if (names.length === 0) groups.set(origin, names);
-    names.push(name);
+    const key = label(origin);
+    const group = groups.get(key) ?? { rank: RANK[origin.kind], names: [] };
+    groups.set(key, group);
+    group.names.push(name);
   }
-  return [...groups].map(([origin, names]) => `${names.join(", ")} (${origin})`).join("; ");
+  // a stable sort: plugins keep the order their first stage was given in
+  return [...groups]
+    .sort(([, a], [, b]) => a.rank - b.rank)
+    .map(([key, { names }]) => `${names.join(", ")} (${key})`)
+    .join("; ");
 }

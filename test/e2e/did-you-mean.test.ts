@@ -93,7 +93,7 @@ describe("did you mean: command-line names (bad usage, exit 2)", () => {
       "plugins/toy.mjs": readFileSync(new URL("../fixtures/engine/toy-stages.mjs", import.meta.url), "utf8"),
       "numbers.txt": "1\n2\n",
     });
-    const hint = "hint: stages are schema (built in); read, sum (plugin plugins/toy.mjs); shout (uses: cmd)\n";
+    const hint = "hint: stages are schema (built in); read, sum (plugin plugins/toy.mjs); shout (command stage)\n";
     await expectError(dir, ["run", "--only", "sume"], 2, 'error: no stage "sume" in pipeline.yaml; did you mean sum?', hint);
     await expectError(dir, ["explain", "shuot"], 2, "did you mean shout?", hint);
   });
@@ -265,7 +265,7 @@ describe("did you mean: pipeline.yaml keys and names (exit 3, with the line)", (
       ["status"],
       3,
       'stages.read.uses (line 4): unknown stage "toy-red"; did you mean toy-read?; ' +
-        `stages known: ${builtIn}; ${plugin}; cmd (runs a command)`,
+        `stages known: ${builtIn}; ${plugin}; cmd (command stage)`,
     );
   });
 
