@@ -289,6 +289,15 @@ describe("deps on a built-in stage's table and matrix outputs", () => {
     const run = await runCli(dir, ["run", "--json"]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(stagesWith(run, "ran")).toEqual(["load", "peek"]);
+    // peek.py is the project file, not an output "py" of stage peek; the table and matrix land under .pipeline/deps
+    const runs = readdirSync(join(dir, "cache", "runs")).sort();
+    const log = JSON.parse(readFileSync(join(dir, "cache", "runs", runs.at(-1)!), "utf8")) as {
+      stages: { name: string; log?: string[] }[];
+    };
+    expect(log.stages.find((s) => s.name === "peek")!.log![0]).toBe(
+      "$ /usr/bin/python3 peek.py .pipeline/deps/meta.parquet .pipeline/deps/features.npy " +
+        "out/meta.parquet out/features.npy out/summary.json",
+    );
 
     // the matrix: numpy's format 1.0, C order, <f4, shape (rows, features), data aligned to 64 bytes
     const npy = readNpy(readFileSync(join(dir, "out/features.npy")));
