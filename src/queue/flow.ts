@@ -183,8 +183,8 @@ async function untilFinished(
     await cancelFlow(parent, [...ids.keys()], ctx);
     return {
       ok: false,
-      message: `${what}; the rest of the flow was cancelled`,
-      hint: "see the output of `pipeline worker`; fix it and run again (finished shards are reused)",
+      message: what,
+      hint: "the rest of the flow was cancelled; see the output of `pipeline worker`, fix it and run again (finished shards are reused)",
       exitCode: EXIT.stageFailed,
     };
   } finally {

@@ -26,7 +26,8 @@ export function keyMismatch(project: Project, stage: ResolvedStage, parts: KeyPa
   const code = project.code.get(stage.name) ?? "";
   // every ref is in `known`, so the parts are complete
   const mine = keyPartsFor({ ...stage, params: parts.params }, 0, code, known, (path) => fileHashes.get(path)!) as KeyParts;
-  return [...wiring, ...keyChanges(parts, { ...mine, seed: parts.seed, inputs: parts.inputs }).map((c) => c.detail)];
+  const uses = parts.uses === mine.uses ? [] : [`stage uses: ${parts.uses} -> ${mine.uses}`]; // keyChanges leaves it to code
+  return [...uses, ...wiring, ...keyChanges(parts, { ...mine, seed: parts.seed, inputs: parts.inputs }).map((c) => c.detail)];
 }
 
 /** The input file's hash; a file this worker cannot read fails the attempt (BullMQ retries it, maybe elsewhere). */

@@ -64,8 +64,8 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
   const mismatch = keyMismatch(project, stage, data.parts);
   if (mismatch.length > 0)
     throw new JobRefused(
-      `this worker's clone gives stage ${stage.name} another key than the coordinator's (coordinator -> worker): ${mismatch.join("; ")}. ` +
-        "Run the workers on the coordinator's commit, pipeline version and input files",
+      `this worker's clone gives stage ${stage.name} another key than the coordinator's (coordinator -> worker): ${mismatch.join("; ")} ` +
+        "(run the workers on the coordinator's commit, pipeline version and input files)",
     );
   const remote = openRemote(project, ctx.warn);
   if (!remote?.writable)

@@ -220,7 +220,7 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     ).exec(said);
     expect(failure, said).not.toBeNull();
     expect(failure![2]).toBe(`${hostname()}:${worker.child.pid}`);
-    expect(said).toContain("the rest of the flow was cancelled");
+    expect(run.stderr).toContain("hint: the rest of the flow was cancelled; see the output of `pipeline worker`");
     expect(stageOf(run, "classify").status).toBe("failed");
     // BullMQ did try it 3 times: the worker printed each failed attempt
     const attempts = new RegExp(`FAILED {3}classify shard ${failure![1]}/2: input validation: this worker cannot read`);
@@ -249,8 +249,8 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     const said = run.stderr + run.stdout;
     const refusal = new RegExp(
       String.raw`shard (\d)/2 failed on worker \S+ after 1 attempt: this worker's clone gives stage classify another key than ` +
-        String.raw`the coordinator's \(coordinator -> worker\): stage code changed: [0-9a-f]{8}\.\. -> [0-9a-f]{8}\.\.\. ` +
-        "Run the workers on the coordinator's commit",
+        String.raw`the coordinator's \(coordinator -> worker\): stage code changed: [0-9a-f]{8}\.\. -> [0-9a-f]{8}\.\. ` +
+        String.raw`\(run the workers on the coordinator's commit, pipeline version and input files\)`,
     ).exec(said);
     expect(refusal, said).not.toBeNull();
     expect(stageOf(run, "classify")).toMatchObject({ status: "failed", key: expect.any(String) });
