@@ -2,19 +2,20 @@
  * `npm run bench`: the 150k x 230 demo end to end, then each bench piece, one at a time
  * (the machine has 2 cores: nothing here runs concurrently), merged into one JSON file.
  *
- *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote,sweep,knn-scaling,shard] [--out FILE]
+ *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote,sweep,knn-scaling,shard,memory] [--out FILE]
  *
  * pipeline   cold run, warm no-op run (median of 3; and whether it read the inputs), peak RSS, stage times,
  *            and standardize, project, cluster, classify and evaluate rerun alone (median of 3)
  * <piece>    node dist/bench/<piece>.js --data DIR --out FILE, then its Python peer if any
+ * memory     only when named: a cold run's and each stage's peak RSS (the 1M piece, ~40 min)
  * knn-scaling  only when named: the kNN search against growing reference sets it generates itself
  *            (no demo files needed), ~5 min
  */
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { packageRoot } from "../src/core/paths.ts";
+import { lastJsonLine, round, timed } from "./peak-rss.ts";
 
 const { values } = parseArgs({ options: { rows: { type: "string" }, only: { type: "string" }, out: { type: "string" } } });
 const root = packageRoot();
@@ -32,40 +33,6 @@ const PEERS: Record<string, string[]> = {
 /** Extra flags for our side of a piece: the knn piece's variants (prune off, the float32 kernel)
  * search every 4th query; its headline search and sklearn's search every query. */
 const EXTRA: Record<string, string[]> = { knn: ["--variant-stride", "4"] };
-
-interface Timed {
-  seconds: number;
-  maxRssMiB: number;
-  code: number | null;
-  stdout: string;
-}
-
-/** Runs a command under /usr/bin/time to get its peak RSS (worker threads included: same process). */
-function timed(cmd: string, args: string[]): Timed {
-  const started = performance.now();
-  const result = spawnSync("/usr/bin/time", ["-f", "MAXRSS_KB=%M", cmd, ...args], {
-    encoding: "utf8",
-    maxBuffer: 1 << 28,
-    env: { ...process.env, CI: "1" },
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const rss = Number(/MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024;
-  if (result.status !== 0) process.stderr.write(result.stderr.slice(-4000));
-  return { seconds: round(seconds), maxRssMiB: round(rss), code: result.status, stdout: result.stdout };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function lastJsonLine(text: string): unknown {
-  const line = text.trim().split("\n").at(-1) ?? "";
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}
 
 const results: Record<string, unknown> = {
   rows: Number(rows),
@@ -130,8 +97,8 @@ function stagesAlone(stages: string[]): Record<string, number> {
   );
 }
 
-// shard is only run when named: it is the 600k piece (`--only shard --rows 600000`)
-for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep", "knn-scaling", "shard"]) {
+// shard and memory are only run when named: they are the 600k and 1M pieces (`--only shard --rows 600000`)
+for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep", "knn-scaling", "shard", "memory"]) {
   if (!only.has(piece)) continue;
   const entry: Record<string, unknown> = {};
   if (piece !== "pipeline" && existsSync(join(root, "dist", "bench", `${piece}.js`))) {

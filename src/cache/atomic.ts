@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { byteLength, partsOf, type ObjectBytes } from "./byte-parts.ts";
 import { asDiskError } from "./disk-errors.ts";
 
 /**
@@ -30,15 +31,15 @@ export function writeFileAtomic(target: string, bytes: Uint8Array, tmpDir = dirn
   }
 }
 
-/** writeFileAtomic on libuv's pool, for callers on the main thread that should not block it. */
-export async function writeFileAtomicAsync(target: string, bytes: Uint8Array, tmpDir = dirname(target)): Promise<void> {
+/** writeFileAtomic on libuv's pool, for callers on the main thread that should not block it; `bytes` may come in parts. */
+export async function writeFileAtomicAsync(target: string, bytes: ObjectBytes, tmpDir = dirname(target)): Promise<void> {
   const temp = join(tmpDir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     await mkdir(tmpDir, { recursive: true });
     await mkdir(dirname(target), { recursive: true });
     const file = await open(temp, "w");
     try {
-      await file.writeFile(bytes);
+      for (const part of partsOf(bytes)) await file.writeFile(part); // each appends where the last ended
       await file.sync();
     } finally {
       await file.close();
@@ -46,6 +47,6 @@ export async function writeFileAtomicAsync(target: string, bytes: Uint8Array, tm
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
-    throw asDiskError(error, target, bytes.length);
+    throw asDiskError(error, target, byteLength(bytes));
   }
 }

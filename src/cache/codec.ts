@@ -18,11 +18,13 @@ import {
   Struct,
   Table as ArrowTable,
   makeData,
+  RecordBatchFileWriter,
   tableFromIPC,
   tableToIPC,
   type Data,
 } from "apache-arrow";
 import type { Json, Matrix, SlotKind, SlotValues, Table } from "../core/artifact.ts";
+import type { ObjectBytes } from "./byte-parts.ts";
 import { canonicalJson } from "../core/hash.ts";
 import { arrowTable, inferColumnType, vectorColumn } from "../io/arrow-columns.ts";
 
@@ -46,6 +48,19 @@ export function encodeArtifact<K extends SlotKind>(kind: K, value: SlotValues[K]
 }
 
 /**
+ * `encodeArtifact`'s bytes as the parts Arrow writes them (headers, then each column's own
+ * buffer as a view, then the footer), for the store to hash and write without joining them:
+ * a matrix or a wide table is never copied to be cached.
+ */
+export async function encodeArtifactParts<K extends SlotKind>(kind: K, value: SlotValues[K]): Promise<ObjectBytes> {
+  if (kind !== "matrix" && kind !== "table") return encodeArtifact(kind, value);
+  const table = kind === "matrix" ? matrixTable(value as Matrix) : arrowTable(tableColumns(value as Table));
+  const parts: Uint8Array[] = [];
+  for await (const part of RecordBatchFileWriter.writeAll(table)) parts.push(part);
+  return parts;
+}
+
+/**
  * The artifact stored in `bytes`. Matrix data and numeric table columns are views into
  * `bytes` when it is 8-byte aligned (arrow's buffer alignment), else into an aligned copy.
  * Throws on bytes that are not a complete encoding of the kind (truncated, wrong shape).
@@ -66,6 +81,10 @@ export function decodeArtifact<K extends SlotKind>(kind: K, bytes: Uint8Array): 
 }
 
 function encodeMatrix(m: Matrix): Uint8Array {
+  return tableToIPC(matrixTable(m), "file");
+}
+
+function matrixTable(m: Matrix): ArrowTable {
   if (m.data.length !== m.rows * m.cols) {
     throw new RangeError(`matrix has ${m.data.length} values, expected ${m.rows} x ${m.cols}`);
   }
@@ -73,18 +92,18 @@ function encodeMatrix(m: Matrix): Uint8Array {
   const listType = new FixedSizeList(m.cols, valueField);
   const child = makeData({ type: new Float32(), length: m.data.length, nullCount: 0, data: m.data });
   const list = makeData({ type: listType, length: m.rows, nullCount: 0, child });
-  return ipcFile([new Field(MATRIX_COLUMN, listType, false)], [list], m.rows);
+  const fields = [new Field(MATRIX_COLUMN, listType, false)];
+  const schema = new Schema(fields);
+  const struct = makeData({ type: new Struct(fields), length: m.rows, nullCount: 0, children: [list] });
+  return new ArrowTable(schema, [new RecordBatch(schema, struct)]);
 }
 
 function encodeTable(table: Table): Uint8Array {
-  const columns = Object.entries(table).map(([name, values]) => ({ name, type: inferColumnType(values), values }));
-  return tableToIPC(arrowTable(columns), "file");
+  return tableToIPC(arrowTable(tableColumns(table)), "file");
 }
 
-function ipcFile(fields: Field[], children: Data[], length: number): Uint8Array {
-  const schema = new Schema(fields);
-  const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children });
-  return tableToIPC(new ArrowTable(schema, [new RecordBatch(schema, struct)]), "file");
+function tableColumns(table: Table) {
+  return Object.entries(table).map(([name, values]) => ({ name, type: inferColumnType(values), values }));
 }
 
 function decodeMatrix(bytes: Uint8Array): Matrix {

@@ -1,3 +1,5 @@
+import type { ObjectBytes } from "./byte-parts.ts";
+
 /**
  * The store contract every cache tier meets (as unstorage and Hamilton test their backends):
  * objects by their sha256, entries by stage and key, all async. Entries are opaque bytes here;
@@ -18,9 +20,9 @@ export interface CacheDriver {
   /** size of the object, or undefined when the store lacks it */
   objectSize(hash: string): Promise<number | undefined>;
   /** the object's bytes; undefined when missing or damaged (never wrong bytes) */
-  readObject(hash: string): Promise<Uint8Array | undefined>;
-  /** stores bytes under their sha256 (a no-op when an intact copy is there); returns the hash */
-  writeObject(bytes: Uint8Array): Promise<string>;
+  readObject(hash: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /** stores bytes (one buffer, or its parts in order) under their sha256 (a no-op when an intact copy is there); returns the hash */
+  writeObject(bytes: ObjectBytes): Promise<string>;
   /** an entry's raw bytes, or undefined */
   readEntry(stage: string, key: string): Promise<Uint8Array | undefined>;
   /** stores an entry whole (a reader sees the old bytes or the new, never a mix) */
@@ -29,6 +31,11 @@ export interface CacheDriver {
   readonly listing?: CacheListing;
   /** removing entries and objects; absent where the protocol has no deletion (HTTP) */
   readonly deleting?: CacheDeleting;
+}
+
+export interface ReadOptions {
+  /** the bytes in a SharedArrayBuffer, so a stage's helper threads use them in place (no copy each) */
+  shared?: boolean;
 }
 
 export interface EntryName {

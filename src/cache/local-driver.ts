@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { sha256 } from "../core/hash.ts";
 import { writeFileAtomicAsync } from "./atomic.ts";
-import type { CacheDeleting, CacheDriver, CacheListing, EntryName, ObjectInfo } from "./driver.ts";
+import { byteLength, partsOf, sha256Parts, type ObjectBytes } from "./byte-parts.ts";
+import type { CacheDeleting, CacheDriver, CacheListing, EntryName, ObjectInfo, ReadOptions } from "./driver.ts";
 import { readHashing } from "./read-hashing.ts";
 
 /** The project's cache folder, beside pipeline.yaml. */
@@ -10,6 +10,8 @@ export const CACHE_DIR = "cache";
 
 /** Bytes per read while hashing: 8 MiB keeps the pool busy without a second copy of the file. */
 const HASH_CHUNK = 8 << 20;
+/** Bytes compared per read when an object is already stored. */
+const COMPARE_CHUNK = 1 << 20;
 
 const HASH_NAME = /^[0-9a-f]{64}$/;
 
@@ -66,11 +68,11 @@ export class LocalDriver implements CacheDriver {
    * this thread while the next is read on libuv's pool, so a 134 MB input costs ~0.09 s, not 0.15.
    * A damaged object is deleted (and warned about): a miss.
    */
-  async readObject(hash: string): Promise<Uint8Array | undefined> {
+  async readObject(hash: string, options: ReadOptions = {}): Promise<Uint8Array | undefined> {
     const path = this.objectPath(hash);
     let read: Awaited<ReturnType<typeof readHashing>>;
     try {
-      read = await readHashing(path, HASH_CHUNK);
+      read = await readHashing(path, HASH_CHUNK, options.shared);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
@@ -86,8 +88,8 @@ export class LocalDriver implements CacheDriver {
    * rewritten when it differs (a flipped byte keeps the size), so a stage that reruns always
    * repairs the objects it produces.
    */
-  async writeObject(bytes: Uint8Array): Promise<string> {
-    const hash = sha256(bytes);
+  async writeObject(bytes: ObjectBytes): Promise<string> {
+    const hash = sha256Parts(bytes);
     const path = this.objectPath(hash);
     if (!(await holdsExactly(path, bytes))) await writeFileAtomicAsync(path, bytes, this.tmpDir);
     return hash;
@@ -147,11 +149,27 @@ export class LocalDriver implements CacheDriver {
   }
 }
 
-async function holdsExactly(path: string, bytes: Uint8Array): Promise<boolean> {
+/** Whether the file holds exactly `bytes`, compared a chunk at a time (never a second whole copy). */
+async function holdsExactly(path: string, bytes: ObjectBytes): Promise<boolean> {
   const size = await stat(path).then(
     (s) => s.size,
     () => -1,
   );
-  if (size !== bytes.length) return false;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(await readFile(path));
+  if (size !== byteLength(bytes)) return false;
+  const file = await open(path, "r").catch(() => undefined);
+  if (!file) return false;
+  try {
+    const chunk = Buffer.allocUnsafe(COMPARE_CHUNK);
+    for (const part of partsOf(bytes)) {
+      for (let at = 0; at < part.byteLength; ) {
+        const want = Math.min(COMPARE_CHUNK, part.byteLength - at);
+        const { bytesRead } = await file.read(chunk, 0, want, null);
+        if (bytesRead !== want || !chunk.subarray(0, want).equals(part.subarray(at, at + want))) return false;
+        at += want;
+      }
+    }
+    return true;
+  } finally {
+    await file.close();
+  }
 }

@@ -1,4 +1,5 @@
-import { decodeArtifact, encodeArtifact } from "../cache/codec.ts";
+import { byteLength } from "../cache/byte-parts.ts";
+import { decodeArtifact, encodeArtifactParts } from "../cache/codec.ts";
 import type { CacheDriver } from "../cache/driver.ts";
 import type { ObjectRef } from "../cache/entries.ts";
 import { LocalDriver } from "../cache/local-driver.ts";
@@ -32,7 +33,7 @@ export async function executeStage(request: StageRequest, post: (message: Worker
         inputs[slot] = file;
         continue;
       }
-      const decoded = await decodeInput(store, input);
+      const decoded = await decodeInput(store, input, request.shared?.[input.hash]);
       if ("why" in decoded) {
         post({ type: "corrupt-input", slot, hash: input.hash, why: decoded.why });
         return;
@@ -68,8 +69,8 @@ export async function executeStage(request: StageRequest, post: (message: Worker
     const refs: Record<string, ObjectRef> = {};
     for (const [slot, spec] of Object.entries(slots)) {
       if (!(slot in outputs)) throw new Error(`stage ${request.uses} returned no "${slot}" output`);
-      const bytes = encodeArtifact(spec.kind as SlotKind, outputs[slot] as never);
-      refs[slot] = { hash: await store.writeObject(bytes), size: bytes.length, kind: spec.kind as SlotKind };
+      const bytes = await encodeArtifactParts(spec.kind as SlotKind, outputs[slot] as never);
+      refs[slot] = { hash: await store.writeObject(bytes), size: byteLength(bytes), kind: spec.kind as SlotKind };
     }
     post({ type: "done", outputs: refs });
   } catch (error) {
@@ -108,8 +109,10 @@ async function produce(def: AnyStage, ctx: StageContext<unknown, never>, request
 async function decodeInput(
   store: CacheDriver,
   input: { kind: SlotKind; hash: string; expect: ProducedSlot },
+  shared?: Uint8Array,
 ): Promise<{ value: unknown } | { why: string }> {
-  const bytes = await store.readObject(input.hash);
+  // a matrix is shared, so a stage's helper threads read it in place instead of each copying it
+  const bytes = shared ?? (await store.readObject(input.hash, { shared: input.kind === "matrix" }));
   if (!bytes) return { why: "is missing or damaged" };
   let value: unknown;
   try {

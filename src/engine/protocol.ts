@@ -2,7 +2,7 @@ import type { FileRef, SlotKind } from "../core/artifact.ts";
 import type { ObjectRef } from "../cache/entries.ts";
 import type { CommandSpec } from "../core/command.ts";
 
-/** What the engine asks a stage worker to do. Inputs are cache object hashes, never data. */
+/** What the engine asks a stage worker to do. Inputs are cache object hashes; data only as shared memory. */
 export interface StageRequest {
   stage: string;
   uses: string;
@@ -19,6 +19,8 @@ export interface StageRequest {
   merge?: Record<string, ObjectRef>[];
   /** a command stage: the worker builds its definition from this (it is in no registry) */
   command?: CommandSpec;
+  /** matrix inputs the engine already read into shared memory (hash -> verified bytes), see shared-inputs.ts */
+  shared?: Record<string, Uint8Array>;
 }
 
 /** What the stage that produced an input declares about it; the worker checks it once decoded. */

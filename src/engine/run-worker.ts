@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { compiledUrl } from "../core/paths.ts";
 import type { ControlMessage, StageRequest, WorkerMessage } from "./protocol.ts";
+import { SharedInputs } from "./shared-inputs.ts";
 
 export interface WorkerHooks {
   onLog(message: string): void;
@@ -23,6 +24,7 @@ const STAGE_WORKER = compiledUrl(import.meta.url, "./stage-worker.js");
 export class StageWorkers {
   private spare: Spare | undefined;
   private closed = false;
+  private readonly sharedInputs = new SharedInputs();
 
   constructor(private readonly url: URL = STAGE_WORKER) {
     this.spare = this.boot();
@@ -32,10 +34,15 @@ export class StageWorkers {
    * The engine's executor: runs one stage in the spare (or a fresh worker), and boots the next
    * spare only when `more` stages may follow (a needless boot slows the stage on 2 cores).
    */
-  readonly execute = (request: StageRequest, hooks: WorkerHooks, signal: AbortSignal, more = true): Promise<FinalMessage> => {
+  readonly execute = async (request: StageRequest, hooks: WorkerHooks, signal: AbortSignal, more = true): Promise<FinalMessage> => {
     const taken = this.spare && !this.spare.failed ? this.spare : this.boot();
     this.spare = this.closed || !more ? undefined : this.boot();
-    return runInWorker(taken, request, hooks, signal);
+    try {
+      const shared = await this.sharedInputs.acquire(request); // read while the worker boots
+      return await runInWorker(taken, { ...request, shared }, hooks, signal);
+    } finally {
+      this.sharedInputs.release(request);
+    }
   };
 
   async close(): Promise<void> {

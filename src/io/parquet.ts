@@ -61,6 +61,8 @@ export async function readParquetColumns(bytes: Uint8Array, columns: string[]): 
 }
 
 export interface OpenParquet {
+  /** every column's type, from the footer: `float32`, `int8`, `utf8`, ... or arrow's spelling */
+  types(): Record<string, string>;
   /** decodes only `columns` */
   read(columns: string[]): Promise<ParquetReadResult>;
   close(): void;
@@ -69,10 +71,13 @@ export interface OpenParquet {
 /**
  * A parquet file opened once for several column reads. Reading a wide table a group of
  * columns at a time keeps parquet-wasm's memory (which never shrinks) to one group's size.
+ * From a Blob, only the footer and the column chunks read are ever in memory: a file-backed
+ * Blob (`fs.openAsBlob`) reads a 1 GB file without holding it.
  */
-export async function openParquet(bytes: Uint8Array): Promise<OpenParquet> {
-  const file = await parquetWasm.ParquetFile.fromFile(new Blob([bytes]));
+export async function openParquet(source: Uint8Array | Blob): Promise<OpenParquet> {
+  const file = await parquetWasm.ParquetFile.fromFile(source instanceof Blob ? source : new Blob([source]));
   return {
+    types: () => schemaTypes(file.schema().intoIPCStream()),
     async read(columns) {
       const wasmTable = await file.read({ batchSize: READ_BATCH_ROWS, columns });
       return plainColumns(tableFromIPC(wasmTable.intoIPCStream()), columns);
@@ -99,7 +104,10 @@ function plainColumns(arrow: ArrowTable, columns: string[] | undefined): Parquet
 
 /** The column names and types of parquet bytes, without reading any data. */
 export function readParquetSchema(bytes: Uint8Array): Record<string, string> {
-  const ipc = parquetWasm.readSchema(bytes).intoIPCStream();
+  return schemaTypes(parquetWasm.readSchema(bytes).intoIPCStream());
+}
+
+function schemaTypes(ipc: Uint8Array): Record<string, string> {
   const schema = tableFromIPC(ipc).schema;
   return Object.fromEntries(schema.fields.map((f) => [f.name, typeName(f.type)]));
 }

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Pool, type Dispatcher } from "undici";
+import { joined } from "../cache/byte-parts.ts";
 import type { CacheDriver } from "../cache/driver.ts";
 import type { RemoteSettings } from "./settings.ts";
 
@@ -113,12 +114,17 @@ export function httpDriver(settings: RemoteSettings, connections = 8): HttpDrive
       const length = Number(response.headers["content-length"]);
       return Number.isFinite(length) ? length : 0;
     },
-    async readObject(hash) {
+    async readObject(hash, options = {}) {
       const bytes = await getBytes(casPath(hash), `object ${hash.slice(0, 12)}`);
       if (!bytes) return undefined;
-      return createHash("sha256").update(bytes).digest("hex") === hash ? bytes : undefined; // never wrong bytes
+      if (createHash("sha256").update(bytes).digest("hex") !== hash) return undefined; // never wrong bytes
+      if (!options.shared) return bytes;
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+      return shared;
     },
-    async writeObject(bytes) {
+    async writeObject(parts) {
+      const bytes = joined(parts); // the remote is fed from local files, so parts are rare here
       const hash = createHash("sha256").update(bytes).digest("hex");
       await putBody(casPath(hash), bytes, bytes.length, `object ${hash.slice(0, 12)}`);
       return hash;

@@ -77,6 +77,19 @@ for (const [name, capabilities, make] of cases) {
       expect(Buffer.from((await driver.readObject(hash))!).equals(Buffer.from(bytes))).toBe(true);
     });
 
+    it("stores bytes handed over in parts as the one object they join into, and reads into shared memory on request", async () => {
+      const { driver } = make();
+      const whole = new Uint8Array(2_500_000).map((_, i) => (i * 13 + name.length) % 253);
+      const parts = [whole.subarray(0, 7), whole.subarray(7, 1_100_003), whole.subarray(1_100_003)];
+      const hash = await driver.writeObject(parts);
+      expect(hash).toBe(sha256(whole));
+      expect(await driver.objectSize(hash)).toBe(whole.length);
+      expect(await driver.writeObject(whole)).toBe(hash); // the same object: kept, not duplicated
+      const shared = (await driver.readObject(hash, { shared: true }))!;
+      expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Buffer.from(shared).equals(Buffer.from(whole))).toBe(true);
+    });
+
     it("never hands out damaged bytes", async () => {
       const { driver, damage } = make();
       const hash = await driver.writeObject(new TextEncoder().encode(`damage me ${name} ${Math.random()}`));

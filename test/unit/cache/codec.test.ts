@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeArtifact, encodeArtifact } from "../../../src/cache/codec.ts";
+import { joined } from "../../../src/cache/byte-parts.ts";
+import { decodeArtifact, encodeArtifact, encodeArtifactParts } from "../../../src/cache/codec.ts";
 import { matrix, type Table } from "../../../src/core/artifact.ts";
 
 /** Bit patterns, so NaN and -0 are compared exactly rather than by value. */
@@ -143,5 +144,21 @@ describe("json and file codecs", () => {
     const bytes = new Uint8Array([0, 255, 80, 65, 82, 49]);
     expect(encodeArtifact("file", bytes)).toEqual(bytes);
     expect(decodeArtifact("file", bytes)).toEqual(bytes);
+  });
+});
+
+describe("encodeArtifactParts", () => {
+  it("gives a matrix's and a table's encoding in parts, the matrix's own buffer among them, not copied", async () => {
+    const data = new Float32Array(64 * 9).map((_, i) => Math.sin(i));
+    const m = matrix(64, 9, data);
+    const parts = (await encodeArtifactParts("matrix", m)) as Uint8Array[];
+    expect(Buffer.from(joined(parts)).equals(Buffer.from(encodeArtifact("matrix", m)))).toBe(true);
+    expect(parts.some((p) => p.buffer === data.buffer)).toBe(true);
+    const table: Table = { row: Int32Array.of(3, 1, 2), name: ["a", "bb", "ccc"], score: Float64Array.of(0.5, -1, 2) };
+    expect(Buffer.from(joined(await encodeArtifactParts("table", table))).equals(Buffer.from(encodeArtifact("table", table)))).toBe(true);
+  });
+
+  it("gives json as its one encoding", async () => {
+    expect(Buffer.from(joined(await encodeArtifactParts("json", { b: 1, a: [2] }))).toString()).toBe('{"a":[2],"b":1}');
   });
 });
