@@ -3,9 +3,9 @@
  * flow, children = the shards, parent = the merge, taken by `pipeline worker` processes on any
  * machine with the project and the remote cache. Jobs carry keys and object hashes only;
  * results travel through the remote cache. The coordinator follows the flow's events (which
- * worker runs which shard, its progress) and, on Ctrl-C, cancels it.
+ * worker runs which shard, its progress) and cancels it on Ctrl-C or once a job has failed for good.
  */
-import { FlowProducer, Queue, QueueEvents, type ConnectionOptions, type Job } from "bullmq";
+import { FlowProducer, Job, Queue, QueueEvents, type ConnectionOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { EXIT } from "../core/errors.ts";
 import { stageKey } from "../core/keys.ts";
@@ -33,7 +33,7 @@ export async function openBullmqRunner(target: QueueTarget, runId: string): Prom
   return {
     name,
     workers: () => queue.getWorkersCount(),
-    run: (job, req) => runFlow(job, req, { producer, connection, target, runId, name }),
+    run: (job, req) => runFlow(job, req, { producer, queue, connection, target, runId, name }),
     close: async () => {
       await Promise.allSettled([producer.close(), queue.close()]);
     },
@@ -42,11 +42,22 @@ export async function openBullmqRunner(target: QueueTarget, runId: string): Prom
 
 type Flow = Parameters<ShardRunner["run"]>[0];
 
-async function runFlow(
-  job: Flow,
-  req: RunRequest,
-  ctx: { producer: FlowProducer; connection: ConnectionOptions; target: QueueTarget; runId: string; name: string },
-): Promise<ShardRunResult> {
+interface FlowContext {
+  producer: FlowProducer;
+  queue: Queue;
+  connection: ConnectionOptions;
+  target: QueueTarget;
+  runId: string;
+  name: string;
+}
+
+/** A job that failed for good: its last attempt's error. */
+interface FinalFailure {
+  jobId: string;
+  failedReason: string;
+}
+
+async function runFlow(job: Flow, req: RunRequest, ctx: FlowContext): Promise<ShardRunResult> {
   const { stage, parts, inputs, count, shards } = job;
   if (!req.remote?.enabled) {
     return {
@@ -93,6 +104,12 @@ async function runFlow(
       });
   });
   events.on("error", () => undefined);
+  // a shard that failed its last attempt fails the flow now, not once a worker takes the merge BullMQ then fails
+  const shardFailed = new Promise<FinalFailure>((resolve) =>
+    events.on("failed", ({ jobId, failedReason }) => {
+      if (typeof ids.get(jobId) === "number") resolve({ jobId, failedReason });
+    }),
+  );
 
   const flow = await ctx.producer.add({
     name: `${stage.name} merge of ${count} shards`,
@@ -120,20 +137,28 @@ async function runFlow(
     })),
   });
   try {
-    return await untilFinished(flow.job, events, req.signal, ids, ctx);
+    return await untilFinished(flow.job, { events, shardFailed, signal: req.signal, ids, count }, ctx);
   } finally {
     await events.close().catch(() => undefined);
   }
 }
 
-/** The flow's parent (the merge) finished, failed (a shard failed every attempt), or Ctrl-C cancelled it. */
+/**
+ * The flow's parent (the merge) finished, a shard failed its last attempt, the merge did, or
+ * Ctrl-C. Whatever stops it early cancels the rest of the flow, so no worker goes on with it.
+ */
 async function untilFinished(
   parent: Job,
-  events: QueueEvents,
-  signal: AbortSignal,
-  ids: ReadonlyMap<string, number | "merge">,
-  ctx: { connection: ConnectionOptions; target: QueueTarget; name: string },
+  flow: {
+    events: QueueEvents;
+    shardFailed: Promise<FinalFailure>;
+    signal: AbortSignal;
+    ids: ReadonlyMap<string, number | "merge">;
+    count: number;
+  },
+  ctx: FlowContext,
 ): Promise<ShardRunResult> {
+  const { signal, ids } = flow;
   let onAbort!: () => void;
   const aborted = new Promise<"aborted">((resolve) => {
     onAbort = () => resolve("aborted");
@@ -142,10 +167,11 @@ async function untilFinished(
   });
   try {
     const outcome = await Promise.race([
-      parent.waitUntilFinished(events).then(
+      parent.waitUntilFinished(flow.events).then(
         () => "done" as const,
-        (error: Error) => error,
+        (error: Error): FinalFailure => ({ jobId: parent.id!, failedReason: error.message }),
       ),
+      flow.shardFailed,
       aborted,
     ]);
     if (outcome === "done") return { ok: true };
@@ -153,10 +179,12 @@ async function untilFinished(
       await cancelFlow(parent, [...ids.keys()], ctx);
       return { ok: false, message: `interrupted: the shards queued on ${ctx.name} were cancelled`, exitCode: EXIT.interrupted };
     }
+    const what = await describeFailure(outcome, ids.get(outcome.jobId), flow.count, ctx);
+    await cancelFlow(parent, [...ids.keys()], ctx);
     return {
       ok: false,
-      message: `a shard failed on ${ctx.name}: ${outcome.message}`,
-      hint: "see the output of `pipeline worker`; fix it and run again (finished shards are reused)",
+      message: what,
+      hint: "the rest of the flow was cancelled; see the output of `pipeline worker`, fix it and run again (finished shards are reused)",
       exitCode: EXIT.stageFailed,
     };
   } finally {
@@ -164,8 +192,23 @@ async function untilFinished(
   }
 }
 
-/** Ctrl-C: workers abort the flow's running jobs (announced on a channel), and the waiting ones are removed. */
-async function cancelFlow(parent: Job, ids: string[], ctx: { target: QueueTarget }): Promise<void> {
+/** "shard 1/4 failed on worker HOST:PID after 3 attempts: ERROR", from the job as Redis holds it. */
+async function describeFailure(
+  failure: FinalFailure,
+  index: number | "merge" | undefined,
+  count: number,
+  ctx: FlowContext,
+): Promise<string> {
+  const job = await Job.fromId(ctx.queue, failure.jobId).catch(() => undefined);
+  const what = typeof index === "number" ? `shard ${index}/${count}` : `the merge of ${count} shards`;
+  const worker = job?.processedBy ? `worker ${job.processedBy}` : ctx.name;
+  const attempts = job?.attemptsMade ?? 0;
+  const tries = attempts > 0 ? ` after ${attempts} attempt${attempts === 1 ? "" : "s"}` : "";
+  return `${what} failed on ${worker}${tries}: ${job?.failedReason || failure.failedReason}`;
+}
+
+/** Ctrl-C or a failed job: workers abort the flow's running jobs (announced on a channel), and the rest is removed. */
+async function cancelFlow(parent: Job, ids: string[], ctx: FlowContext): Promise<void> {
   const client = new Redis({ ...ctx.target.options, maxRetriesPerRequest: 1 });
   client.on("error", () => undefined);
   try {

@@ -18,6 +18,7 @@ import { findShard, storeShard } from "../engine/shard-entries.ts";
 import type { RunRequest } from "../engine/run.ts";
 import type { Project } from "../cli/project.ts";
 import { ciJobId, openRemote } from "../remote/open.ts";
+import { keyMismatch } from "./key-check.ts";
 import type { RemoteTier } from "../remote/tier.ts";
 
 export interface ShardJobData {
@@ -40,7 +41,7 @@ export interface ShardJobResult {
   ms: number;
 }
 
-/** A job this worker can never do (another project or code): BullMQ does not retry it. */
+/** A job this worker can never do (another project, code or input file): BullMQ does not retry it. */
 export class JobRefused extends Error {
   override name = "UnrecoverableError";
 }
@@ -60,8 +61,12 @@ export async function processShardJob(data: ShardJobData, ctx: JobContext): Prom
   const { project } = ctx;
   const stage = project.pipeline.stages.get(data.stage);
   if (!stage?.def.shards) throw new JobRefused(`this worker's pipeline.yaml (${project.pipeline.dir}) has no sharded stage ${data.stage}`);
-  if (project.code.get(stage.name) !== data.parts.code)
-    throw new JobRefused(`this worker's code for stage ${stage.name} differs from the coordinator's (check out the same commit)`);
+  const mismatch = keyMismatch(project, stage, data.parts);
+  if (mismatch.length > 0)
+    throw new JobRefused(
+      `this worker's clone gives stage ${stage.name} another key than the coordinator's (coordinator -> worker): ${mismatch.join("; ")} ` +
+        "(run the workers on the coordinator's commit, pipeline version and input files)",
+    );
   const remote = openRemote(project, ctx.warn);
   if (!remote?.writable)
     throw new JobRefused(
@@ -155,19 +160,10 @@ async function mergeShards(stage: ResolvedStage, data: ShardJobData, req: RunReq
   return run(stage, data, { ...buildRequest(withParams(stage, data), data.parts, req, only), merge: shards }, ctx);
 }
 
-/** The input objects from the remote, and this clone's input files, which must be the bytes the key names. */
+/** The input objects from the remote (this clone's input files were checked against the key: keyMismatch). */
 async function fetchInputs(stage: ResolvedStage, data: ShardJobData, req: RunRequest, only: readonly string[] | undefined): Promise<void> {
   for (const b of stage.inputs) {
-    if (only && !only.includes(b.slot)) continue;
-    if (b.kind === "file") {
-      const hash = req.hasher.hash(b.path);
-      if (hash !== data.parts.sources[b.slot])
-        throw new JobRefused(
-          `input ${b.slot}: this worker's ${b.display} is not the file the coordinator hashed ` +
-            `(sha ${hash.slice(0, 8)}.., expected ${String(data.parts.sources[b.slot]).slice(0, 8)}..)`,
-        );
-      continue;
-    }
+    if ((only && !only.includes(b.slot)) || b.kind === "file") continue;
     const ref = data.inputs[b.slot];
     if (!ref || ref.hash !== data.parts.inputs[b.slot])
       throw new JobRefused(`input ${b.slot}: the job does not name the object its key does`);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { SHARD_QUEUE } from "../../src/queue/connection.ts";
 import { createSigningKeyPair } from "../../src/cache/signing.ts";
 import { packageRoot } from "../../src/core/paths.ts";
 import { duckRows } from "../helpers/duckdb.ts";
-import { finish, removeTestProjects, runCli, startCli, testProject, type CliResult } from "../helpers/cli.ts";
+import { BIN, finish, removeTestProjects, runCli, startCli, testProject, type CliResult } from "../helpers/cli.ts";
 import { startNginx, type Nginx } from "../helpers/nginx.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
 
@@ -48,8 +48,11 @@ interface WorkerProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 const workers: WorkerProcess[] = [];
-function startWorker(dir: string, queue: string, env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const child = startCli(dir, ["worker", "--queue", queue, "--threads", "1", ...args], env);
+function startWorker(dir: string, queue: string, env: Record<string, string>, args: string[] = [], bin = BIN): WorkerProcess {
+  const child = spawn(process.execPath, [bin, "-C", dir, "worker", "--queue", queue, "--threads", "1", ...args], {
+    env: { ...process.env, CI: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -68,6 +71,31 @@ function startWorker(dir: string, queue: string, env: Record<string, string>, ar
   workers.push(worker);
   return worker;
 }
+/**
+ * Another release of pipeline, as a worker machine might have installed: this build's files with
+ * classify's module changed by a comment. Returns its CLI.
+ */
+function otherRelease(): string {
+  const root = testProject({ "package.json": readFileSync(join(packageRoot(), "package.json"), "utf8") });
+  cpSync(join(packageRoot(), "dist"), join(root, "dist"), { recursive: true });
+  symlinkSync(join(packageRoot(), "node_modules"), join(root, "node_modules"));
+  appendFileSync(join(root, "dist", "stages", "classify.js"), "\n// the next release's classify\n");
+  return join(root, "dist", "src", "cli", "bin.js");
+}
+
+/** Every job of the shard queue, in any state: a finished or cancelled flow leaves none. */
+async function jobsLeft(port: number): Promise<Record<string, number>> {
+  const queue = new Queue(SHARD_QUEUE, { connection: { host: "127.0.0.1", port } });
+  try {
+    const counts = await queue.getJobCounts();
+    return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  } finally {
+    await queue.close();
+  }
+}
+
+const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern, "g"))?.length ?? 0;
+
 afterEach(async () => {
   for (const w of workers.splice(0)) {
     if (w.child.exitCode !== null || w.child.signalCode !== null) continue;
@@ -174,6 +202,64 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     }
   });
 
+  it("a shard failing every attempt (the worker's clone lacks an input file): exit 1 naming shard, worker, attempts, error", async () => {
+    const broken = await clone();
+    rmSync(join(broken, "data", "demo", "validation_v1.parquet"));
+    const worker = startWorker(broken, redis.url, env);
+    await worker.waitFor(/Ctrl-C stops$/m);
+    const coordinator = await clone();
+    const asked = ["run", "--json", "--write-outputs", "--set", "seed=13"];
+    const started = Date.now();
+    const run = await runCli(coordinator, [...asked, "--executor", "bullmq", "--queue", redis.url, "--shards", "2"], env);
+    expect(run.code, run.stderr).toBe(1);
+    expect(Date.now() - started).toBeLessThan(60_000); // it stops when the shard has failed for good, no hang
+    const said = run.stderr + run.stdout;
+    const failure = new RegExp(
+      String.raw`classify.*shard (\d)/2 failed on worker (\S+) after 3 attempts: ` +
+        String.raw`input validation: this worker cannot read data/demo/validation_v1\.parquet \(it does not exist\)`,
+    ).exec(said);
+    expect(failure, said).not.toBeNull();
+    expect(failure![2]).toBe(`${hostname()}:${worker.child.pid}`);
+    expect(run.stderr).toContain("hint: the rest of the flow was cancelled; see the output of `pipeline worker`");
+    expect(stageOf(run, "classify").status).toBe("failed");
+    // BullMQ did try it 3 times: the worker printed each failed attempt
+    const attempts = new RegExp(`FAILED {3}classify shard ${failure![1]}/2: input validation: this worker cannot read`);
+    expect(count(worker.output(), attempts)).toBe(3);
+    expect(worker.output()).not.toMatch(/done {5}classify/);
+    expect(await jobsLeft(redis.port)).toEqual({});
+    // nothing was cached for classify, here or on the remote: the rerun computes it, the bytes of a run without a queue
+    const rerun = await runCli(coordinator, asked, env);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(stageOf(rerun, "classify").status).toBe("ran");
+    const here = await clone();
+    const local = await runCli(here, asked);
+    expect(local.code, local.stderr).toBe(0);
+    expect(sha(join(coordinator, FIT))).toBe(sha(join(here, FIT)));
+    expect(withoutLatency(coordinator)).toBe(withoutLatency(here));
+    expect(stageOf(rerun, "classify").key).toBe(stageOf(local, "classify").key);
+  });
+
+  it("a worker on another release of classify refuses the job once, naming the code that differs; the run fails, no merge", async () => {
+    const worker = startWorker(await clone(), redis.url, env, [], otherRelease());
+    await worker.waitFor(/Ctrl-C stops$/m);
+    const coordinator = await clone();
+    const args = ["run", "--json", "--set", "seed=17", "--executor", "bullmq", "--queue", redis.url, "--shards", "2"];
+    const run = await runCli(coordinator, args, env);
+    expect(run.code, run.stderr).toBe(1);
+    const said = run.stderr + run.stdout;
+    const refusal = new RegExp(
+      String.raw`shard (\d)/2 failed on worker \S+ after 1 attempt: this worker's clone gives stage classify another key than ` +
+        String.raw`the coordinator's \(coordinator -> worker\): stage code changed: [0-9a-f]{8}\.\. -> [0-9a-f]{8}\.\. ` +
+        String.raw`\(run the workers on the coordinator's commit, pipeline version and input files\)`,
+    ).exec(said);
+    expect(refusal, said).not.toBeNull();
+    expect(stageOf(run, "classify")).toMatchObject({ status: "failed", key: expect.any(String) });
+    // refused, not retried: one attempt of that shard, nothing computed, no merge
+    expect(count(worker.output(), new RegExp(`FAILED {3}classify shard ${refusal![1]}/2: this worker's clone gives`))).toBe(1);
+    expect(worker.output()).not.toMatch(/done {5}classify/);
+    expect(await jobsLeft(redis.port)).toEqual({});
+  });
+
   it("Redis not answering: a clear error naming the URL, exit 69, the hint to run here", async () => {
     const dir = await clone();
     const run = await runCli(dir, ["run", "--executor", "bullmq", "--queue", "redis://127.0.0.1:9"], env);
@@ -182,5 +268,6 @@ describe("sharded classify on BullMQ workers (real redis-server, real nginx remo
     expect(run.stderr).toContain("--executor local");
     const worker = await runCli(dir, ["worker", "--queue", "redis://127.0.0.1:9"], env);
     expect(worker.code).toBe(69);
+    expect(worker.stderr).toMatch(/error: cannot reach the queue's Redis at redis:\/\/127\.0\.0\.1:9 \(connect ECONNREFUSED/);
   });
 });

@@ -60,6 +60,7 @@ export async function workerCommand(argv: readonly string[], io: CliIO): Promise
   });
   const worker = new Worker(SHARD_QUEUE, compiledUrl(import.meta.url, "../../queue/processor.js"), {
     connection: target.options as ConnectionOptions,
+    name, // kept on each job it takes (processedBy): the coordinator names the worker a shard failed on
     concurrency,
     lockDuration: lockMs,
     stalledInterval: lockMs,
