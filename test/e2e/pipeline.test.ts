@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/core/paths.ts";
 import { readParquet, writeParquet } from "../../src/io/parquet.ts";
 import { removeTestProjects, runCli, stagesWith, testProject } from "../helpers/cli.ts";
-import { duckRows, duckTypes } from "../helpers/duckdb.ts";
+import { duckRows, duckTypes, FIT_SQL_TYPES } from "../helpers/duckdb.ts";
 import { startSink } from "../helpers/loopback-sink.ts";
 
 afterAll(removeTestProjects);
@@ -39,18 +39,7 @@ describe("the shipped pipeline on demo data", () => {
 
   it("writes knn_v1.parquet that DuckDB reads with exactly the contract's columns", async () => {
     const path = join(dir, "data/processed/knn_v1.parquet");
-    expect(await duckTypes(path)).toEqual({
-      episode_id: "VARCHAR",
-      host_id: "VARCHAR",
-      profile: "VARCHAR",
-      x: "FLOAT",
-      y: "FLOAT",
-      z: "FLOAT",
-      phase_int: "TINYINT",
-      predicted_int: "TINYINT",
-      cluster: "INTEGER",
-      is_train: "BOOLEAN",
-    });
+    expect(await duckTypes(path)).toEqual(FIT_SQL_TYPES);
     const [stats] = await duckRows(`select count(*)::INTEGER n, min(x) lo, max(x) hi, count(distinct cluster)::INTEGER k,
       sum(case when is_train then 1 else 0 end)::INTEGER train from read_parquet('${path}')`);
     expect(stats!.n).toBe(3000);
