@@ -12,6 +12,8 @@ export interface WorkerHooks {
 type FinalMessage = Extract<WorkerMessage, { type: "done" | "error" | "corrupt-input" }>;
 
 const STAGE_WORKER = compiledUrl(import.meta.url, "./stage-worker.js");
+/** how long a stage's thread may take to exit after its final message before it is terminated */
+const EXIT_GRACE_MS = 1000;
 
 /**
  * Stage workers started ahead of need. Booting one (a V8 isolate, the cache codec with
@@ -86,16 +88,25 @@ function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: Wo
       setTimeout(() => void worker.terminate(), 2000).unref();
     };
     signal.addEventListener("abort", onAbort, { once: true });
+    // the stage's answer counts once its thread has exited and returned its memory (a million
+    // windows' KNN memory is 1.4 GB), so the next stage never starts beside a dying one; a
+    // worker kept alive by a stray handle (a plugin's timer) is terminated
+    let final: FinalMessage | undefined;
+    const awaitExit = (message: FinalMessage) => {
+      final ??= message;
+      setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref();
+    };
     worker.on("message", (message: WorkerMessage) => {
       if (message.type === "log") hooks.onLog(message.message);
       else if (message.type === "warning") hooks.onWarning(message.message);
       else if (message.type === "progress") hooks.onProgress(message.fraction, message.detail);
-      else finish(message);
+      else awaitExit(message);
     });
     worker.on("error", (error) =>
       finish({ type: "error", error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }),
     );
     worker.on("exit", (code) => {
+      if (final) return finish(final);
       const message = signal.aborted ? "interrupted" : `worker exited with code ${code} before finishing`;
       finish({
         type: "error",

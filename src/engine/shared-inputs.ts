@@ -7,6 +7,7 @@
  * a SharedArrayBuffer shares it), and lets it go when the last of them ends.
  */
 import { LocalDriver } from "../cache/local-driver.ts";
+import { collectGarbage } from "./collect-garbage.ts";
 import type { StageRequest } from "./protocol.ts";
 
 interface Held {
@@ -37,13 +38,22 @@ export class SharedInputs {
     return shared;
   }
 
+  /**
+   * Drops the request's hold. Memory that no stage holds any more is collected in the next
+   * turn of the event loop (the caller's frame may still point at it now), before the next
+   * stage's read of its own inputs completes.
+   */
   release(request: StageRequest): void {
+    let dropped = false;
     for (const hash of matrixHashes(request)) {
       const held = this.held.get(hash);
       if (!held) continue;
       held.users -= 1;
-      if (held.users === 0) this.held.delete(hash);
+      if (held.users > 0) continue;
+      this.held.delete(hash);
+      dropped = true;
     }
+    if (dropped) setImmediate(collectGarbage);
   }
 }
 

@@ -50,6 +50,21 @@ describe("SharedInputs: one shared copy of a matrix for the stages running at on
     expect((await inputs.acquire(a))[hash]).not.toBe(first[hash]); // read afresh once nobody held it
   });
 
+  it("collects the shared memory as soon as the last reader lets it go, before the next stage reads its own", async () => {
+    const hash = await store.writeObject(encodeArtifact("matrix", matrix(1000, 8, new Float32Array(8000).fill(1))));
+    const inputs = new SharedInputs();
+    const request = requestFor("classify", hash);
+    // acquired in a frame of its own: a suspended async frame keeps its temporaries alive
+    const hold = async () => new WeakRef((await inputs.acquire(request))[hash]!.buffer);
+    const held = await hold();
+    expect(held.deref()).toBeInstanceOf(SharedArrayBuffer);
+    // a WeakRef keeps its target alive until the end of the job that made or read it
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    inputs.release(request);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(held.deref()).toBeUndefined();
+  });
+
   it("leaves an object it cannot read to the worker, which reports it", async () => {
     const inputs = new SharedInputs();
     expect(await inputs.acquire(requestFor("project", "f".repeat(64)))).toEqual({});

@@ -60,4 +60,28 @@ describe("StageWorkers", () => {
     expect(new Set(ids).size).toBe(3);
     await workers.close();
   });
+
+  it("answers once the stage's thread has exited, and terminates one that a stray timer keeps alive", async () => {
+    // answers "done", then lingers: 400 ms before it lets go, or for ever with a timer
+    const url = workerModule(`
+      import { parentPort, workerData } from "node:worker_threads";
+      parentPort.on("message", (m) => {
+        if (m.type !== "run") return;
+        parentPort.postMessage({ type: "done", outputs: {} });
+        if (m.request.stage === "lingers") setTimeout(() => parentPort.close(), 400);
+        else setInterval(() => {}, 1000);
+      });
+    `);
+    const workers = new StageWorkers(url);
+    try {
+      for (const stage of ["lingers", "stuck"]) {
+        const started = performance.now();
+        const message = await workers.execute({ ...request, stage }, hooks, new AbortController().signal, true);
+        expect(message.type).toBe("done");
+        expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+      }
+    } finally {
+      await workers.close();
+    }
+  });
 });
