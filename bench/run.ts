@@ -2,7 +2,8 @@
  * `npm run bench`: the 150k x 230 demo end to end, then each bench piece, one at a time
  * (the machine has 2 cores: nothing here runs concurrently), merged into one JSON file.
  *
- *   node dist/bench/run.js [--rows N] [--only pipeline,linear,knn,publish,umap,remote,sweep,knn-scaling,shard,memory] [--out FILE]
+ *   node dist/bench/run.js [--rows N] [--out FILE]
+ *                          [--only pipeline,linear,knn,publish,umap,remote,sweep,knn-scaling,classify-scaling,shard,memory]
  *
  * pipeline   cold run, warm no-op run (median of 3; and whether it read the inputs), peak RSS, stage times,
  *            and standardize, project, cluster, classify and evaluate rerun alone (median of 3)
@@ -10,6 +11,8 @@
  * memory     only when named: a cold run's and each stage's peak RSS (the 1M piece, ~40 min)
  * knn-scaling  only when named: the kNN search against growing reference sets it generates itself
  *            (no demo files needed), ~5 min
+ * classify-scaling  only when named: the classify stage's pairs per second at 150k and 600k
+ *            windows, demos it generates itself, ~10 min
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,9 +37,15 @@ const PEERS: Record<string, string[]> = {
  * search every 4th query; its headline search and sklearn's search every query. */
 const EXTRA: Record<string, string[]> = { knn: ["--variant-stride", "4"] };
 
+const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
 const results: Record<string, unknown> = {
   rows: Number(rows),
-  machine: { cpus: readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length, node: process.version },
+  // ratios are compared within one run: machines differ (with AVX-512 sklearn's BLAS is ~2x faster)
+  machine: {
+    cpus: cpuinfo.match(/^processor/gm)?.length,
+    node: process.version,
+    simd_flags: (/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "").split(" ").filter((f) => /^(sse|ssse3|avx|fma)/.test(f)),
+  },
 };
 
 // the demo data, generated once (it is deterministic)
@@ -45,8 +54,8 @@ const data = join(project, "data", "demo");
 mkdirSync(project, { recursive: true });
 cpSync(join(root, "pipeline.yaml"), join(project, "pipeline.yaml"));
 const marker = join(work, `rows-${rows}`);
-// knn-scaling makes its own data: the demo files are only generated for the other pieces
-const needsDemo = [...only].some((piece) => piece !== "knn-scaling");
+// the scaling pieces make their own data: the demo files are only generated for the other pieces
+const needsDemo = [...only].some((piece) => piece !== "knn-scaling" && piece !== "classify-scaling");
 if (needsDemo && !existsSync(marker)) {
   rmSync(data, { recursive: true, force: true });
   const gen = timed(process.execPath, [bin, "-C", project, "demo-data", "--rows", rows]);
@@ -98,7 +107,8 @@ function stagesAlone(stages: string[]): Record<string, number> {
 }
 
 // shard and memory are only run when named: they are the 600k and 1M pieces (`--only shard --rows 600000`)
-for (const piece of ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep", "knn-scaling", "shard", "memory"]) {
+const PIECES = ["pipeline", "linear", "knn", "publish", "umap", "remote", "sweep", "knn-scaling", "classify-scaling", "shard", "memory"];
+for (const piece of PIECES) {
   if (!only.has(piece)) continue;
   const entry: Record<string, unknown> = {};
   if (piece !== "pipeline" && existsSync(join(root, "dist", "bench", `${piece}.js`))) {

@@ -1,0 +1,33 @@
+import { Field, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
+import { describe, expect, it } from "vitest";
+import { arrowTable, columnData, vectorColumn } from "../../../src/io/arrow-columns.ts";
+
+describe("utf8 columns, written without arrow's builder", () => {
+  const values = ["", "lab-node-01", "ransomware.alpha", "é", "日本語のホスト", "🦀 crab", "x".repeat(1000), ""];
+  const builderData = () => vectorFromArray(values, new Utf8()).data[0]!;
+
+  it("hold the builder's offsets and bytes, multi-byte and empty strings included", () => {
+    const ours = columnData({ name: "s", type: "utf8", values });
+    const theirs = builderData();
+    expect(ours.length).toBe(values.length);
+    expect(ours.nullCount).toBe(0);
+    expect([...ours.valueOffsets]).toEqual([...theirs.valueOffsets.subarray(0, values.length + 1)]);
+    const end = theirs.valueOffsets[values.length]!;
+    expect(Buffer.from(ours.values).equals(Buffer.from(theirs.values.subarray(0, end)))).toBe(true);
+  });
+
+  it("encode to the same IPC bytes as the builder's column (cached tables keep their hashes) and read back", () => {
+    const field = new Field("s", new Utf8(), false);
+    const schema = new Schema([field]);
+    const struct = makeData({ type: new Struct([field]), length: values.length, nullCount: 0, children: [builderData()] });
+    const viaBuilder = new Table(schema, [new RecordBatch(schema, struct)]);
+    const ours = arrowTable([{ name: "s", type: "utf8", values }]);
+    expect(Buffer.from(tableToIPC(ours, "file")).equals(Buffer.from(tableToIPC(viaBuilder, "file")))).toBe(true);
+    expect(vectorColumn(ours.getChild("s")!)?.values).toEqual(values);
+  });
+
+  it("leave a column holding a null to the builder, which marks it", () => {
+    const table = arrowTable([{ name: "s", type: "utf8", values: [...values, null as unknown as string] }]);
+    expect(vectorColumn(table.getChild("s")!)?.nulls).toBe(1);
+  });
+});
