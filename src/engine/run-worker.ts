@@ -74,33 +74,43 @@ interface Spare {
 function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
   if (failed)
     return Promise.resolve({ type: "error", error: { name: failed.name, message: `the stage worker could not start: ${failed.message}` } });
+  // no closure below sees the request: it holds the stage's shared inputs (896 MB at a million
+  // windows), which must be unreachable here once the worker has them
+  const answer = answerOf(worker, hooks, signal);
+  worker.postMessage({ type: "run", request } satisfies ControlMessage);
+  return answer;
+}
+
+/**
+ * The worker's final message, once its thread has exited and returned its memory (a million
+ * windows' KNN memory is 1.4 GB), so the next stage never starts beside a dying one. A worker
+ * that a stray handle (a plugin's timer) keeps alive after answering is terminated.
+ */
+function answerOf(worker: Worker, hooks: WorkerHooks, signal: AbortSignal): Promise<FinalMessage> {
   return new Promise((resolve) => {
-    let settled = false;
+    let final: FinalMessage | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    const terminateIn = (ms: number) => timers.push(setTimeout(() => void worker.terminate(), ms).unref());
     const finish = (message: FinalMessage) => {
-      if (settled) return;
-      settled = true;
       signal.removeEventListener("abort", onAbort);
+      timers.forEach(clearTimeout);
+      worker.removeAllListeners().on("error", () => undefined); // an error after the answer is not news
       resolve(message);
     };
     // abort politely first; a stage stuck in a long synchronous loop is terminated
     const onAbort = () => {
       worker.postMessage({ type: "abort" } satisfies ControlMessage);
-      setTimeout(() => void worker.terminate(), 2000).unref();
+      terminateIn(2000);
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    // the stage's answer counts once its thread has exited and returned its memory (a million
-    // windows' KNN memory is 1.4 GB), so the next stage never starts beside a dying one; a
-    // worker kept alive by a stray handle (a plugin's timer) is terminated
-    let final: FinalMessage | undefined;
-    const awaitExit = (message: FinalMessage) => {
-      final ??= message;
-      setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref();
-    };
     worker.on("message", (message: WorkerMessage) => {
       if (message.type === "log") hooks.onLog(message.message);
       else if (message.type === "warning") hooks.onWarning(message.message);
       else if (message.type === "progress") hooks.onProgress(message.fraction, message.detail);
-      else awaitExit(message);
+      else if (!final) {
+        final = message;
+        terminateIn(EXIT_GRACE_MS);
+      }
     });
     worker.on("error", (error) =>
       finish({ type: "error", error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }),
@@ -118,7 +128,6 @@ function runInWorker({ worker, failed }: Spare, request: StageRequest, hooks: Wo
       });
     });
     worker.ref();
-    worker.postMessage({ type: "run", request } satisfies ControlMessage);
     if (signal.aborted) onAbort();
   });
 }

@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { encodeArtifact } from "../../../src/cache/codec.ts";
+import { LocalDriver } from "../../../src/cache/local-driver.ts";
+import { matrix } from "../../../src/core/artifact.ts";
 import type { StageRequest } from "../../../src/engine/protocol.ts";
 import { StageWorkers } from "../../../src/engine/run-worker.ts";
 
@@ -81,6 +84,40 @@ describe("StageWorkers", () => {
         expect(performance.now() - started).toBeGreaterThanOrEqual(380);
       }
     } finally {
+      await workers.close();
+    }
+  });
+
+  it("lets a stage's shared input go once the stage has answered: nothing of the engine's keeps it", async () => {
+    const cacheRoot = join(mkdtempSync(join(tmpdir(), "stage-workers-")), "cache");
+    const hash = await new LocalDriver(cacheRoot).writeObject(encodeArtifact("matrix", matrix(1000, 8, new Float32Array(8000))));
+    const held: WeakRef<ArrayBufferLike>[] = [];
+    // wrapped by hand: a vitest spy would keep every value it returned
+    const read = LocalDriver.prototype.readObject;
+    LocalDriver.prototype.readObject = async function (this: LocalDriver, ...args) {
+      const bytes = await read.apply(this, args);
+      if (bytes) held.push(new WeakRef(bytes.buffer));
+      return bytes;
+    };
+    const url = workerModule(`
+      import { parentPort } from "node:worker_threads";
+      parentPort.on("message", (m) => {
+        if (m.type !== "run") return;
+        const ok = Object.values(m.request.shared ?? {}).every((b) => b.buffer instanceof SharedArrayBuffer);
+        parentPort.postMessage({ type: ok ? "done" : "error", outputs: {}, error: { name: "Error", message: "no shared input" } });
+        parentPort.close();
+      });
+    `);
+    const workers = new StageWorkers(url);
+    try {
+      const features = { kind: "matrix" as const, hash, expect: { producer: "standardize.features" } };
+      const message = await workers.execute({ ...request, cacheRoot, inputs: { features } }, hooks, new AbortController().signal, false);
+      expect(message.type).toBe("done");
+      expect(held).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the engine collects in the next turn
+      expect(held[0]!.deref()).toBeUndefined();
+    } finally {
+      LocalDriver.prototype.readObject = read;
       await workers.close();
     }
   });
