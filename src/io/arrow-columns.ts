@@ -173,10 +173,46 @@ export function vectorColumn(vector: Vector): ReadColumn | undefined {
   return { values, type, nulls };
 }
 
+/**
+ * The strings of a utf8 vector, nulls as "". A value whose bytes equal the one before it reuses
+ * that string: ids come in runs (every window of an episode has its episode's, host's and
+ * profile's), so a million windows hold a few thousand strings and pointers to them, not three
+ * million strings (~40 B each, and arrow's per-value decoding left as much again in garbage).
+ */
 function readStrings(vector: Vector): string[] {
   const out = new Array<string>(vector.length);
-  for (let i = 0; i < vector.length; i++) out[i] = (vector.get(i) as string | null) ?? "";
+  const decoder = new TextDecoder();
+  let at = 0;
+  for (const chunk of vector.data) {
+    const offsets = chunk.valueOffsets as Int32Array;
+    const bytes = chunk.values as Uint8Array;
+    const validity = chunk.nullCount > 0 ? chunk.nullBitmap : undefined;
+    let previous = "";
+    let previousStart = 0;
+    let previousEnd = -1; // no previous value yet
+    for (let i = 0; i < chunk.length; i++, at++) {
+      const bit = chunk.offset + i; // a sliced chunk's bitmap is not sliced, its offsets are
+      if (validity && ((validity[bit >> 3]! >> (bit & 7)) & 1) === 0) {
+        out[at] = "";
+        continue;
+      }
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      if (!sameBytes(bytes, start, end, previousStart, previousEnd)) {
+        previous = decoder.decode(bytes.subarray(start, end));
+        previousStart = start;
+        previousEnd = end;
+      }
+      out[at] = previous;
+    }
+  }
   return out;
+}
+
+function sameBytes(bytes: Uint8Array, start: number, end: number, otherStart: number, otherEnd: number): boolean {
+  if (end - start !== otherEnd - otherStart) return false;
+  for (let i = 0; i < end - start; i++) if (bytes[start + i] !== bytes[otherStart + i]) return false;
+  return true;
 }
 
 function readBools(vector: Vector): Uint8Array {

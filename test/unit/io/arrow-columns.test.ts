@@ -31,3 +31,24 @@ describe("utf8 columns, written without arrow's builder", () => {
     expect(vectorColumn(table.getChild("s")!)?.nulls).toBe(1);
   });
 });
+
+describe("utf8 columns, read back", () => {
+  const values = ["a", "a", "", "", "é", "é", "ab", "ba", "日本", "日本", "a"];
+
+  it("are the strings, in slices and across chunks alike", () => {
+    const vector = arrowTable([{ name: "s", type: "utf8", values }]).getChild("s")!;
+    expect(vectorColumn(vector)?.values).toEqual(values);
+    expect(vectorColumn(vector.slice(3, 9))?.values).toEqual(values.slice(3, 9));
+    const chunked = vectorFromArray(values.slice(0, 4), new Utf8()).concat(vectorFromArray(values.slice(4), new Utf8()));
+    expect(chunked.data).toHaveLength(2);
+    expect(vectorColumn(chunked)?.values).toEqual(values);
+  });
+
+  it("read a null as an empty string, in a slice too", () => {
+    const withNulls = ["x", null, "x", null, "y"];
+    const vector = vectorFromArray(withNulls, new Utf8());
+    expect(vectorColumn(vector)?.values).toEqual(["x", "", "x", "", "y"]);
+    expect(vectorColumn(vector.slice(1, 4))?.values).toEqual(["", "x", ""]);
+    expect(vectorColumn(vector)?.nulls).toBe(2);
+  });
+});
