@@ -8,7 +8,7 @@
  * pipeline   cold run, warm no-op run (median of 3; and whether it read the inputs), peak RSS, stage times,
  *            and standardize, project, cluster, classify and evaluate rerun alone (median of 3)
  * <piece>    node dist/bench/<piece>.js --data DIR --out FILE, then its Python peer if any
- * memory     only when named: a cold run's and each stage's peak RSS (the 1M piece, ~40 min)
+ * memory     only when named: a cold run's and each stage's peak RSS (the 1M piece, 15-30 min)
  * knn-scaling  only when named: the kNN search against growing reference sets it generates itself
  *            (no demo files needed), ~5 min
  * classify-scaling  only when named: the classify stage's pairs per second at 150k and 600k
