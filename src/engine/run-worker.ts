@@ -103,17 +103,20 @@ function answerOf(worker: Worker, hooks: WorkerHooks, signal: AbortSignal): Prom
       terminateIn(2000);
     };
     signal.addEventListener("abort", onAbort, { once: true });
+    // the first final message (or uncaught error) is the answer; it is given on exit
+    const answer = (message: FinalMessage) => {
+      if (final) return; // a stray timer's error after "done" does not undo the stage
+      final = message;
+      terminateIn(EXIT_GRACE_MS);
+    };
     worker.on("message", (message: WorkerMessage) => {
       if (message.type === "log") hooks.onLog(message.message);
       else if (message.type === "warning") hooks.onWarning(message.message);
       else if (message.type === "progress") hooks.onProgress(message.fraction, message.detail);
-      else if (!final) {
-        final = message;
-        terminateIn(EXIT_GRACE_MS);
-      }
+      else answer(message);
     });
     worker.on("error", (error) =>
-      finish({ type: "error", error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }),
+      answer({ type: "error", error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }),
     );
     worker.on("exit", (code) => {
       if (final) return finish(final);
@@ -128,6 +131,6 @@ function answerOf(worker: Worker, hooks: WorkerHooks, signal: AbortSignal): Prom
       });
     });
     worker.ref();
-    if (signal.aborted) onAbort();
+    if (signal.aborted) queueMicrotask(onAbort); // after runInWorker has posted the run
   });
 }

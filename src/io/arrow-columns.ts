@@ -85,7 +85,7 @@ export function columnData(spec: ColumnSpec): Data {
   const { name, type, values } = spec;
   if (type === "utf8") {
     if (!Array.isArray(values)) throw new TypeError(`column ${name}: utf8 needs a string array`);
-    if (values.every((v) => typeof v === "string")) return utf8Data(values as string[]);
+    if (allStrings(values)) return utf8Data(values as string[]);
     return vectorFromArray(values as string[], new Utf8()).data[0] ?? makeData({ type: new Utf8(), length: 0 });
   }
   if (Array.isArray(values)) throw new TypeError(`column ${name}: ${type} needs a typed array`);
@@ -119,6 +119,12 @@ function utf8Data(values: readonly string[]): Data {
   const text = Buffer.from(data.buffer, 0, total);
   for (let i = 0; i < values.length; i++) text.write(values[i]!, offsets[i]!, "utf8");
   return makeData({ type: new Utf8(), length: values.length, nullCount: 0, valueOffsets: offsets, data });
+}
+
+/** Whether every slot holds a string (a loop, not every(): every() skips the holes of a sparse array). */
+function allStrings(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== "string") return false;
+  return true;
 }
 
 /** An arrow Table holding the columns in the given order, every field non-nullable. */
@@ -181,6 +187,11 @@ export function vectorColumn(vector: Vector): ReadColumn | undefined {
  */
 function readStrings(vector: Vector): string[] {
   const out = new Array<string>(vector.length);
+  // dictionary, large and view strings (pandas categoricals, polars' files) are read value by value
+  if (!vector.data.every((chunk) => chunk.typeId === Type.Utf8)) {
+    for (let i = 0; i < vector.length; i++) out[i] = (vector.get(i) as string | null) ?? "";
+    return out;
+  }
   const decoder = new TextDecoder();
   let at = 0;
   for (const chunk of vector.data) {

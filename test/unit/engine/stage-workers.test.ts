@@ -65,23 +65,30 @@ describe("StageWorkers", () => {
   });
 
   it("answers once the stage's thread has exited, and terminates one that a stray timer keeps alive", async () => {
-    // answers "done", then lingers: 400 ms before it lets go, or for ever with a timer
+    // says "done", then lingers: 400 ms before it lets go, for ever with a timer, or throws from a timer
     const url = workerModule(`
-      import { parentPort, workerData } from "node:worker_threads";
+      import { parentPort } from "node:worker_threads";
       parentPort.on("message", (m) => {
         if (m.type !== "run") return;
+        parentPort.postMessage({ type: "log", message: "answering" });
         parentPort.postMessage({ type: "done", outputs: {} });
         if (m.request.stage === "lingers") setTimeout(() => parentPort.close(), 400);
-        else setInterval(() => {}, 1000);
+        else if (m.request.stage === "stuck") setInterval(() => {}, 1000);
+        else setTimeout(() => { throw new Error("a stray timer after done"); }, 50);
       });
     `);
     const workers = new StageWorkers(url);
     try {
-      for (const stage of ["lingers", "stuck"]) {
-        const started = performance.now();
-        const message = await workers.execute({ ...request, stage }, hooks, new AbortController().signal, true);
-        expect(message.type).toBe("done");
-        expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+      for (const [stage, atLeastMs] of [
+        ["lingers", 390],
+        ["stuck", 990],
+        ["throws late", 40],
+      ] as const) {
+        let answering = Number.NaN;
+        const logged = { ...hooks, onLog: () => void (answering = performance.now()) };
+        const message = await workers.execute({ ...request, stage }, logged, new AbortController().signal, true);
+        expect(message.type, stage).toBe("done"); // an error after "done" does not undo the stage
+        expect(performance.now() - answering, stage).toBeGreaterThanOrEqual(atLeastMs);
       }
     } finally {
       await workers.close();

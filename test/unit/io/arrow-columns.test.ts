@@ -1,4 +1,17 @@
-import { Field, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
+import {
+  Dictionary,
+  Field,
+  Int32,
+  LargeUtf8,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+} from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { arrowTable, columnData, vectorColumn } from "../../../src/io/arrow-columns.ts";
 
@@ -50,5 +63,21 @@ describe("utf8 columns, read back", () => {
     expect(vectorColumn(vector)?.values).toEqual(["x", "", "x", "", "y"]);
     expect(vectorColumn(vector.slice(1, 4))?.values).toEqual(["", "x", ""]);
     expect(vectorColumn(vector)?.nulls).toBe(2);
+  });
+
+  it("read dictionary and large strings too (parquet files from pandas or polars keep those types)", () => {
+    const dictionary = vectorFromArray(["b", "a", "b", null, "a"], new Dictionary(new Utf8(), new Int32()));
+    expect(vectorColumn(dictionary)?.values).toEqual(["b", "a", "b", "", "a"]);
+    const large = vectorFromArray(["x", "yz", "", "日本"], new LargeUtf8());
+    expect(vectorColumn(large)?.values).toEqual(["x", "yz", "", "日本"]);
+  });
+});
+
+describe("utf8 columns, written", () => {
+  it("treat a hole in a sparse array as a null, as the builder does", () => {
+    const sparse = ["a", "b", "c"];
+    delete sparse[1];
+    const table = arrowTable([{ name: "s", type: "utf8", values: sparse }]);
+    expect(vectorColumn(table.getChild("s")!)?.values).toEqual(["a", "", "c"]);
   });
 });
